@@ -1,0 +1,1 @@
+"""``econsult bench``: speed figures of the model, the detector and the whole pipeline."""

@@ -1,0 +1,73 @@
+"""Real ``econsult`` processes for tests and benchmarks, ready when Redis says so."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import redis
+
+from contracts.settings import Settings
+from contracts.stream import WORKER_GROUP, StreamKeys
+
+READY_TIMEOUT_S = 90.0
+
+
+@dataclass
+class EconsultProcess:
+    name: str
+    process: subprocess.Popen
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self.process.returncode
+
+
+def econsult(settings: Settings, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "cli.main", *args],
+                            env={**os.environ, **settings.to_env()})
+
+
+def start_worker(settings: Settings, name: str) -> EconsultProcess:
+    """Start ``econsult worker`` and return once it reads the frames stream."""
+    worker = EconsultProcess(name, econsult(settings, "worker", "--name", name))
+    client = redis.Redis.from_url(settings.redis_url)
+    try:
+        wait_for(lambda: _is_consumer(client, settings, name) or worker.process.poll() is not None,
+                 READY_TIMEOUT_S, f"worker {name} to join the group")
+    finally:
+        client.close()
+    if worker.process.poll() is not None:
+        raise RuntimeError(f"worker {name} exited with code {worker.process.returncode}")
+    return worker
+
+
+def wait_for(condition: object, timeout_s: float, what: str, poll_s: float = 0.05) -> None:
+    """Poll ``condition`` until it is true; fail after ``timeout_s`` saying what was awaited."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        time.sleep(poll_s)
+
+
+def _is_consumer(client: redis.Redis, settings: Settings, name: str) -> bool:
+    keys = StreamKeys.for_prefix(settings.redis_prefix)
+    try:
+        consumers = client.xinfo_consumers(keys.frames, WORKER_GROUP)
+    except redis.ResponseError:
+        return False
+    return any(c["name"].decode() == name for c in consumers)

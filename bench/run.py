@@ -1,0 +1,22 @@
+"""``econsult bench``: prints every speed figure the README and the notes quote."""
+
+from __future__ import annotations
+
+from bench.components import detector_ms_per_frame, model_faces_per_second
+from bench.pipeline import run_pipeline_bench
+from contracts.settings import Settings
+
+
+def run(settings: Settings, workers: int) -> int:
+    print("measuring (one CPU thread per process) …", flush=True)
+    figures = model_faces_per_second(settings.model_path)
+    figures |= detector_ms_per_frame()
+    _print(figures)
+    _print(run_pipeline_bench(settings, workers))
+    return 0
+
+
+def _print(figures: dict[str, float]) -> None:
+    for name, value in figures.items():
+        shown = f"{value:.0%}" if "recall" in name else f"{value:,.1f}"
+        print(f"  {name:<48} {shown:>10}", flush=True)

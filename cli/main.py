@@ -1,0 +1,126 @@
+"""``econsult <command>``: parses arguments and hands over to the module that does the work.
+
+Commands import their service lazily so that ``econsult --help`` does not load TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cli import CommandError
+from contracts.settings import Settings, SettingsError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return int(args.run(args, settings) or 0)
+    except (SettingsError, CommandError) as exc:
+        print(f"econsult {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="econsult", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = commands.add_parser("up", help="migrate, then run the workers until Ctrl-C")
+    up.add_argument("--workers", type=int, help="worker processes (default ECONSULT_WORKERS)")
+    up.set_defaults(run=_up)
+
+    migrate = commands.add_parser("migrate", help="create the database and apply migrations")
+    migrate.add_argument("--revision", default="head", help="target revision (default head)")
+    migrate.set_defaults(run=_migrate)
+
+    worker = commands.add_parser("worker", help="run one inference worker")
+    worker.add_argument("--name", help="consumer name (default host-pid)")
+    worker.set_defaults(run=_worker)
+
+    analyze = commands.add_parser("analyze", help="analyse a recorded consultation")
+    analyze.add_argument("video", type=Path)
+    analyze.add_argument("--room", required=True, help="room name the session is filed under")
+    analyze.add_argument("--participant", default="client", help="name of the person filmed")
+    analyze.add_argument("--role", default="client", choices=("client", "student", "consultant"))
+    analyze.add_argument("--consultant", help="consultant who led the session")
+    analyze.add_argument("--realtime", action="store_true",
+                         help="publish at the video's own pace, as a live room would")
+    analyze.add_argument("--timeout", type=float, default=60.0,
+                         help="seconds to wait for workers to make progress before giving up")
+    analyze.set_defaults(run=_analyze)
+
+    train = commands.add_parser("train", help="train the emotion model on FER2013")
+    train.add_argument("--epochs", type=int, default=30)
+    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--seed", type=int, default=1)
+    train.add_argument("--resume", action="store_true", help="continue the run in --checkpoints")
+    train.add_argument("--checkpoints", type=Path, default=Path("checkpoints"))
+    train.add_argument("--output", type=Path, default=Path("worker/weights/emotion.keras"))
+    train.add_argument("--version", default="cnn48-v1", help="version stored with every event")
+    train.set_defaults(run=_train)
+
+    evaluate = commands.add_parser("evaluate", help="accuracy of a model on a FER2013-style npz")
+    evaluate.add_argument("--data", type=Path, required=True)
+    evaluate.add_argument("--model", type=Path, help="default ECONSULT_MODEL_PATH")
+    evaluate.set_defaults(run=_evaluate)
+    bench = commands.add_parser("bench", help="measure model, detector and pipeline speed")
+    bench.add_argument("--workers", type=int, default=2, help="workers for the pipeline figures")
+    bench.set_defaults(run=_bench)
+    return parser
+
+
+def _up(args: argparse.Namespace, settings: Settings) -> int:
+    from cli.up import run_all
+
+    return run_all(settings, args.workers or settings.workers)
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from migrations.runner import upgrade
+
+    upgrade(settings.database_url, args.revision)
+    return 0
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from worker.main import run
+
+    return run(settings, args.name)
+
+
+def _analyze(args: argparse.Namespace, settings: Settings) -> int:
+    from cli.analyze import AnalyzeRequest, analyze
+
+    request = AnalyzeRequest(args.video, args.room, args.participant, args.role,
+                             args.consultant, args.realtime, args.timeout)
+    return analyze(request, settings)
+
+
+def _train(args: argparse.Namespace, settings: Settings) -> int:
+    from training.train import TrainConfig, train
+
+    train(TrainConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                      checkpoints=args.checkpoints, output=args.output, resume=args.resume,
+                      version=args.version))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from training.evaluate import evaluate
+
+    return evaluate(args.data, args.model or Path(settings.model_path))
+
+
+def _bench(args: argparse.Namespace, settings: Settings) -> int:
+    from bench.run import run
+
+    return run(settings, args.workers)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""What every econsult service agrees on: settings, labels, the stream format and the schema."""

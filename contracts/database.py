@@ -1,0 +1,35 @@
+"""Connections to PostgreSQL, shared by the worker, the CLI and the dashboard."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, create_engine, make_url, text
+
+
+def engine_for(database_url: str) -> Engine:
+    return create_engine(database_url, pool_pre_ping=True)
+
+
+def create_database_if_missing(database_url: str) -> bool:
+    """Create the database named in the URL; True when it was created now."""
+    url = make_url(database_url)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
+            )
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+            return not exists
+    finally:
+        admin.dispose()
+
+
+def drop_database(database_url: str) -> None:
+    url = make_url(database_url)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

@@ -1,0 +1,126 @@
+"""The PostgreSQL schema: what workers write, what the dashboard and analysts read.
+
+No video frame is ever stored: ``samples`` records that a frame was analysed and how many faces
+it held (face presence is attention, so frames without a face are kept as rows too), and
+``emotion_events`` holds one row per face found, with the seven probabilities.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import (
+    REAL,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from contracts.labels import EMOTIONS
+from contracts.stream import ROLES, SOURCES
+
+Timestamp = DateTime(timezone=True)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Session(Base):
+    """One consultation or class, live in a room or analysed from a recording."""
+
+    __tablename__ = "sessions"
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    room: Mapped[str] = mapped_column(String(200))
+    consultant: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(Enum(*SOURCES, name="session_source"))
+    started_at: Mapped[datetime] = mapped_column(Timestamp)
+    ended_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    __table_args__ = (Index("ix_sessions_consultant_started", "consultant", "started_at"),)
+
+
+class Participant(Base):
+    __tablename__ = "participants"
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    session_id: Mapped[UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(Enum(*ROLES, name="participant_role"))
+    display_name: Mapped[str] = mapped_column(String(200))
+    joined_at: Mapped[datetime] = mapped_column(Timestamp)
+    left_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # Null means no consent: no frame of this participant may be analysed.
+    consent_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    __table_args__ = (Index("ix_participants_session", "session_id"),)
+
+
+class Sample(Base):
+    """One analysed frame of one participant: when it was captured and how many faces it held."""
+
+    __tablename__ = "samples"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    session_id: Mapped[UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    participant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    seq: Mapped[int] = mapped_column(Integer)
+    captured_at: Mapped[datetime] = mapped_column(Timestamp)
+    stored_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.clock_timestamp())
+    face_count: Mapped[int] = mapped_column(SmallInteger)
+    model_version: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (
+        UniqueConstraint("participant_id", "seq", name="uq_samples_participant_seq"),
+        Index("ix_samples_session_captured", "session_id", "captured_at"),
+    )
+
+
+class EmotionEvent(Base):
+    """One face in one analysed frame, with the model's probability for each emotion."""
+
+    __tablename__ = "emotion_events"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    session_id: Mapped[UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    participant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    seq: Mapped[int] = mapped_column(Integer)
+    captured_at: Mapped[datetime] = mapped_column(Timestamp)
+    face_index: Mapped[int] = mapped_column(SmallInteger)
+    box_x: Mapped[int] = mapped_column(Integer)
+    box_y: Mapped[int] = mapped_column(Integer)
+    box_w: Mapped[int] = mapped_column(Integer)
+    box_h: Mapped[int] = mapped_column(Integer)
+    angry: Mapped[float] = mapped_column(REAL)
+    disgust: Mapped[float] = mapped_column(REAL)
+    fear: Mapped[float] = mapped_column(REAL)
+    happy: Mapped[float] = mapped_column(REAL)
+    neutral: Mapped[float] = mapped_column(REAL)
+    sad: Mapped[float] = mapped_column(REAL)
+    surprise: Mapped[float] = mapped_column(REAL)
+    dominant: Mapped[str] = mapped_column(Enum(*EMOTIONS, name="emotion"))
+    model_version: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (
+        UniqueConstraint(
+            "participant_id", "seq", "face_index", name="uq_emotion_events_participant_seq_face"
+        ),
+        Index("ix_emotion_events_session_captured", "session_id", "captured_at"),
+        CheckConstraint("face_index >= 0", name="face_index_not_negative"),
+    )
+

@@ -1,0 +1,69 @@
+"""Every setting of every service, read from the environment, with defaults that work locally."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[1] / "worker" / "weights" / "emotion.keras"
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value econsult cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/econsult"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # Every Redis key starts with this, so several deployments (or test runs) share one Redis.
+    redis_prefix: str = "econsult"
+    sample_fps: float = 2.0
+    frame_max_width: int = 640
+    jpeg_quality: int = 80
+    # Approximate cap on the frames stream; older entries are trimmed so memory stays bounded.
+    stream_maxlen: int = 10_000
+    model_path: str = str(DEFAULT_MODEL_PATH)
+    worker_batch: int = 32
+    # TensorFlow threads per worker: one thread per process, and more processes, serves best.
+    worker_threads: int = 1
+    worker_block_ms: int = 1_000
+    # A pending entry idle this long belongs to a worker presumed dead and is claimed by another.
+    claim_idle_ms: int = 30_000
+    # An entry delivered this many times without success goes to the dead-letter stream.
+    max_deliveries: int = 5
+    workers: int = 2
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Settings from ``ECONSULT_*`` variables, ``DATABASE_URL`` and ``REDIS_URL``."""
+        env = os.environ if env is None else env
+        values = {}
+        for field in fields(cls):
+            name = _env_name(field.name)
+            if name not in env:
+                continue
+            raw = env[name]
+            kind = type(getattr(cls, field.name))
+            try:
+                values[field.name] = kind(raw)
+            except ValueError:
+                raise SettingsError(f"{name}={raw!r} is not a valid {kind.__name__}; "
+                                    "unset it or give a number.") from None
+        return cls(**values)
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as environment variables, for starting another econsult process."""
+        return {_env_name(f.name): str(getattr(self, f.name)) for f in fields(self)}
+
+
+def _env_name(field_name: str) -> str:
+    if field_name in ("database_url", "redis_url"):
+        return field_name.upper()
+    return f"ECONSULT_{field_name.upper()}"
+
+
+def env_table() -> list[tuple[str, str]]:
+    """(variable, default) for every setting, for the README and ``econsult up``."""
+    return [(_env_name(f.name), str(f.default)) for f in fields(Settings)]

@@ -1,0 +1,225 @@
+"""The stream contract between producers (ingest, ``econsult analyze``) and the inference workers.
+
+Two Redis streams, read by one consumer group:
+
+- ``<prefix>:room-events``: a session started, a participant joined (with consent), left, the
+  session ended. Few, small, and processed before frames.
+- ``<prefix>:frames``: one sampled video frame of one participant as JPEG, with its capture time
+  and a per-participant sequence number. Approximately capped at ``stream_maxlen`` entries.
+
+Entries that cannot be decoded go to ``<prefix>:dead-letter`` with the reason.
+Every entry carries the contract version ``v``; a decoder refuses versions it does not know.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal, get_args
+from uuid import UUID
+
+import redis
+
+VERSION = "1"
+WORKER_GROUP = "workers"
+ROLES = ("consultant", "client", "student")
+SOURCES = ("room", "recording")
+
+RoomEventKind = Literal[
+    "session_started", "participant_joined", "participant_left", "session_ended"
+]
+Fields = dict[bytes, bytes]
+
+
+class StreamFormatError(ValueError):
+    """A stream entry does not follow this contract; it belongs in the dead-letter stream."""
+
+
+@dataclass(frozen=True)
+class StreamKeys:
+    frames: str
+    room_events: str
+    dead_letter: str
+
+    @classmethod
+    def for_prefix(cls, prefix: str) -> StreamKeys:
+        return cls(f"{prefix}:frames", f"{prefix}:room-events", f"{prefix}:dead-letter")
+
+
+@dataclass(frozen=True)
+class Frame:
+    session_id: UUID
+    participant_id: UUID
+    seq: int
+    captured_at: datetime
+    jpeg: bytes
+
+    def encode(self) -> dict[str, str | bytes]:
+        return {
+            "v": VERSION,
+            "session": str(self.session_id),
+            "participant": str(self.participant_id),
+            "seq": str(self.seq),
+            "captured_at_ms": str(_to_ms(self.captured_at)),
+            "jpeg": self.jpeg,
+        }
+
+    @classmethod
+    def decode(cls, fields: Fields) -> Frame:
+        _check_version(fields)
+        jpeg = _required(fields, "jpeg")
+        if not jpeg.startswith(b"\xff\xd8"):
+            raise StreamFormatError("field 'jpeg' does not hold a JPEG image")
+        return cls(
+            session_id=_uuid(fields, "session"),
+            participant_id=_uuid(fields, "participant"),
+            seq=_int(fields, "seq"),
+            captured_at=_time(fields, "captured_at_ms"),
+            jpeg=jpeg,
+        )
+
+
+@dataclass(frozen=True)
+class RoomEvent:
+    kind: RoomEventKind
+    session_id: UUID
+    at: datetime
+    room: str | None = None
+    consultant: str | None = None
+    source: str | None = None
+    participant_id: UUID | None = None
+    role: str | None = None
+    display_name: str | None = None
+    consent_at: datetime | None = None
+
+    def encode(self) -> dict[str, str]:
+        fields = {
+            "v": VERSION,
+            "kind": self.kind,
+            "session": str(self.session_id),
+            "at_ms": str(_to_ms(self.at)),
+        }
+        optional = {
+            "room": self.room,
+            "consultant": self.consultant,
+            "source": self.source,
+            "participant": self.participant_id and str(self.participant_id),
+            "role": self.role,
+            "name": self.display_name,
+            "consent_at_ms": self.consent_at and str(_to_ms(self.consent_at)),
+        }
+        fields.update({k: v for k, v in optional.items() if v is not None})
+        return fields
+
+    @classmethod
+    def decode(cls, fields: Fields) -> RoomEvent:
+        _check_version(fields)
+        kind = _text(fields, "kind")
+        if kind not in get_args(RoomEventKind):
+            raise StreamFormatError(f"unknown room event kind {kind!r}")
+        event = cls(
+            kind=kind,
+            session_id=_uuid(fields, "session"),
+            at=_time(fields, "at_ms"),
+            room=_text(fields, "room", None),
+            consultant=_text(fields, "consultant", None),
+            source=_text(fields, "source", None),
+            participant_id=_uuid(fields, "participant") if b"participant" in fields else None,
+            role=_text(fields, "role", None),
+            display_name=_text(fields, "name", None),
+            consent_at=_time(fields, "consent_at_ms") if b"consent_at_ms" in fields else None,
+        )
+        event._validate()
+        return event
+
+    def _validate(self) -> None:
+        needs = {
+            "session_started": ("room", "source"),
+            "participant_joined": ("participant_id", "role", "display_name"),
+            "participant_left": ("participant_id",),
+            "session_ended": (),
+        }[self.kind]
+        missing = [name for name in needs if getattr(self, name) is None]
+        if missing:
+            raise StreamFormatError(f"{self.kind} event lacks {', '.join(missing)}")
+        if self.role is not None and self.role not in ROLES:
+            raise StreamFormatError(f"role {self.role!r} is not one of {', '.join(ROLES)}")
+        if self.source is not None and self.source not in SOURCES:
+            raise StreamFormatError(f"source {self.source!r} is not one of {', '.join(SOURCES)}")
+
+
+def publish_frame(client: redis.Redis, keys: StreamKeys, frame: Frame, maxlen: int) -> bytes:
+    """Append a frame; the stream is trimmed approximately to ``maxlen`` entries."""
+    return client.xadd(keys.frames, frame.encode(), maxlen=maxlen, approximate=True)
+
+
+def publish_room_event(client: redis.Redis, keys: StreamKeys, event: RoomEvent) -> bytes:
+    return client.xadd(keys.room_events, event.encode())
+
+
+def dead_letter(client: redis.Redis, keys: StreamKeys, source: str, entry_id: bytes,
+                fields: Fields, reason: str, maxlen: int) -> None:
+    """Keep an entry nobody can process, with why, so it never blocks the group.
+
+    The image itself is not kept: no video frame is stored anywhere, not even a broken one.
+    """
+    record = {k: v for k, v in fields.items() if k != b"jpeg"}
+    if b"jpeg" in fields:
+        record[b"jpeg_bytes"] = str(len(fields[b"jpeg"]))
+    record |= {b"dead_reason": reason, b"dead_source": source, b"dead_id": entry_id}
+    client.xadd(keys.dead_letter, record, maxlen=maxlen, approximate=True)
+
+
+def ensure_group(client: redis.Redis, stream: str) -> None:
+    """Create the workers' consumer group (and the stream) if they do not exist yet."""
+    try:
+        client.xgroup_create(stream, WORKER_GROUP, id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def _to_ms(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise ValueError("stream timestamps must be timezone-aware")
+    return round(moment.timestamp() * 1000)
+
+
+def _check_version(fields: Fields) -> None:
+    version = fields.get(b"v")
+    if version != VERSION.encode():
+        raise StreamFormatError(f"contract version {version!r} is not {VERSION!r}")
+
+
+def _required(fields: Fields, name: str) -> bytes:
+    value = fields.get(name.encode())
+    if value is None:
+        raise StreamFormatError(f"field {name!r} is missing")
+    return value
+
+
+def _text(fields: Fields, name: str, default: object = ...) -> str | None:
+    if default is not ... and name.encode() not in fields:
+        return None
+    try:
+        return _required(fields, name).decode()
+    except UnicodeDecodeError:
+        raise StreamFormatError(f"field {name!r} is not UTF-8 text") from None
+
+
+def _int(fields: Fields, name: str) -> int:
+    try:
+        return int(_required(fields, name))
+    except ValueError:
+        raise StreamFormatError(f"field {name!r} is not an integer") from None
+
+
+def _uuid(fields: Fields, name: str) -> UUID:
+    try:
+        return UUID(_text(fields, name))
+    except ValueError:
+        raise StreamFormatError(f"field {name!r} is not a UUID") from None
+
+
+def _time(fields: Fields, name: str) -> datetime:
+    return datetime.fromtimestamp(_int(fields, name) / 1000, tz=UTC)

@@ -1,0 +1,1 @@
+"""Producers of the frames stream: recorded videos now, the live WebRTC room later."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the econsult schema (``contracts.schema``)."""

@@ -1,0 +1,40 @@
+"""A compact CNN for 48x48 grayscale faces (~150k parameters, well under 1 ms per face).
+
+Downsampling uses pooling rather than strided 1x1 convolutions, which crash TensorFlow 2.21's
+oneDNN kernels during training (see ../shared/notes/models-and-faces.md).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from contracts.labels import EMOTIONS
+from worker.emotion_model import INPUT_SIZE
+
+
+def build(widths: tuple[int, ...] = (32, 64, 128, 256), dropout: float = 0.3) -> keras.Model:
+    inputs = keras.Input((INPUT_SIZE, INPUT_SIZE, 1), name="face")
+    x = layers.Rescaling(1 / 127.5, offset=-1.0)(inputs)
+    x = _augment(x)
+    for index, width in enumerate(widths):
+        conv = layers.Conv2D if index == 0 else layers.SeparableConv2D
+        for _ in range(2):
+            x = conv(width, 3, padding="same", use_bias=False)(x)
+            x = layers.BatchNormalization()(x)
+            x = layers.ReLU()(x)
+        if index < len(widths) - 1:
+            x = layers.MaxPooling2D()(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dropout(dropout)(x)
+    outputs = layers.Dense(len(EMOTIONS), activation="softmax", name="emotion")(x)
+    return keras.Model(inputs, outputs, name="emotion_cnn")
+
+
+def _augment(x: keras.KerasTensor) -> keras.KerasTensor:
+    """Active in training only: live faces are mirrored and framed off-centre.
+
+    Rotation and zoom layers doubled the step time on 2 CPU cores; they wait for a GPU run.
+    """
+    x = layers.RandomFlip("horizontal")(x)
+    return layers.RandomTranslation(0.1, 0.1, fill_mode="nearest")(x)

@@ -1,0 +1,53 @@
+"""``econsult evaluate``: overall and per-class accuracy and a confusion matrix on any npz in
+FER2013's layout (the held-back PrivateTest split is measured this way)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from cli import CommandError
+from contracts.labels import EMOTIONS
+from training import data
+from worker.emotion_model import EmotionClassifier
+
+BATCH = 256
+
+
+def confusion_matrix(truth: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """Rows: true emotion, columns: predicted, both in EMOTIONS order."""
+    matrix = np.zeros((len(EMOTIONS), len(EMOTIONS)), np.int64)
+    np.add.at(matrix, (truth, predicted), 1)
+    return matrix
+
+
+def evaluate(data_path: Path, model_path: Path) -> int:
+    try:
+        faces = data.load(data_path)
+        classifier = EmotionClassifier(model_path)
+    except (data.DatasetError, FileNotFoundError, ValueError) as exc:
+        raise CommandError(str(exc)) from None
+    if faces.images.shape[1:] != (48, 48):
+        raise CommandError(f"{data_path} holds {faces.images.shape[1:]} images; expected 48x48")
+    predicted = np.concatenate([
+        classifier.predict(faces.images[i:i + BATCH]).argmax(1)
+        for i in range(0, len(faces), BATCH)
+    ])
+    print(report(faces.labels, predicted, f"{classifier.version} on {data_path.name}"))
+    return 0
+
+
+def report(truth: np.ndarray, predicted: np.ndarray, title: str) -> str:
+    matrix = confusion_matrix(truth, predicted)
+    lines = [f"{title}: accuracy {np.mean(truth == predicted):.2%} on {len(truth)} faces", "",
+             f"{'emotion':<10} {'faces':>6} {'accuracy':>9}"]
+    for index, emotion in enumerate(EMOTIONS):
+        count = matrix[index].sum()
+        accuracy = f"{matrix[index, index] / count:.1%}" if count else "-"
+        lines.append(f"{emotion:<10} {count:>6} {accuracy:>9}")
+    lines += ["", "confusion (rows: true, columns: predicted)",
+              " " * 10 + "".join(f"{e[:7]:>8}" for e in EMOTIONS)]
+    lines += [f"{e:<10}" + "".join(f"{n:>8}" for n in row)
+              for e, row in zip(EMOTIONS, matrix, strict=True)]
+    return "\n".join(lines)

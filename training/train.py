@@ -1,0 +1,101 @@
+"""``econsult train``: fit the emotion model on FER2013 Training, select on PublicTest.
+
+A run checkpoints after every epoch into ``--checkpoints`` so that ``--resume`` continues it in
+a later session; the best epoch on PublicTest is exported next to the worker as the model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# See ../shared/notes/models-and-faces.md: oneDNN kernels crash some trainings on TF 2.21.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import keras
+import numpy as np
+
+from contracts.labels import EMOTIONS
+from training import data
+from training.architecture import build
+from worker.emotion_model import INPUT_SIZE, ModelCard, card_path, to_model_input
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 30
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    seed: int = 1
+    checkpoints: Path = Path("checkpoints")
+    output: Path = Path("worker/weights/emotion.keras")
+    resume: bool = False
+    version: str = "cnn48-v1"
+
+
+def train(config: TrainConfig) -> float:
+    """Train, export the best epoch, and return its PublicTest accuracy."""
+    keras.utils.set_random_seed(config.seed)
+    train_set, val_set = data.load(data.TRAINING), data.load(data.PUBLIC_TEST)
+    x_train, x_val = to_model_input(train_set.images), to_model_input(val_set.images)
+    config.checkpoints.mkdir(parents=True, exist_ok=True)
+    last, best, state_file = (config.checkpoints / name for name in
+                              ("last.keras", "best.keras", "state.json"))
+
+    start_epoch = 0
+    if config.resume and last.exists():
+        model = keras.saving.load_model(last)
+        start_epoch = json.loads(state_file.read_text())["epoch"]
+        print(f"resuming from {last} after epoch {start_epoch}")
+    else:
+        model = build()
+        steps = config.epochs * -(-len(train_set) // config.batch_size)
+        schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps, alpha=0.02)
+        model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+    callbacks = [
+        keras.callbacks.ModelCheckpoint(best, monitor="val_accuracy", save_best_only=True,
+                                        initial_value_threshold=_best_so_far(state_file)),
+        keras.callbacks.ModelCheckpoint(last),
+        _StateWriter(state_file),
+    ]
+    model.fit(x_train, train_set.labels, batch_size=config.batch_size, epochs=config.epochs,
+              initial_epoch=start_epoch, validation_data=(x_val, val_set.labels),
+              callbacks=callbacks, verbose=1 if os.isatty(1) else 2)
+    return export(best, config.output, config.version, x_val, val_set.labels)
+
+
+def export(checkpoint: Path, output: Path, version: str, x_val: np.ndarray,
+           y_val: np.ndarray) -> float:
+    """Save a checkpoint as the serving model: no optimizer state, card beside it."""
+    model = keras.saving.load_model(checkpoint, compile=False)
+    accuracy = float(np.mean(np.argmax(model.predict(x_val, verbose=0), 1) == y_val))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    model.save(output)
+    ModelCard(version, EMOTIONS, INPUT_SIZE, round(accuracy, 4)).write(
+        card_path(output), parameters=model.count_params(), trained_on="FER2013 Training",
+    )
+    print(f"saved {output} ({version}): PublicTest accuracy {accuracy:.2%}")
+    return accuracy
+
+
+def _best_so_far(state_file: Path) -> float | None:
+    if state_file.exists():
+        return json.loads(state_file.read_text()).get("best_val_accuracy")
+    return None
+
+
+class _StateWriter(keras.callbacks.Callback):
+    """Records the finished epoch and the best score so that --resume can continue."""
+
+    def __init__(self, state_file: Path) -> None:
+        super().__init__()
+        self.state_file = state_file
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        score = (logs or {}).get("val_accuracy", 0.0)
+        best = max(_best_so_far(self.state_file) or 0.0, score)
+        self.state_file.write_text(json.dumps({"epoch": epoch + 1, "best_val_accuracy": best}))

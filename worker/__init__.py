@@ -1,0 +1,1 @@
+"""Inference workers: frames stream → faces → emotions → PostgreSQL."""

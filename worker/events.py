@@ -1,0 +1,112 @@
+"""What a worker writes to PostgreSQL: session lifecycle, analysed samples and emotion events.
+
+Every write is idempotent (upserts, ``ON CONFLICT DO NOTHING`` on the natural keys), because an
+entry may be delivered again after a worker dies between its commit and its XACK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects.postgresql import insert
+
+from contracts.labels import EMOTIONS
+from contracts.schema import EmotionEvent, Participant, Sample, Session
+from contracts.stream import RoomEvent
+
+
+@dataclass(frozen=True)
+class AnalysedFace:
+    x: int
+    y: int
+    w: int
+    h: int
+    probabilities: Sequence[float]  # in EMOTIONS order
+
+
+@dataclass(frozen=True)
+class AnalysedFrame:
+    session_id: UUID
+    participant_id: UUID
+    seq: int
+    captured_at: datetime
+    faces: Sequence[AnalysedFace]
+
+
+def apply_room_events(conn: Connection, events: Iterable[RoomEvent]) -> None:
+    for event in events:
+        _ROOM_EVENT_WRITERS[event.kind](conn, event)
+
+
+def consenting_participants(conn: Connection, ids: Iterable[UUID]) -> dict[UUID, bool]:
+    """For each participant among ``ids`` whose join is recorded: has consent to analysis?"""
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    rows = conn.execute(select(Participant.id, Participant.consent_at)
+                        .where(Participant.id.in_(wanted)))
+    return {row.id: row.consent_at is not None for row in rows}
+
+
+def store_frames(conn: Connection, frames: Sequence[AnalysedFrame], model_version: str) -> None:
+    """One multi-row insert for the samples and one for the faces; duplicates are skipped."""
+    if not frames:
+        return
+    samples = [
+        {"session_id": f.session_id, "participant_id": f.participant_id, "seq": f.seq,
+         "captured_at": f.captured_at, "face_count": len(f.faces), "model_version": model_version}
+        for f in frames
+    ]
+    conn.execute(insert(Sample).values(samples).on_conflict_do_nothing(
+        constraint="uq_samples_participant_seq"))
+    events = [_event_row(frame, index, face, model_version)
+              for frame in frames for index, face in enumerate(frame.faces)]
+    if events:
+        conn.execute(insert(EmotionEvent).values(events).on_conflict_do_nothing(
+            constraint="uq_emotion_events_participant_seq_face"))
+
+
+def _event_row(frame: AnalysedFrame, index: int, face: AnalysedFace, version: str) -> dict:
+    probabilities = dict(zip(EMOTIONS, map(float, face.probabilities), strict=True))
+    return {
+        "session_id": frame.session_id, "participant_id": frame.participant_id,
+        "seq": frame.seq, "captured_at": frame.captured_at, "face_index": index,
+        "box_x": face.x, "box_y": face.y, "box_w": face.w, "box_h": face.h,
+        **probabilities, "dominant": max(probabilities, key=probabilities.get),
+        "model_version": version,
+    }
+
+
+def _session_started(conn: Connection, event: RoomEvent) -> None:
+    values = {"id": event.session_id, "room": event.room, "consultant": event.consultant,
+              "source": event.source, "started_at": event.at}
+    conn.execute(insert(Session).values(values).on_conflict_do_nothing(index_elements=["id"]))
+
+
+def _participant_joined(conn: Connection, event: RoomEvent) -> None:
+    values = {"id": event.participant_id, "session_id": event.session_id, "role": event.role,
+              "display_name": event.display_name, "joined_at": event.at,
+              "consent_at": event.consent_at}
+    conn.execute(insert(Participant).values(values).on_conflict_do_nothing(index_elements=["id"]))
+
+
+def _participant_left(conn: Connection, event: RoomEvent) -> None:
+    conn.execute(Participant.__table__.update()
+                 .where(Participant.id == event.participant_id).values(left_at=event.at))
+
+
+def _session_ended(conn: Connection, event: RoomEvent) -> None:
+    conn.execute(Session.__table__.update()
+                 .where(Session.id == event.session_id).values(ended_at=event.at))
+
+
+_ROOM_EVENT_WRITERS = {
+    "session_started": _session_started,
+    "participant_joined": _participant_joined,
+    "participant_left": _participant_left,
+    "session_ended": _session_ended,
+}

