@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import redis
 
 from contracts.settings import Settings
-from contracts.stream import WORKER_GROUP, StreamKeys
+from contracts.stream import StreamKeys, live_workers
 
 READY_TIMEOUT_S = 90.0
 
@@ -42,12 +42,16 @@ def econsult(settings: Settings, *args: str) -> subprocess.Popen:
 
 
 def start_worker(settings: Settings, name: str) -> EconsultProcess:
-    """Start ``econsult worker`` and return once it reads the frames stream."""
+    """Start ``econsult worker`` and return once its heartbeat says it is reading."""
     worker = EconsultProcess(name, econsult(settings, "worker", "--name", name))
+    keys = StreamKeys.for_prefix(settings.redis_prefix)
     client = redis.Redis.from_url(settings.redis_url)
     try:
-        wait_for(lambda: _is_consumer(client, settings, name) or worker.process.poll() is not None,
-                 READY_TIMEOUT_S, f"worker {name} to join the group")
+        wait_for(lambda: name in live_workers(client, keys) or worker.process.poll() is not None,
+                 READY_TIMEOUT_S, f"worker {name} to start reading")
+    except TimeoutError:
+        worker.kill()
+        raise
     finally:
         client.close()
     if worker.process.poll() is not None:
@@ -62,12 +66,3 @@ def wait_for(condition: object, timeout_s: float, what: str, poll_s: float = 0.0
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout_s:.0f} s waiting for {what}")
         time.sleep(poll_s)
-
-
-def _is_consumer(client: redis.Redis, settings: Settings, name: str) -> bool:
-    keys = StreamKeys.for_prefix(settings.redis_prefix)
-    try:
-        consumers = client.xinfo_consumers(keys.frames, WORKER_GROUP)
-    except redis.ResponseError:
-        return False
-    return any(c["name"].decode() == name for c in consumers)

@@ -25,10 +25,10 @@ from contracts.database import engine_for
 from contracts.schema import Sample
 from contracts.settings import Settings
 from contracts.stream import (
-    WORKER_GROUP,
     Frame,
     RoomEvent,
     StreamKeys,
+    live_workers,
     publish_frame,
     publish_room_event,
 )
@@ -38,8 +38,6 @@ from worker.emotion_model import ModelCard, card_path
 
 IN_FLIGHT = 256
 POLL_S = 0.2
-# A worker blocks on XREADGROUP for ~1 s at a time; idle much longer than that means gone.
-WORKER_ALIVE_MS = 10_000
 
 
 @dataclass(frozen=True)
@@ -159,12 +157,6 @@ class _Progress:
 
 
 def _require_workers(client: redis.Redis, keys: StreamKeys) -> None:
-    try:
-        consumers = client.xinfo_consumers(keys.frames, WORKER_GROUP)
-    except redis.ResponseError:
-        consumers = []
-    except redis.ConnectionError as exc:
-        raise CommandError(f"cannot reach Redis ({exc}); is it running? see README") from None
-    if not any(c["idle"] < WORKER_ALIVE_MS for c in consumers):
+    if not live_workers(client, keys):
         raise CommandError("no worker is reading the frames stream; start them with "
                            "`econsult up` (or `econsult worker`) and try again")

@@ -6,11 +6,18 @@ Commands import their service lazily so that ``econsult --help`` does not load T
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
+import redis
+from sqlalchemy.exc import OperationalError
+
 from cli import CommandError
 from contracts.settings import Settings, SettingsError
+
+# TensorFlow's C++ start-up chatter (no GPU found, CPU features) hides what econsult says.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,8 +29,20 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, CommandError) as exc:
         print(f"econsult {args.command}: {exc}", file=sys.stderr)
         return 2
+    except OperationalError as exc:
+        print(f"econsult {args.command}: cannot use PostgreSQL ({_first_line(exc.orig)}); is it "
+              "running, and is DATABASE_URL right? scripts/setup starts it", file=sys.stderr)
+        return 2
+    except redis.ConnectionError as exc:
+        print(f"econsult {args.command}: cannot reach Redis ({exc}); is it running, and is "
+              "REDIS_URL right? scripts/setup starts it", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _first_line(error: object) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _parser() -> argparse.ArgumentParser:

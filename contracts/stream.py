@@ -35,15 +35,30 @@ class StreamFormatError(ValueError):
     """A stream entry does not follow this contract; it belongs in the dead-letter stream."""
 
 
+# A live worker refreshes its heartbeat key more often than this; producers check for one.
+HEARTBEAT_TTL_S = 10
+
+
 @dataclass(frozen=True)
 class StreamKeys:
     frames: str
     room_events: str
     dead_letter: str
+    heartbeat_prefix: str
 
     @classmethod
     def for_prefix(cls, prefix: str) -> StreamKeys:
-        return cls(f"{prefix}:frames", f"{prefix}:room-events", f"{prefix}:dead-letter")
+        return cls(f"{prefix}:frames", f"{prefix}:room-events", f"{prefix}:dead-letter",
+                   f"{prefix}:worker:")
+
+    def heartbeat(self, worker: str) -> str:
+        return f"{self.heartbeat_prefix}{worker}"
+
+
+def live_workers(client: redis.Redis, keys: StreamKeys) -> list[str]:
+    """Names of the workers whose heartbeat has not expired."""
+    return sorted(key.decode().removeprefix(keys.heartbeat_prefix)
+                  for key in client.scan_iter(match=f"{keys.heartbeat_prefix}*", count=1000))
 
 
 @dataclass(frozen=True)

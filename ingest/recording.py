@@ -65,7 +65,7 @@ def _open(path: Path) -> av.container.InputContainer:
         raise RecordingError(f"{path} is not a video FFmpeg can read ({exc.strerror})") from None
     if not container.streams.video:
         container.close()
-        raise RecordingError(f"{path} has no video stream")
+        raise RecordingError(f"{path} holds no video frames (it has no video stream)")
     return container
 
 

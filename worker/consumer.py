@@ -15,7 +15,16 @@ from dataclasses import dataclass
 import redis
 
 from contracts.settings import Settings
-from contracts.stream import WORKER_GROUP, Fields, StreamKeys, dead_letter, ensure_group
+from contracts.stream import (
+    HEARTBEAT_TTL_S,
+    WORKER_GROUP,
+    Fields,
+    StreamKeys,
+    dead_letter,
+    ensure_group,
+)
+
+_PENDING_SCAN = 10_000
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,7 @@ class StreamConsumer:
 
     def next_batch(self, block_ms: int) -> Batch:
         """Entries abandoned by dead workers first, else new ones (waiting up to ``block_ms``)."""
+        self.client.set(self.keys.heartbeat(self.name), "alive", ex=HEARTBEAT_TTL_S)
         batch = Batch([], [])
         for entry in self._claim_abandoned():
             self._sorted_into(batch, entry)
@@ -72,11 +82,14 @@ class StreamConsumer:
         self.ack([entry])
 
     def leave(self) -> None:
-        """Remove this consumer from the group if nothing is pending on it."""
+        """Stop the heartbeat; leave the group unless entries are still pending on us."""
+        self.client.delete(self.keys.heartbeat(self.name))
         for stream in self._streams:
-            pending = self.client.xpending_range(stream, WORKER_GROUP, "-", "+", 1, self.name)
-            if not pending:
-                self.client.xgroup_delconsumer(stream, WORKER_GROUP, self.name)
+            try:
+                if not self.client.xpending_range(stream, WORKER_GROUP, "-", "+", 1, self.name):
+                    self.client.xgroup_delconsumer(stream, WORKER_GROUP, self.name)
+            except redis.ResponseError:
+                pass  # the stream or group was deleted meanwhile: nothing left to leave
 
     def _claim_abandoned(self) -> list[Entry]:
         now = time.monotonic()
@@ -96,8 +109,9 @@ class StreamConsumer:
     def _drop_poison(self, stream: str, entries: list) -> list[Entry]:
         if not entries:
             return []
+        # Other entries of ours may lie between these ids: ask for enough to cover them.
         details = self.client.xpending_range(stream, WORKER_GROUP, entries[0][0], entries[-1][0],
-                                             len(entries), self.name)
+                                             _PENDING_SCAN, self.name)
         deliveries = {d["message_id"]: d["times_delivered"] for d in details}
         kept = []
         for entry_id, fields in entries:

@@ -56,9 +56,11 @@ class BatchHandler:
     def handle(self, batch: Batch) -> None:
         if batch.room_events:
             self._room_events(batch.room_events)
-        waiting = [entry for entry, _ in self._waiting.values()]
-        if waiting or batch.frames:
-            self._frames(waiting + batch.frames)
+        # A waiting frame may also come back claimed; by id, each is handled once.
+        frames = {entry.id: entry for entry, _ in self._waiting.values()}
+        frames |= {entry.id: entry for entry in batch.frames}
+        if frames:
+            self._frames(list(frames.values()))
         self._log_progress()
 
     def _room_events(self, entries: list[Entry]) -> None:

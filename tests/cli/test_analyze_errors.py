@@ -4,6 +4,7 @@ before anything reaches the stream."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 import sys
 
@@ -14,8 +15,6 @@ from contracts.settings import Settings
 
 
 def _analyze(settings: Settings, *args: str) -> subprocess.CompletedProcess:
-    import os
-
     return subprocess.run([sys.executable, "-m", "cli.main", "analyze", *args, "--room", "r"],
                           env={**os.environ, **settings.to_env()}, capture_output=True,
                           text=True, timeout=120)
@@ -24,7 +23,8 @@ def _analyze(settings: Settings, *args: str) -> subprocess.CompletedProcess:
 def _empty_video(path):
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=10)
-        stream.width, stream.height = 64, 48
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        container.start_encoding()
     return path
 
 

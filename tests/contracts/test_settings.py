@@ -26,3 +26,13 @@ def test_a_bad_number_is_named_in_the_error():
 def test_settings_pass_to_another_process_unchanged():
     settings = Settings.from_env({"ECONSULT_REDIS_PREFIX": "x", "ECONSULT_SAMPLE_FPS": "0.5"})
     assert Settings.from_env(settings.to_env()) == settings
+
+
+def test_every_setting_is_documented_in_the_readme():
+    from pathlib import Path
+
+    from contracts.settings import env_table
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    missing = [name for name, _ in env_table() if f"| `{name}` |" not in readme]
+    assert missing == []

@@ -51,7 +51,8 @@ def test_every_sampled_frame_is_stored_once_in_capture_order(analysed):
     assert [s.seq for s in samples] == list(range(CLIP_FACES * SAMPLES_PER_FACE))
     offsets = [(s.captured_at - session.started_at).total_seconds() for s in samples]
     assert offsets == pytest.approx([seq / 2 for seq in range(len(samples))], abs=0.002)
-    assert all(s.stored_at >= s.captured_at for s in samples)
+    # A recording is analysed faster than it plays: capture time is its offset in the video.
+    assert all(s.stored_at >= session.started_at for s in samples)
 
 
 def test_events_belong_to_their_samples(analysed):
