@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from contracts.labels import EMOTIONS
@@ -37,9 +37,12 @@ class AnalysedFrame:
     faces: Sequence[AnalysedFace]
 
 
-def apply_room_events(conn: Connection, events: Iterable[RoomEvent]) -> None:
-    for event in events:
-        _ROOM_EVENT_WRITERS[event.kind](conn, event)
+def apply_room_event(conn: Connection, event: RoomEvent) -> bool:
+    """Record the event; False while the session or participant it names is not recorded yet.
+
+    Workers take room events in parallel, so a join can come before its session's start.
+    """
+    return _ROOM_EVENT_WRITERS[event.kind](conn, event)
 
 
 def consenting_participants(conn: Connection, ids: Iterable[UUID]) -> dict[UUID, bool]:
@@ -81,27 +84,33 @@ def _event_row(frame: AnalysedFrame, index: int, face: AnalysedFace, version: st
     }
 
 
-def _session_started(conn: Connection, event: RoomEvent) -> None:
+def _session_started(conn: Connection, event: RoomEvent) -> bool:
     values = {"id": event.session_id, "room": event.room, "consultant": event.consultant,
               "source": event.source, "started_at": event.at}
     conn.execute(insert(Session).values(values).on_conflict_do_nothing(index_elements=["id"]))
+    return True
 
 
-def _participant_joined(conn: Connection, event: RoomEvent) -> None:
+def _participant_joined(conn: Connection, event: RoomEvent) -> bool:
+    if conn.scalar(select(Session.id).where(Session.id == event.session_id)) is None:
+        return False
     values = {"id": event.participant_id, "session_id": event.session_id, "role": event.role,
               "display_name": event.display_name, "joined_at": event.at,
               "consent_at": event.consent_at}
     conn.execute(insert(Participant).values(values).on_conflict_do_nothing(index_elements=["id"]))
+    return True
 
 
-def _participant_left(conn: Connection, event: RoomEvent) -> None:
-    conn.execute(Participant.__table__.update()
-                 .where(Participant.id == event.participant_id).values(left_at=event.at))
+def _participant_left(conn: Connection, event: RoomEvent) -> bool:
+    result = conn.execute(update(Participant).where(Participant.id == event.participant_id)
+                          .values(left_at=event.at))
+    return result.rowcount > 0
 
 
-def _session_ended(conn: Connection, event: RoomEvent) -> None:
-    conn.execute(Session.__table__.update()
-                 .where(Session.id == event.session_id).values(ended_at=event.at))
+def _session_ended(conn: Connection, event: RoomEvent) -> bool:
+    result = conn.execute(update(Session).where(Session.id == event.session_id)
+                          .values(ended_at=event.at))
+    return result.rowcount > 0
 
 
 _ROOM_EVENT_WRITERS = {

@@ -34,9 +34,9 @@ class FaceDetector:
     """Finds faces in BGR frames; one TFLite interpreter per worker process."""
 
     def __init__(self, min_score: float = MIN_SCORE) -> None:
-        import tensorflow as tf
+        from ai_edge_litert.interpreter import Interpreter
 
-        self._interpreter = tf.lite.Interpreter(model_path=str(_weights()), num_threads=1)
+        self._interpreter = Interpreter(model_path=str(_weights()), num_threads=1)
         self._interpreter.allocate_tensors()
         self._input = self._interpreter.get_input_details()[0]["index"]
         outputs = self._interpreter.get_output_details()

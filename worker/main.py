@@ -46,5 +46,5 @@ def run(settings: Settings, name: str | None = None) -> int:
         consumer.leave()
         engine.dispose()
         client.close()
-        log.info("worker %s stopped after %s", name, handler.totals)
+        log.info("worker %s stopped after %s", name, dict(handler.totals))
     return 0
