@@ -10,6 +10,7 @@ import numpy as np
 from cli import CommandError
 from contracts.labels import EMOTIONS
 from training import data
+from training.calibration import expected_calibration_error
 from worker.emotion_model import EmotionClassifier
 
 BATCH = 256
@@ -30,17 +31,18 @@ def evaluate(data_path: Path, model_path: Path) -> int:
         raise CommandError(str(exc)) from None
     if faces.images.shape[1:] != (48, 48):
         raise CommandError(f"{data_path} holds {faces.images.shape[1:]} images; expected 48x48")
-    predicted = np.concatenate([
-        classifier.predict(faces.images[i:i + BATCH]).argmax(1)
-        for i in range(0, len(faces), BATCH)
-    ])
-    print(report(faces.labels, predicted, f"{classifier.version} on {data_path.name}"))
+    probabilities = np.concatenate([classifier.predict(faces.images[i:i + BATCH])
+                                    for i in range(0, len(faces), BATCH)])
+    print(report(faces.labels, probabilities, f"{classifier.version} on {data_path.name}"))
     return 0
 
 
-def report(truth: np.ndarray, predicted: np.ndarray, title: str) -> str:
+def report(truth: np.ndarray, probabilities: np.ndarray, title: str) -> str:
+    predicted = probabilities.argmax(1)
     matrix = confusion_matrix(truth, predicted)
-    lines = [f"{title}: accuracy {np.mean(truth == predicted):.2%} on {len(truth)} faces", "",
+    ece = expected_calibration_error(probabilities, truth)
+    lines = [f"{title}: accuracy {np.mean(truth == predicted):.2%} on {len(truth)} faces",
+             f"expected calibration error {ece:.3f}", "",
              f"{'emotion':<10} {'faces':>6} {'accuracy':>9}"]
     for index, emotion in enumerate(EMOTIONS):
         count = matrix[index].sum()

@@ -20,7 +20,14 @@ import numpy as np
 from contracts.labels import EMOTIONS
 from training import data
 from training.architecture import build
-from worker.emotion_model import INPUT_SIZE, ModelCard, card_path, to_model_input
+from training.calibration import expected_calibration_error, fit_temperature
+from worker.emotion_model import (
+    INPUT_SIZE,
+    ModelCard,
+    card_path,
+    to_model_input,
+    with_temperature,
+)
 
 
 @dataclass(frozen=True)
@@ -72,13 +79,19 @@ def export(checkpoint: Path, output: Path, version: str, x_val: np.ndarray,
            y_val: np.ndarray) -> float:
     """Save a checkpoint as the serving model: no optimizer state, card beside it."""
     model = keras.saving.load_model(checkpoint, compile=False)
-    accuracy = float(np.mean(np.argmax(model.predict(x_val, verbose=0), 1) == y_val))
+    probabilities = model.predict(x_val, verbose=0)
+    accuracy = float(np.mean(np.argmax(probabilities, 1) == y_val))
+    temperature = fit_temperature(probabilities, y_val)
+    ece = (expected_calibration_error(probabilities, y_val),
+           expected_calibration_error(with_temperature(probabilities, temperature), y_val))
     output.parent.mkdir(parents=True, exist_ok=True)
     model.save(output)
-    ModelCard(version, EMOTIONS, INPUT_SIZE, round(accuracy, 4)).write(
+    ModelCard(version, EMOTIONS, INPUT_SIZE, round(accuracy, 4), round(temperature, 3)).write(
         card_path(output), parameters=model.count_params(), trained_on="FER2013 Training",
+        publictest_ece_before_scaling=round(ece[0], 4), publictest_ece=round(ece[1], 4),
     )
-    print(f"saved {output} ({version}): PublicTest accuracy {accuracy:.2%}")
+    print(f"saved {output} ({version}): PublicTest accuracy {accuracy:.2%}, temperature "
+          f"{temperature:.2f} takes calibration error from {ece[0]:.3f} to {ece[1]:.3f}")
     return accuracy
 
 

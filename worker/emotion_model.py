@@ -37,12 +37,14 @@ class ModelCard:
     labels: tuple[str, ...]
     input_size: int
     publictest_accuracy: float | None = None
+    # Divides the log-probabilities so that a 70% score is right about 70% of the time.
+    temperature: float = 1.0
 
     @classmethod
     def read(cls, path: Path) -> ModelCard:
         data = json.loads(path.read_text())
         card = cls(data["version"], tuple(data["labels"]), int(data["input_size"]),
-                   data.get("publictest_accuracy"))
+                   data.get("publictest_accuracy"), float(data.get("temperature", 1.0)))
         if sorted(card.labels) != sorted(EMOTIONS):
             raise ValueError(f"{path} lists labels {card.labels}; econsult needs {EMOTIONS}")
         if card.input_size != INPUT_SIZE:
@@ -52,7 +54,7 @@ class ModelCard:
     def write(self, path: Path, **extra: object) -> None:
         body = {"version": self.version, "labels": list(self.labels),
                 "input_size": self.input_size, "publictest_accuracy": self.publictest_accuracy,
-                **extra}
+                "temperature": self.temperature, **extra}
         path.write_text(json.dumps(body, indent=2) + "\n")
 
 
@@ -85,5 +87,14 @@ class EmotionClassifier:
         """Probabilities (N, 7), columns in :data:`EMOTIONS` order."""
         if len(gray_faces) == 0:
             return np.zeros((0, len(EMOTIONS)), np.float32)
-        probabilities = self._model.predict_on_batch(to_model_input(gray_faces))
-        return np.asarray(probabilities)[:, self._order]
+        probabilities = np.asarray(self._model.predict_on_batch(to_model_input(gray_faces)))
+        return with_temperature(probabilities, self.card.temperature)[:, self._order]
+
+
+def with_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
+    """Softmax outputs rescaled as if their logits were divided by ``temperature``."""
+    if temperature == 1.0:
+        return probabilities
+    logits = np.log(np.clip(probabilities, 1e-12, 1.0)) / temperature
+    scaled = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return scaled / scaled.sum(axis=1, keepdims=True)
