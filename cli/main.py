@@ -86,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="accuracy of a model on a FER2013-style npz")
     evaluate.add_argument("--data", type=Path, required=True)
     evaluate.add_argument("--model", type=Path, help="default ECONSULT_MODEL_PATH")
+    evaluate.add_argument("--confusion-png", type=Path, help="also draw the confusion matrix")
     evaluate.set_defaults(run=_evaluate)
     bench = commands.add_parser("bench", help="measure model, detector and pipeline speed")
     bench.add_argument("--workers", type=int, default=2, help="workers for the pipeline figures")
@@ -132,7 +133,7 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
 def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from training.evaluate import evaluate
 
-    return evaluate(args.data, args.model or Path(settings.model_path))
+    return evaluate(args.data, args.model or Path(settings.model_path), args.confusion_png)
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:

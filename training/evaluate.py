@@ -11,6 +11,7 @@ from cli import CommandError
 from contracts.labels import EMOTIONS
 from training import data
 from training.calibration import expected_calibration_error
+from training.confusion_png import write_confusion_png
 from worker.emotion_model import EmotionClassifier
 
 BATCH = 256
@@ -23,7 +24,7 @@ def confusion_matrix(truth: np.ndarray, predicted: np.ndarray) -> np.ndarray:
     return matrix
 
 
-def evaluate(data_path: Path, model_path: Path) -> int:
+def evaluate(data_path: Path, model_path: Path, confusion_png: Path | None = None) -> int:
     try:
         faces = data.load(data_path)
         classifier = EmotionClassifier(model_path)
@@ -33,7 +34,12 @@ def evaluate(data_path: Path, model_path: Path) -> int:
         raise CommandError(f"{data_path} holds {faces.images.shape[1:]} images; expected 48x48")
     probabilities = np.concatenate([classifier.predict(faces.images[i:i + BATCH])
                                     for i in range(0, len(faces), BATCH)])
-    print(report(faces.labels, probabilities, f"{classifier.version} on {data_path.name}"))
+    title = f"{classifier.version} on {data_path.name}"
+    print(report(faces.labels, probabilities, title))
+    if confusion_png:
+        matrix = confusion_matrix(faces.labels, probabilities.argmax(1))
+        write_confusion_png(matrix, confusion_png, title)
+        print(f"\nconfusion matrix drawn in {confusion_png}")
     return 0
 
 

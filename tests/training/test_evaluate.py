@@ -61,3 +61,13 @@ def test_a_file_in_another_layout_is_refused_clearly(tmp_path):
     result = _evaluate("--data", str(path))
     assert result.returncode == 2
     assert "lacks classes, images, labels; expected FER2013's layout" in result.stderr
+
+
+def test_it_can_draw_the_confusion_matrix_for_the_model_card(public_subset, tmp_path):
+    import cv2
+
+    picture = tmp_path / "card" / "confusion.png"
+    result = _evaluate("--data", str(public_subset), "--confusion-png", str(picture))
+    assert result.returncode == 0, result.stderr
+    image = cv2.imread(str(picture))
+    assert image is not None and image.shape[0] > 400 and image.shape[1] > 400
