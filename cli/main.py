@@ -73,14 +73,16 @@ def _parser() -> argparse.ArgumentParser:
                          help="seconds to wait for workers to make progress before giving up")
     analyze.set_defaults(run=_analyze)
 
-    train = commands.add_parser("train", help="train the emotion model on FER2013")
-    train.add_argument("--epochs", type=int, default=30)
-    train.add_argument("--batch-size", type=int, default=64)
-    train.add_argument("--seed", type=int, default=1)
+    # Defaults live in training.train.TrainConfig; only what is given here overrides them.
+    train = commands.add_parser("train", help="train the emotion model on FER2013",
+                                argument_default=argparse.SUPPRESS)
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--seed", type=int)
     train.add_argument("--resume", action="store_true", help="continue the run in --checkpoints")
-    train.add_argument("--checkpoints", type=Path, default=Path("checkpoints"))
-    train.add_argument("--output", type=Path, default=Path("worker/weights/emotion.keras"))
-    train.add_argument("--version", default="cnn48-v1", help="version stored with every event")
+    train.add_argument("--checkpoints", type=Path, help="where each epoch is saved")
+    train.add_argument("--output", type=Path, help="where the best model is exported")
+    train.add_argument("--version", help="model version stored with every event")
     train.set_defaults(run=_train)
 
     evaluate = commands.add_parser("evaluate", help="accuracy of a model on a FER2013-style npz")
@@ -122,11 +124,12 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _train(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import fields
+
     from training.train import TrainConfig, train
 
-    train(TrainConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                      checkpoints=args.checkpoints, output=args.output, resume=args.resume,
-                      version=args.version))
+    given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
+    train(TrainConfig(**given))
     return 0
 
 

@@ -44,7 +44,8 @@ def run_all(settings: Settings, workers: int) -> int:
           f"streams {settings.redis_prefix}:*):")
     for service in services:
         service.start()
-    print("running; Ctrl-C stops them all")
+    print("running; Ctrl-C stops them all. In another terminal, analyse a recording with:\n"
+          "  .venv/bin/econsult analyze VIDEO --room NAME --participant NAME")
     signal.signal(signal.SIGTERM, lambda *_: _interrupt())
     try:
         return _supervise(services)

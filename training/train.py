@@ -39,7 +39,7 @@ class TrainConfig:
     checkpoints: Path = Path("checkpoints")
     output: Path = Path("worker/weights/emotion.keras")
     resume: bool = False
-    version: str = "cnn48-v1"
+    version: str = "cnn48-v2"
 
 
 def train(config: TrainConfig) -> float:
