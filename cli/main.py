@@ -85,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--version", help="model version stored with every event")
     train.set_defaults(run=_train)
 
+    export = commands.add_parser("export", help="turn a training checkpoint into the served model")
+    export.add_argument("checkpoint", type=Path, help="a .keras file written by `econsult train`")
+    export.add_argument("--output", type=Path, default=Path("worker/weights/emotion.tflite"))
+    export.add_argument("--version", required=True, help="model version stored with every event")
+    export.set_defaults(run=_export)
+
     evaluate = commands.add_parser("evaluate", help="accuracy of a model on a FER2013-style npz")
     evaluate.add_argument("--data", type=Path, required=True)
     evaluate.add_argument("--model", type=Path, help="default ECONSULT_MODEL_PATH")
@@ -130,6 +136,15 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
 
     given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
     train(TrainConfig(**given))
+    return 0
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.checkpoint.is_file():
+        raise CommandError(f"{args.checkpoint} does not exist")
+    from training.export import export
+
+    export(args.checkpoint, args.output, args.version)
     return 0
 
 

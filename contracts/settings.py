@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[1] / "worker" / "weights" / "emotion.keras"
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[1] / "worker" / "weights" / "emotion.tflite"
 
 
 class SettingsError(ValueError):
@@ -26,7 +26,7 @@ class Settings:
     stream_maxlen: int = 10_000
     model_path: str = str(DEFAULT_MODEL_PATH)
     worker_batch: int = 32
-    # TensorFlow threads per worker: one thread per process, and more processes, serves best.
+    # Model threads per worker: one thread per process, and more processes, serves best.
     worker_threads: int = 1
     worker_block_ms: int = 1_000
     # A pending entry idle this long belongs to a worker presumed dead and is claimed by another.

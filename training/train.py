@@ -2,6 +2,7 @@
 
 A run checkpoints after every epoch into ``--checkpoints`` so that ``--resume`` continues it in
 a later session; the best epoch on PublicTest is exported next to the worker as the model.
+It runs unchanged under JAX (``KERAS_BACKEND=jax``) on a GPU; export then happens separately.
 """
 
 from __future__ import annotations
@@ -15,19 +16,11 @@ from pathlib import Path
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import keras
-import numpy as np
 
-from contracts.labels import EMOTIONS
 from training import data
 from training.architecture import build
-from training.calibration import expected_calibration_error, fit_temperature
-from worker.emotion_model import (
-    INPUT_SIZE,
-    ModelCard,
-    card_path,
-    to_model_input,
-    with_temperature,
-)
+from training.export import export
+from worker.emotion_model import to_model_input
 
 
 @dataclass(frozen=True)
@@ -37,7 +30,7 @@ class TrainConfig:
     learning_rate: float = 2e-3
     seed: int = 1
     checkpoints: Path = Path("checkpoints")
-    output: Path = Path("worker/weights/emotion.keras")
+    output: Path = Path("worker/weights/emotion.tflite")
     resume: bool = False
     version: str = "cnn48-v2"
 
@@ -72,27 +65,11 @@ def train(config: TrainConfig) -> float:
     model.fit(x_train, train_set.labels, batch_size=config.batch_size, epochs=config.epochs,
               initial_epoch=start_epoch, validation_data=(x_val, val_set.labels),
               callbacks=callbacks, verbose=1 if os.isatty(1) else 2)
-    return export(best, config.output, config.version, x_val, val_set.labels)
-
-
-def export(checkpoint: Path, output: Path, version: str, x_val: np.ndarray,
-           y_val: np.ndarray) -> float:
-    """Save a checkpoint as the serving model: no optimizer state, card beside it."""
-    model = keras.saving.load_model(checkpoint, compile=False)
-    probabilities = model.predict(x_val, verbose=0)
-    accuracy = float(np.mean(np.argmax(probabilities, 1) == y_val))
-    temperature = fit_temperature(probabilities, y_val)
-    ece = (expected_calibration_error(probabilities, y_val),
-           expected_calibration_error(with_temperature(probabilities, temperature), y_val))
-    output.parent.mkdir(parents=True, exist_ok=True)
-    model.save(output)
-    ModelCard(version, EMOTIONS, INPUT_SIZE, round(accuracy, 4), round(temperature, 3)).write(
-        card_path(output), parameters=model.count_params(), trained_on="FER2013 Training",
-        publictest_ece_before_scaling=round(ece[0], 4), publictest_ece=round(ece[1], 4),
-    )
-    print(f"saved {output} ({version}): PublicTest accuracy {accuracy:.2%}, temperature "
-          f"{temperature:.2f} takes calibration error from {ece[0]:.3f} to {ece[1]:.3f}")
-    return accuracy
+    if keras.backend.backend() != "tensorflow":
+        print(f"trained under {keras.backend.backend()}; LiteRT export needs TensorFlow: run "
+              f"`econsult export {best} --output {config.output}` where it is installed")
+        return float(_best_so_far(state_file) or 0.0)
+    return export(best, config.output, config.version)
 
 
 def _best_so_far(state_file: Path) -> float | None:

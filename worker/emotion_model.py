@@ -1,8 +1,10 @@
 """The emotion classifier as the worker serves it, and the preprocessing training shares with it.
 
-A model is two files side by side: ``NAME.keras`` (weights and graph) and ``NAME.json`` (its
-version, the order of its outputs and its input size). Pixel scaling lives inside the graph,
-so the only preprocessing outside it is :func:`to_model_input`.
+A served model is ``NAME.tflite`` (run by LiteRT, several times faster per face than Keras on
+one CPU core) with ``NAME.json`` beside it (version, output order, input size, calibration
+temperature); ``NAME.keras`` next to them is the trainable original they were exported from.
+Pixel scaling lives inside the graph, so the only preprocessing outside it is
+:func:`to_model_input`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 from contracts.labels import EMOTIONS
 
 INPUT_SIZE = 48
+MODEL_SHAPE = (INPUT_SIZE, INPUT_SIZE, 1)
 
 
 def to_model_input(gray_faces: np.ndarray) -> np.ndarray:
@@ -65,29 +68,33 @@ def card_path(model_path: Path) -> Path:
 class EmotionClassifier:
     """Loads a model once and classifies batches of face crops into :data:`EMOTIONS` order."""
 
-    def __init__(self, model_path: str | Path, threads: int | None = None) -> None:
+    def __init__(self, model_path: str | Path, threads: int = 1) -> None:
         model_path = Path(model_path)
-        if not model_path.exists():
+        if not model_path.is_file() or model_path.suffix != ".tflite":
             raise FileNotFoundError(
-                f"no emotion model at {model_path}; set ECONSULT_MODEL_PATH or run `econsult train`"
-            )
-        import keras  # imported here so that modules which only preprocess stay light
-        import tensorflow as tf
-
-        if threads:
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(threads)
+                f"no LiteRT emotion model at {model_path}; set ECONSULT_MODEL_PATH to a .tflite "
+                "file or make one with `econsult export`")
+        from ai_edge_litert.interpreter import Interpreter
 
         self.card = ModelCard.read(card_path(model_path))
         self.version = self.card.version
-        self._model = keras.saving.load_model(model_path, compile=False)
+        self._interpreter = Interpreter(model_path=str(model_path), num_threads=threads)
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        self._output = self._interpreter.get_output_details()[0]["index"]
+        self._batch = 0
         self._order = [self.card.labels.index(name) for name in EMOTIONS]
 
     def predict(self, gray_faces: np.ndarray) -> np.ndarray:
         """Probabilities (N, 7), columns in :data:`EMOTIONS` order."""
         if len(gray_faces) == 0:
             return np.zeros((0, len(EMOTIONS)), np.float32)
-        probabilities = np.asarray(self._model.predict_on_batch(to_model_input(gray_faces)))
+        if len(gray_faces) != self._batch:  # resizing costs well under 0.1 ms
+            self._interpreter.resize_tensor_input(self._input, [len(gray_faces), *MODEL_SHAPE])
+            self._interpreter.allocate_tensors()
+            self._batch = len(gray_faces)
+        self._interpreter.set_tensor(self._input, to_model_input(gray_faces))
+        self._interpreter.invoke()
+        probabilities = self._interpreter.get_tensor(self._output)
         return with_temperature(probabilities, self.card.temperature)[:, self._order]
 
 

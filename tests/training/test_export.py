@@ -1,0 +1,42 @@
+"""`econsult export` turns a checkpoint into the served model: the LiteRT file gives the
+calibrated probabilities of the Keras original, with a card the worker can read."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from contracts.labels import EMOTIONS
+from training import data
+from worker.emotion_model import EmotionClassifier
+
+SHIPPED = Path(__file__).resolve().parents[2] / "worker" / "weights" / "emotion.keras"
+
+
+def test_a_checkpoint_becomes_a_served_model_with_its_card(tmp_path):
+    output = tmp_path / "exported.tflite"
+    result = subprocess.run([sys.executable, "-m", "cli.main", "export", str(SHIPPED),
+                             "--output", str(output), "--version", "test-v9"],
+                            env=os.environ, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    card = json.loads(output.with_suffix(".json").read_text())
+    assert (card["version"], card["labels"]) == ("test-v9", list(EMOTIONS))
+    assert 0.5 < card["publictest_accuracy"] < 1 and card["temperature"] > 0
+    assert output.with_suffix(".keras").is_file()
+
+    classifier = EmotionClassifier(output)
+    probabilities = classifier.predict(data.load(data.PUBLIC_TEST).images[:64])
+    assert classifier.version == "test-v9"
+    assert probabilities.shape == (64, 7)
+    assert np.allclose(probabilities.sum(1), 1, atol=1e-5)
+
+
+def test_the_worker_refuses_a_model_it_cannot_serve_and_says_what_to_do(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"set ECONSULT_MODEL_PATH to a \.tflite file"):
+        EmotionClassifier(SHIPPED)
