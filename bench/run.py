@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.components import detector_ms_per_frame, model_faces_per_second
+from bench.components import detector_figures, model_faces_per_second
 from bench.pipeline import run_pipeline_bench
 from contracts.settings import Settings
 
@@ -10,7 +10,7 @@ from contracts.settings import Settings
 def run(settings: Settings, workers: int) -> int:
     print("measuring (one CPU thread per process) …", flush=True)
     figures = model_faces_per_second(settings.model_path)
-    figures |= detector_ms_per_frame()
+    figures |= detector_figures()
     _print(figures)
     _print(run_pipeline_bench(settings, workers))
     return 0
