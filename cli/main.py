@@ -49,13 +49,16 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="econsult", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    up = commands.add_parser("up", help="migrate, then run the workers until Ctrl-C")
+    up = commands.add_parser("up", help="migrate, then run ingest and the workers until Ctrl-C")
     up.add_argument("--workers", type=int, help="worker processes (default ECONSULT_WORKERS)")
     up.set_defaults(run=_up)
 
     migrate = commands.add_parser("migrate", help="create the database and apply migrations")
     migrate.add_argument("--revision", default="head", help="target revision (default head)")
     migrate.set_defaults(run=_migrate)
+
+    ingest = commands.add_parser("ingest", help="run the consult room's web server")
+    ingest.set_defaults(run=_ingest)
 
     worker = commands.add_parser("worker", help="run one inference worker")
     worker.add_argument("--name", help="consumer name (default host-pid)")
@@ -113,6 +116,12 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 
     upgrade(settings.database_url, args.revision)
     return 0
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.server import run
+
+    return run(settings)
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:

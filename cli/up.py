@@ -38,14 +38,17 @@ class Service:
 def run_all(settings: Settings, workers: int) -> int:
     print(f"migrating {make_url(settings.database_url).render_as_string(hide_password=True)}")
     upgrade(settings.database_url)
-    services = [Service(f"worker-{i + 1}", ["worker", "--name", f"worker-{i + 1}"])
-                for i in range(workers)]
+    services = [Service("ingest", ["ingest"])]
+    services += [Service(f"worker-{i + 1}", ["worker", "--name", f"worker-{i + 1}"])
+                 for i in range(workers)]
     print(f"starting {len(services)} services (Redis {settings.redis_url}, "
           f"streams {settings.redis_prefix}:*):")
     for service in services:
         service.start()
-    print("running; Ctrl-C stops them all. In another terminal, analyse a recording with:\n"
-          "  .venv/bin/econsult analyze VIDEO --room NAME --participant NAME")
+    room = f"http://{settings.ingest_host}:{settings.ingest_port}/room"
+    print(f"running; Ctrl-C stops them all.\n"
+          f"  consult room:  {room}/NAME?role=consultant (clients: ?role=client)\n"
+          f"  a recording:   .venv/bin/econsult analyze VIDEO --room NAME --participant NAME")
     signal.signal(signal.SIGTERM, lambda *_: _interrupt())
     try:
         return _supervise(services)

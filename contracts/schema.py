@@ -66,8 +66,9 @@ class Participant(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     joined_at: Mapped[datetime] = mapped_column(Timestamp)
     left_at: Mapped[datetime | None] = mapped_column(Timestamp)
-    # Null means no consent: no frame of this participant may be analysed.
+    # Frames are analysed only while consent is given: consent_at set, and no withdrawal after it.
     consent_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    consent_withdrawn_at: Mapped[datetime | None] = mapped_column(Timestamp)
     __table_args__ = (Index("ix_participants_session", "session_id"),)
 
 

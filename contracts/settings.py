@@ -34,6 +34,18 @@ class Settings:
     # An entry delivered this many times without success goes to the dead-letter stream.
     max_deliveries: int = 5
     workers: int = 2
+    ingest_host: str = "127.0.0.1"
+    ingest_port: int = 8080
+    # Comma-separated STUN/TURN URLs given to browsers and to the server's peer connections.
+    ice_servers: str = ""
+    room_capacity: int = 51
+    # Analysis streams browsers are asked for: small and slow, analysis needs no more.
+    analysis_width: int = 320
+    analysis_fps: float = 5.0
+    # Frames not yet read by the workers beyond which ingest drops new samples (and counts them).
+    stream_lag_budget: int = 500
+    # An analysis track that sends nothing for this long is closed.
+    track_silence_s: float = 10.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

@@ -13,6 +13,7 @@ Every entry carries the contract version ``v``; a decoder refuses versions it do
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, get_args
@@ -26,7 +27,8 @@ ROLES = ("consultant", "client", "student")
 SOURCES = ("room", "recording")
 
 RoomEventKind = Literal[
-    "session_started", "participant_joined", "participant_left", "session_ended"
+    "session_started", "participant_joined", "consent_given", "consent_withdrawn",
+    "participant_left", "session_ended",
 ]
 Fields = dict[bytes, bytes]
 
@@ -46,13 +48,19 @@ class StreamKeys:
     dead_letter: str
     heartbeat_prefix: str
 
+    live_prefix: str
+
     @classmethod
     def for_prefix(cls, prefix: str) -> StreamKeys:
         return cls(f"{prefix}:frames", f"{prefix}:room-events", f"{prefix}:dead-letter",
-                   f"{prefix}:worker:")
+                   f"{prefix}:worker:", f"{prefix}:live:")
 
     def heartbeat(self, worker: str) -> str:
         return f"{self.heartbeat_prefix}{worker}"
+
+    def live(self, session_id: UUID) -> str:
+        """Pub/sub channel of a session's live updates, one per analysed frame batch."""
+        return f"{self.live_prefix}{session_id}"
 
 
 def live_workers(client: redis.Redis, keys: StreamKeys) -> list[str]:
@@ -151,6 +159,8 @@ class RoomEvent:
         needs = {
             "session_started": ("room", "source"),
             "participant_joined": ("participant_id", "role", "display_name"),
+            "consent_given": ("participant_id",),
+            "consent_withdrawn": ("participant_id",),
             "participant_left": ("participant_id",),
             "session_ended": (),
         }[self.kind]
@@ -161,6 +171,40 @@ class RoomEvent:
             raise StreamFormatError(f"role {self.role!r} is not one of {', '.join(ROLES)}")
         if self.source is not None and self.source not in SOURCES:
             raise StreamFormatError(f"source {self.source!r} is not one of {', '.join(SOURCES)}")
+
+
+@dataclass(frozen=True)
+class LiveUpdate:
+    """The latest analysis of one participant, as the room shows it to the consultant."""
+
+    session_id: UUID
+    participant_id: UUID
+    captured_at: datetime
+    faces: int
+    probabilities: dict[str, float] | None  # of the most confident face; None without a face
+
+    def encode(self) -> str:
+        return json.dumps({"v": VERSION, "session": str(self.session_id),
+                           "participant": str(self.participant_id),
+                           "captured_at_ms": _to_ms(self.captured_at), "faces": self.faces,
+                           "probabilities": self.probabilities})
+
+    @classmethod
+    def decode(cls, message: str | bytes) -> LiveUpdate:
+        try:
+            body = json.loads(message)
+            if body.get("v") != VERSION:
+                raise StreamFormatError(f"contract version {body.get('v')!r} is not {VERSION!r}")
+            return cls(UUID(body["session"]), UUID(body["participant"]),
+                       datetime.fromtimestamp(body["captured_at_ms"] / 1000, tz=UTC),
+                       int(body["faces"]), body["probabilities"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StreamFormatError(f"malformed live update: {exc}") from None
+
+
+def publish_live_update(client: redis.Redis, keys: StreamKeys, update: LiveUpdate) -> None:
+    """Fire and forget: a room that is not listening misses nothing it needs later."""
+    client.publish(keys.live(update.session_id), update.encode())
 
 
 def publish_frame(client: redis.Redis, keys: StreamKeys, frame: Frame, maxlen: int) -> bytes:

@@ -46,13 +46,16 @@ def apply_room_event(conn: Connection, event: RoomEvent) -> bool:
 
 
 def consenting_participants(conn: Connection, ids: Iterable[UUID]) -> dict[UUID, bool]:
-    """For each participant among ``ids`` whose join is recorded: has consent to analysis?"""
+    """For each participant among ``ids`` whose join is recorded: is consent given now?"""
     wanted = list(set(ids))
     if not wanted:
         return {}
-    rows = conn.execute(select(Participant.id, Participant.consent_at)
+    rows = conn.execute(select(Participant.id, Participant.consent_at,
+                               Participant.consent_withdrawn_at)
                         .where(Participant.id.in_(wanted)))
-    return {row.id: row.consent_at is not None for row in rows}
+    return {row.id: row.consent_at is not None and (row.consent_withdrawn_at is None
+                                                    or row.consent_withdrawn_at < row.consent_at)
+            for row in rows}
 
 
 def store_frames(conn: Connection, frames: Sequence[AnalysedFrame], model_version: str) -> None:
@@ -97,14 +100,31 @@ def _participant_joined(conn: Connection, event: RoomEvent) -> bool:
     values = {"id": event.participant_id, "session_id": event.session_id, "role": event.role,
               "display_name": event.display_name, "joined_at": event.at,
               "consent_at": event.consent_at}
-    conn.execute(insert(Participant).values(values).on_conflict_do_nothing(index_elements=["id"]))
+    # A participant who rejoins keeps their row and first join and is present again; a join
+    # delivered twice (from before the leave) changes nothing.
+    statement = insert(Participant).values(values)
+    conn.execute(statement.on_conflict_do_update(
+        index_elements=["id"], set_={"left_at": None},
+        where=Participant.left_at < statement.excluded.joined_at))
     return True
 
 
-def _participant_left(conn: Connection, event: RoomEvent) -> bool:
+def _consent_given(conn: Connection, event: RoomEvent) -> bool:
+    return _update_participant(conn, event, consent_at=event.at)
+
+
+def _consent_withdrawn(conn: Connection, event: RoomEvent) -> bool:
+    return _update_participant(conn, event, consent_withdrawn_at=event.at)
+
+
+def _update_participant(conn: Connection, event: RoomEvent, **values: object) -> bool:
     result = conn.execute(update(Participant).where(Participant.id == event.participant_id)
-                          .values(left_at=event.at))
+                          .values(**values))
     return result.rowcount > 0
+
+
+def _participant_left(conn: Connection, event: RoomEvent) -> bool:
+    return _update_participant(conn, event, left_at=event.at)
 
 
 def _session_ended(conn: Connection, event: RoomEvent) -> bool:
@@ -116,6 +136,8 @@ def _session_ended(conn: Connection, event: RoomEvent) -> bool:
 _ROOM_EVENT_WRITERS = {
     "session_started": _session_started,
     "participant_joined": _participant_joined,
+    "consent_given": _consent_given,
+    "consent_withdrawn": _consent_withdrawn,
     "participant_left": _participant_left,
     "session_ended": _session_ended,
 }

@@ -14,15 +14,22 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from uuid import UUID
 
 import numpy as np
 from sqlalchemy import Engine
 
-from contracts.stream import Frame, RoomEvent, StreamFormatError
+from contracts.labels import EMOTIONS
+from contracts.stream import Frame, LiveUpdate, RoomEvent, StreamFormatError, publish_live_update
 from worker.analysis import FrameAnalyser, UnreadableImage, decode_image
 from worker.consumer import Batch, Entry, StreamConsumer
 from worker.emotion_model import EmotionClassifier
-from worker.events import apply_room_event, consenting_participants, store_frames
+from worker.events import (
+    AnalysedFrame,
+    apply_room_event,
+    consenting_participants,
+    store_frames,
+)
 from worker.faces import FaceDetector
 
 log = logging.getLogger("econsult.worker")
@@ -96,6 +103,7 @@ class BatchHandler:
             analysed = self.analyser.analyse([d.frame for d in ready], [d.image for d in ready])
             with self.engine.begin() as conn:
                 store_frames(conn, analysed, self.model_version)
+            self._publish_live(analysed)
             self.totals["frames"] += len(ready)
             self.totals["faces"] += sum(len(a.faces) for a in analysed)
         # Frames of someone who has not consented are dropped unseen, never stored anywhere.
@@ -103,6 +111,20 @@ class BatchHandler:
         self.totals["frames_without_consent"] += len(unconsented)
         self._wait([(d.entry, f"participant {d.frame.participant_id} never joined")
                     for d in decoded if d.frame.participant_id not in consent])
+
+    def _publish_live(self, analysed: list[AnalysedFrame]) -> None:
+        """The newest stored frame of each participant, for the room's live feedback."""
+        newest: dict[UUID, AnalysedFrame] = {}
+        for frame in analysed:
+            if frame.participant_id not in newest or frame.seq > newest[frame.participant_id].seq:
+                newest[frame.participant_id] = frame
+        for frame in newest.values():
+            # The detector lists faces most confident first.
+            probabilities = (dict(zip(EMOTIONS, map(float, frame.faces[0].probabilities),
+                                      strict=True)) if frame.faces else None)
+            publish_live_update(self.consumer.client, self.consumer.keys, LiveUpdate(
+                frame.session_id, frame.participant_id, frame.captured_at, len(frame.faces),
+                probabilities))
 
     def _decode(self, entry: Entry) -> _Decoded | None:
         try:

@@ -1,0 +1,54 @@
+"""Live feedback for consultants: the workers' updates, from Redis to the room's WebSockets."""
+
+from __future__ import annotations
+
+import logging
+from statistics import fmean
+from typing import Any
+
+import redis.asyncio as aredis
+
+from contracts.quality import positivity
+from contracts.stream import LiveUpdate, StreamFormatError, StreamKeys
+from ingest.rooms import Member, Room, Rooms
+
+log = logging.getLogger("econsult.ingest")
+
+
+async def relay_live_updates(client: aredis.Redis, keys: StreamKeys, rooms: Rooms) -> None:
+    """Runs for the life of the service: every update goes to its room's consultants."""
+    pubsub = client.pubsub()
+    await pubsub.psubscribe(f"{keys.live_prefix}*")
+    try:
+        async for message in pubsub.listen():
+            if message["type"] != "pmessage":
+                continue
+            try:
+                update = LiveUpdate.decode(message["data"])
+            except StreamFormatError as exc:
+                log.warning("ignored a live update: %s", exc)
+                continue
+            room = rooms.by_session(update.session_id)
+            member = room.members.get(update.participant_id) if room else None
+            if room is None or member is None:
+                continue
+            payload = feedback(room, member, update)
+            for consultant in room.consultants():
+                await consultant.send(payload)
+    finally:
+        await pubsub.aclose()
+
+
+def feedback(room: Room, member: Member, update: LiveUpdate) -> dict[str, Any]:
+    """What the consultant's page shows for one update, with the session's quality score."""
+    probabilities = update.probabilities
+    if probabilities:
+        member.score.add(positivity(probabilities), update.captured_at.timestamp())
+    scores = [m.score.value for m in room.members.values()
+              if m.role != "consultant" and m.score.value is not None]
+    return {
+        "type": "live", "participant": str(member.id), "name": member.name,
+        "faces": update.faces, "probabilities": probabilities,
+        "dominant": max(probabilities, key=probabilities.get) if probabilities else None,
+        "quality": member.score.value, "session_quality": fmean(scores) if scores else None,
+    }

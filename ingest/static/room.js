@@ -1,0 +1,264 @@
+// The consult room: a peer-to-peer call between the consultant and each other participant, and,
+// for those who agree, a small analysis stream to the server. See ingest/signalling.py.
+"use strict";
+
+const EMOTIONS = ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"];
+const COLOURS = {angry: "#d1495b", disgust: "#8f5aa8", fear: "#edae49", happy: "#66a182",
+                 neutral: "#8d99ae", sad: "#00798c", surprise: "#f08a4b"};
+
+const params = new URLSearchParams(location.search);
+const roomName = decodeURIComponent(location.pathname.split("/")[2]);
+const role = params.get("role") || "client";
+const state = {ws: null, me: null, peers: new Map(), local: null, analysis: null,
+               consent: false, settings: null};
+const $ = (id) => document.getElementById(id);
+
+function setStatus(text) { $("status").textContent = text; }
+
+async function askName() {
+  if (params.get("name")) return params.get("name");
+  $("name-form").hidden = false;
+  return new Promise((resolve) => $("name-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    $("name-form").hidden = true;
+    resolve($("name-input").value);
+  }));
+}
+
+async function askConsent() {
+  if (role === "consultant") return false;
+  $("consent").hidden = false;
+  return new Promise((resolve) => {
+    $("agree").onclick = () => { $("consent").hidden = true; resolve(true); };
+    $("decline").onclick = () => { $("consent").hidden = true; resolve(false); };
+  });
+}
+
+async function openCamera() {
+  try {
+    return await navigator.mediaDevices.getUserMedia({video: true, audio: true});
+  } catch (error) {
+    return navigator.mediaDevices.getUserMedia({video: true});
+  }
+}
+
+function iceGathered(pc) {
+  // aiortc does not trickle ICE candidates: every description is sent complete.
+  return new Promise((resolve) => {
+    if (pc.iceGatheringState === "complete") return resolve();
+    pc.addEventListener("icegatheringstatechange", () => {
+      if (pc.iceGatheringState === "complete") resolve();
+    });
+  });
+}
+
+function send(message) { state.ws.send(JSON.stringify(message)); }
+
+function remoteVideo(peer) {
+  let figure = $(`peer-${peer.id}`);
+  if (!figure) {
+    figure = document.createElement("figure");
+    figure.id = `peer-${peer.id}`;
+    figure.innerHTML = `<video autoplay playsinline></video><figcaption></figcaption>`;
+    figure.querySelector("figcaption").textContent = `${peer.name} (${peer.role})`;
+    $("videos").append(figure);
+  }
+  return figure.querySelector("video");
+}
+
+function connectionTo(peer) {
+  let entry = state.peers.get(peer.id);
+  if (entry && entry.pc) return entry.pc;
+  const pc = new RTCPeerConnection({iceServers: state.settings.iceServers.map((urls) => ({urls}))});
+  state.local.getTracks().forEach((track) => pc.addTrack(track, state.local));
+  pc.ontrack = (event) => { remoteVideo(peer).srcObject = event.streams[0]; };
+  state.peers.set(peer.id, {info: peer, pc});
+  return pc;
+}
+
+async function call(peer) {
+  const pc = connectionTo(peer);
+  await pc.setLocalDescription(await pc.createOffer());
+  await iceGathered(pc);
+  send({type: "signal", to: peer.id, description: pc.localDescription});
+}
+
+async function onSignal(message) {
+  const peer = state.peers.get(message.from).info;
+  const pc = connectionTo(peer);
+  await pc.setRemoteDescription(message.description);
+  if (message.description.type === "offer") {
+    await pc.setLocalDescription(await pc.createAnswer());
+    await iceGathered(pc);
+    send({type: "signal", to: peer.id, description: pc.localDescription});
+  }
+}
+
+async function startAnalysis() {
+  const track = state.local.getVideoTracks()[0];
+  const {width, fps} = state.settings.analysis;
+  const pc = new RTCPeerConnection({iceServers: state.settings.iceServers.map((urls) => ({urls}))});
+  const scale = Math.max(1, (track.getSettings().width || width) / width);
+  pc.addTransceiver(track, {direction: "sendonly",
+                            sendEncodings: [{scaleResolutionDownBy: scale, maxFramerate: fps}]});
+  state.analysis = pc;
+  await pc.setLocalDescription(await pc.createOffer());
+  await iceGathered(pc);
+  const response = await fetch(`/room/${encodeURIComponent(roomName)}/analysis`, {
+    method: "POST", headers: {"Content-Type": "application/json"},
+    body: JSON.stringify({participant: state.me, sdp: pc.localDescription.sdp}),
+  });
+  if (!response.ok) {
+    setStatus(`Analysis unavailable: ${(await response.json()).error}`);
+    return stopAnalysis();
+  }
+  await pc.setRemoteDescription(await response.json());
+}
+
+function stopAnalysis() {
+  if (state.analysis) state.analysis.close();
+  state.analysis = null;
+}
+
+function showConsent() {
+  const button = $("toggle-analysis");
+  button.hidden = role === "consultant";
+  button.textContent = state.consent ? "Stop emotion analysis" : "Allow emotion analysis";
+  if (role === "consultant") return setStatus("In the call");
+  setStatus(state.consent ? "In the call; emotion analysis is on"
+                          : "In the call; emotion analysis is off");
+}
+
+async function toggleConsent() {
+  state.consent = !state.consent;
+  if (!state.consent) stopAnalysis();
+  send({type: "consent", given: state.consent});
+  if (state.consent) await startAnalysis();
+  showConsent();
+}
+
+function feedbackCard(id, name) {
+  let card = $(`live-${id}`);
+  if (!card) {
+    card = document.createElement("div");
+    card.id = `live-${id}`;
+    card.className = "participant";
+    card.innerHTML = `<h3></h3><div class="dominant muted">waiting for analysis…</div>
+      <div class="presence muted"></div><div class="score"></div><div class="bars"></div>`;
+    card.querySelector("h3").textContent = name;
+    $("participants").append(card);
+  }
+  return card;
+}
+
+function showLive(update) {
+  const card = feedbackCard(update.participant, update.name);
+  const dominant = card.querySelector(".dominant");
+  card.querySelector(".presence").textContent = update.faces ? "face in view" : "no face in view";
+  if (update.probabilities) {
+    dominant.textContent = update.dominant;
+    dominant.style.color = COLOURS[update.dominant];
+    dominant.classList.remove("muted");
+    card.querySelector(".bars").innerHTML = EMOTIONS.map((emotion) => {
+      const share = Math.round(100 * update.probabilities[emotion]);
+      return `<div class="bar"><span>${emotion}</span><span><span class="fill"
+        style="width:${share}%;background:${COLOURS[emotion]}"></span></span><span>${share}%</span></div>`;
+    }).join("");
+  }
+  if (update.quality !== null) {
+    card.querySelector(".score").textContent = `quality ${Math.round(update.quality)} / 100`;
+  }
+  if (update.session_quality !== null) {
+    $("session-quality").textContent = Math.round(update.session_quality);
+  }
+}
+
+function showPeerConsent(peer) {
+  // The consultant sees every participant, analysed or not, so nobody is silently left out.
+  if (role !== "consultant" || peer.role === "consultant") return;
+  const card = feedbackCard(peer.id, peer.name);
+  const dominant = card.querySelector(".dominant");
+  dominant.className = "dominant muted";
+  dominant.style.color = "";
+  dominant.textContent = peer.consent ? "waiting for analysis…" : "not analysed (no consent)";
+  if (!peer.consent) card.querySelector(".bars").innerHTML = "";
+}
+
+function dropPeer(id) {
+  const entry = state.peers.get(id);
+  if (entry && entry.pc) entry.pc.close();
+  state.peers.delete(id);
+  for (const element of [$(`peer-${id}`), $(`live-${id}`)]) if (element) element.remove();
+}
+
+function leave() {
+  stopAnalysis();
+  state.peers.forEach((entry, id) => dropPeer(id));
+  if (state.ws) state.ws.close();
+  if (state.local) state.local.getTracks().forEach((track) => track.stop());
+}
+
+const handlers = {
+  async joined(message) {
+    state.me = message.id;
+    state.settings = message;
+    sessionStorage.setItem(`econsult:${roomName}`, message.id);
+    message.peers.forEach((peer) => {
+      state.peers.set(peer.id, {info: peer, pc: null});
+      showPeerConsent(peer);
+    });
+    if (role === "consultant") {
+      $("feedback").hidden = false;
+      $("end").hidden = false;
+      for (const peer of message.peers) if (peer.role !== "consultant") await call(peer);
+    }
+    showConsent();
+    if (state.consent) await startAnalysis();
+  },
+  async "peer-joined"(message) {
+    state.peers.set(message.peer.id, {info: message.peer, pc: null});
+    showPeerConsent(message.peer);
+    if (role === "consultant" && message.peer.role !== "consultant") await call(message.peer);
+  },
+  "peer-left": (message) => dropPeer(message.id),
+  "peer-consent"(message) {
+    const entry = state.peers.get(message.id);
+    if (!entry) return;
+    entry.info.consent = message.consent;
+    showPeerConsent(entry.info);
+  },
+  signal: onSignal,
+  live: showLive,
+  ended() {
+    leave();
+    $("call").hidden = true;
+    $("ended").hidden = false;
+    setStatus("Session ended");
+  },
+  error: (message) => setStatus(`Problem: ${message.message}`),
+};
+
+async function main() {
+  $("room-name").textContent = `· ${roomName}`;
+  const name = await askName();
+  state.consent = await askConsent();
+  state.local = await openCamera();
+  $("local").srcObject = state.local;
+  $("call").hidden = false;
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  state.ws = new WebSocket(`${scheme}://${location.host}/room/${encodeURIComponent(roomName)}/ws`);
+  state.ws.onopen = () => send({type: "join", name, role, consent: state.consent,
+                                rejoin: sessionStorage.getItem(`econsult:${roomName}`)});
+  state.ws.onmessage = (event) => {
+    const message = JSON.parse(event.data);
+    const handler = handlers[message.type];
+    if (handler) Promise.resolve(handler(message)).catch((error) => setStatus(String(error)));
+  };
+  state.ws.onclose = () => { if ($("ended").hidden) setStatus("Disconnected"); };
+  $("toggle-analysis").onclick = toggleConsent;
+  $("end").onclick = () => send({type: "end"});
+  $("leave").onclick = () => { leave(); $("call").hidden = true; setStatus("You left the call"); };
+  window.addEventListener("pagehide", leave);
+}
+
+main().catch((error) => setStatus(`Could not start: ${error}`));

@@ -1,0 +1,104 @@
+"""Taking frames off a participant's analysis track without ever stalling the call.
+
+aiortc queues every decoded frame of a received track without bound, so the reader drains the
+track continuously and keeps only the latest frame. A sampler takes that frame at the sampling
+rate and publishes it; while a publish is still under way, or while the workers are further
+behind than the lag budget, a sample is dropped and counted rather than queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import VideoFrame
+
+from contracts.stream import Frame
+from ingest.encoding import encode_frame
+from ingest.metrics import METRICS
+
+log = logging.getLogger("econsult.ingest")
+Publish = Callable[[Frame], Awaitable[None]]
+LagCheck = Callable[[], Awaitable[bool]]
+
+
+class FrameTap:
+    def __init__(self, track: MediaStreamTrack, session_id: uuid.UUID,
+                 participant_id: uuid.UUID, publish: Publish, over_budget: LagCheck,
+                 sample_fps: float, silence_s: float, jpeg_quality: int, max_width: int) -> None:
+        self.track = track
+        self.session_id, self.participant_id = session_id, participant_id
+        self._publish, self._over_budget = publish, over_budget
+        self._interval, self._silence_s = 1.0 / sample_fps, silence_s
+        self._jpeg = (max_width, jpeg_quality)
+        self._latest: tuple[VideoFrame, datetime] | None = None
+        self._seq = 0
+        self._busy = False
+        self._tasks: list[asyncio.Task] = []
+        self._sending: asyncio.Task | None = None
+        self.closed = asyncio.Event()
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._read()), asyncio.create_task(self._sample())]
+
+    async def stop(self) -> None:
+        tasks = [*self._tasks, *([self._sending] if self._sending else [])]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.closed.set()
+
+    async def _read(self) -> None:
+        try:
+            while True:
+                frame = await asyncio.wait_for(self.track.recv(), self._silence_s)
+                METRICS.frames_received.inc()
+                self._latest = (frame, datetime.now(UTC))
+        except TimeoutError:
+            log.info("analysis track of %s silent for %.0f s; closing it", self.participant_id,
+                     self._silence_s)
+        except MediaStreamError:
+            pass  # the browser stopped sending
+        self.closed.set()
+
+    async def _sample(self) -> None:
+        next_at = time.monotonic()
+        while True:
+            next_at += self._interval
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))  # pacing, not waiting
+            taken, self._latest = self._latest, None
+            if taken is None:
+                continue
+            METRICS.frames_sampled.inc()
+            if self._busy or await self._over_budget():
+                METRICS.frames_dropped.inc()
+                continue
+            self._busy = True
+            self._sending = asyncio.create_task(self._send(*taken))
+
+    async def _send(self, frame: VideoFrame, captured: datetime) -> None:
+        try:
+            started = time.perf_counter()
+            jpeg = await asyncio.to_thread(_to_jpeg, frame, *self._jpeg)
+            METRICS.encode_seconds.observe(time.perf_counter() - started)
+            await self._publish(Frame(self.session_id, self.participant_id, self._seq, captured,
+                                      jpeg))
+            self._seq += 1
+            METRICS.frames_published.inc()
+        except Exception:
+            METRICS.frames_dropped.inc()
+            log.exception("could not publish a frame of %s", self.participant_id)
+        finally:
+            self._busy = False
+
+
+def _to_jpeg(frame: VideoFrame, max_width: int, quality: int) -> bytes:
+    return encode_frame(frame.to_ndarray(format="bgr24"), max_width, quality)

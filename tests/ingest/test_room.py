@@ -1,0 +1,104 @@
+"""A consultation in real browsers: the consultant and the client see each other, the
+consenting client's expressions reach PostgreSQL and the consultant's live feedback, and
+whoever declines is never analysed."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import func, select
+
+from bench.processes import wait_for
+from contracts.labels import EMOTIONS
+from contracts.schema import Participant, Sample, Session
+from tests.ingest.conftest import launcher
+
+TIMEOUT_MS = 60_000
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"  # screenshots for review
+SEES = ("name => [...document.querySelectorAll('#videos figure')].some(figure =>"
+        " figure.textContent.includes(name) && figure.querySelector('video').videoWidth > 0)")
+
+
+@pytest.fixture(scope="module")
+def call(ingest_url, playwright, camera_y4m):
+    """Dr Bob consults; Carla agrees to analysis, Dan declines it."""
+    room = f"consult-{uuid.uuid4().hex[:6]}"
+    with launcher(playwright, camera_y4m) as launch:
+        consultant = _join(launch, ingest_url, room, "consultant", "Dr Bob")
+        expect(consultant.locator("#status")).to_contain_text("In the call", timeout=TIMEOUT_MS)
+        client = _join(launch, ingest_url, room, "client", "Carla")
+        client.click("#agree")
+        expect(client.locator("#status")).to_contain_text("analysis is on", timeout=TIMEOUT_MS)
+        decliner = _join(launch, ingest_url, room, "client", "Dan")
+        decliner.click("#decline")
+        expect(decliner.locator("#status")).to_contain_text("analysis is off",
+                                                            timeout=TIMEOUT_MS)
+        yield room, consultant, client
+
+
+def test_the_consultant_and_the_client_see_each_other(call):
+    _, consultant, client = call
+    consultant.wait_for_function(SEES, arg="Carla", timeout=TIMEOUT_MS)
+    client.wait_for_function(SEES, arg="Dr Bob", timeout=TIMEOUT_MS)
+
+
+def test_the_consenting_clients_expressions_are_stored(call, engine):
+    carla = _participant(engine, call[0], "Carla")
+    assert carla.consent_at is not None
+    wait_for(lambda: _samples(engine, carla.id) >= 5, 90, "Carla's analysed frames")
+
+
+def test_the_consultant_sees_live_feedback_with_a_quality_score(call):
+    consultant = call[1]
+    card = consultant.locator("#participants .participant", has_text="Carla")
+    expect(card.locator(".dominant")).to_have_text(re.compile("|".join(EMOTIONS)),
+                                                   timeout=TIMEOUT_MS)
+    expect(consultant.locator("#session-quality")).to_have_text(re.compile(r"^\d+$"),
+                                                                timeout=TIMEOUT_MS)
+    for page, who in ((consultant, "consultant"), (call[2], "client")):
+        page.screenshot(path=ARTIFACTS / f"room-{who}.png", full_page=True)
+
+
+def test_the_consultant_sees_who_is_not_analysed(call):
+    card = call[1].locator("#participants .participant", has_text="Dan")
+    expect(card.locator(".dominant")).to_have_text("not analysed (no consent)",
+                                                   timeout=TIMEOUT_MS)
+
+
+def test_a_client_who_declines_is_never_analysed(call, engine):
+    carla, dan = (_participant(engine, call[0], name) for name in ("Carla", "Dan"))
+    assert dan.consent_at is None
+    # Once Carla's frames from well after Dan joined are stored, Dan's would be too.
+    wait_for(lambda: _samples(engine, carla.id, after=dan.joined_at + timedelta(seconds=3)) > 0,
+             90, "Carla's frames from after Dan joined")
+    assert _samples(engine, dan.id) == 0
+
+
+def _join(launch, url: str, room: str, role: str, name: str) -> Page:
+    page = launch().new_page()
+    page.goto(f"{url}/room/{room}?role={role}&name={quote(name)}")
+    return page
+
+
+def _participant(engine, room: str, name: str) -> Participant:
+    def find():
+        with engine.connect() as conn:
+            return conn.execute(select(Participant).join(Session).where(
+                Session.room == room, Participant.display_name == name)).one_or_none()
+    wait_for(lambda: find() is not None, 30, f"{name}'s join to be stored")
+    return find()
+
+
+def _samples(engine, participant_id, after=None) -> int:
+    query = select(func.count()).select_from(Sample).where(
+        Sample.participant_id == participant_id)
+    if after is not None:
+        query = query.where(Sample.captured_at > after)
+    with engine.connect() as conn:
+        return conn.scalar(query)
