@@ -39,6 +39,8 @@ class Settings:
     # Comma-separated STUN/TURN URLs given to browsers and to the server's peer connections.
     ice_servers: str = ""
     room_capacity: int = 51
+    # Room connections one address may hold at once (a clinic behind one NAT needs several).
+    connections_per_client: int = 20
     # Analysis streams browsers are asked for: small and slow, analysis needs no more.
     analysis_width: int = 320
     analysis_fps: float = 5.0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
+from collections import Counter
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -27,12 +28,18 @@ MAX_MESSAGE_BYTES = 64 * 1024
 class Signalling:
     def __init__(self, rooms: Rooms, peers: AnalysisPeers, settings: Settings) -> None:
         self.rooms, self.peers, self.settings = rooms, peers, settings
+        self._per_client: Counter[str] = Counter()
 
     async def socket(self, request: web.Request) -> web.WebSocketResponse:
+        client = request.remote or "unknown"
+        if self._per_client[client] >= self.settings.connections_per_client:
+            raise web.HTTPTooManyRequests(text=f"at most {self.settings.connections_per_client} "
+                                               "room connections from one address")
         ws = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE_BYTES)
         await ws.prepare(request)
         room_name = request.match_info["room"]
         joined: tuple[Room, Member] | None = None
+        self._per_client[client] += 1
         try:
             async for message in ws:
                 if message.type != WSMsgType.TEXT:
@@ -48,6 +55,7 @@ class Signalling:
                 except (RoomError, ValueError, KeyError, TypeError) as exc:
                     await _sender(ws)({"type": "error", "message": str(exc)})
         finally:
+            self._per_client[client] -= 1
             if joined is not None:
                 await self._leave(*joined)
         return ws

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 
 from bench.processes import EconsultProcess, econsult, wait_for
 from contracts.settings import Settings
@@ -53,16 +53,14 @@ def camera_y4m(fer_clip, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
 @contextlib.contextmanager
-def launcher(playwright: Playwright, camera: Path) -> Iterator[Callable[[], Browser]]:
-    """Launches browsers (one per participant: the fake camera is per browser process)."""
+def launcher(camera: Path) -> Iterator[Callable[[], Browser]]:
+    """Launches browsers (one per participant: the fake camera is per browser process).
+
+    Playwright's sync API holds an event loop while open, so it lives only this long.
+    """
     launched: list[Browser] = []
+    playwright = sync_playwright().start()
 
     def launch() -> Browser:
         browser = playwright.chromium.launch(
@@ -81,6 +79,7 @@ def launcher(playwright: Playwright, camera: Path) -> Iterator[Callable[[], Brow
     finally:
         for browser in launched:
             browser.close()
+        playwright.stop()
 
 
 def _healthy(url: str) -> bool:

@@ -4,7 +4,9 @@ whoever declines is never analysed."""
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -15,8 +17,10 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from bench.processes import wait_for
+from bench.streams import wait_until_consumed
 from contracts.labels import EMOTIONS
 from contracts.schema import Participant, Sample, Session
+from contracts.stream import StreamKeys
 from tests.ingest.conftest import launcher
 
 TIMEOUT_MS = 60_000
@@ -26,10 +30,10 @@ SEES = ("name => [...document.querySelectorAll('#videos figure')].some(figure =>
 
 
 @pytest.fixture(scope="module")
-def call(ingest_url, playwright, camera_y4m):
+def call(ingest_url, camera_y4m):
     """Dr Bob consults; Carla agrees to analysis, Dan declines it."""
     room = f"consult-{uuid.uuid4().hex[:6]}"
-    with launcher(playwright, camera_y4m) as launch:
+    with launcher(camera_y4m) as launch:
         consultant = _join(launch, ingest_url, room, "consultant", "Dr Bob")
         expect(consultant.locator("#status")).to_contain_text("In the call", timeout=TIMEOUT_MS)
         client = _join(launch, ingest_url, room, "client", "Carla")
@@ -102,3 +106,25 @@ def _samples(engine, participant_id, after=None) -> int:
         query = query.where(Sample.captured_at > after)
     with engine.connect() as conn:
         return conn.scalar(query)
+
+
+def test_withdrawing_consent_mid_call_stops_the_analysis_at_once(call, engine, ingest_url,
+                                                                  redis_client, settings):
+    client = call[2]
+    client.click("#toggle-analysis")
+    expect(client.locator("#status")).to_contain_text("analysis is off", timeout=TIMEOUT_MS)
+    wait_for(lambda: _participant(engine, call[0], "Carla").consent_withdrawn_at is not None,
+             30, "the withdrawal to be recorded")
+    carla = _participant(engine, call[0], "Carla")
+    wait_for(lambda: _health(ingest_url)["analysis_peers"] == 0, 30,
+             "ingest to close the analysis connection")
+    # Whatever was already on the stream is worked off before looking.
+    keys = StreamKeys.for_prefix(settings.redis_prefix)
+    [(last, _)] = redis_client.xrevrange(keys.frames, count=1)
+    wait_until_consumed(redis_client, settings, last)
+    assert _samples(engine, carla.id, after=carla.consent_withdrawn_at) == 0
+
+
+def _health(url: str) -> dict:
+    with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+        return json.load(response)
