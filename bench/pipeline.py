@@ -63,8 +63,7 @@ def run_pipeline_bench(settings: Settings, workers: int) -> dict[str, float]:
             worker.stop()
         client.close()
         engine.dispose()
-        drop_database(bench.database_url)
-        _delete_keys(bench)
+        cleanup(bench)
 
 
 def _latency(bench: Settings) -> dict[str, float]:
@@ -86,7 +85,9 @@ def _latency(bench: Settings) -> dict[str, float]:
             "capture→stored p95 ms (30 fps clip at 5 fps)": 1000 * np.percentile(latencies, 95)}
 
 
-def _delete_keys(bench: Settings) -> None:
+def cleanup(bench: Settings) -> None:
+    """Drop the benchmark's database and Redis keys."""
+    drop_database(bench.database_url)
     client = redis.Redis.from_url(bench.redis_url)
     for key in client.scan_iter(f"{bench.redis_prefix}:*"):
         client.delete(key)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from bench.components import detector_figures, model_faces_per_second
 from bench.pipeline import run_pipeline_bench
+from bench.room_load import run_room_bench
 from contracts.settings import Settings
 
 
-def run(settings: Settings, workers: int) -> int:
+def run(settings: Settings, what: str, workers: int, participants: list[int],
+        seconds: float) -> int:
     print("measuring (one CPU thread per process) …", flush=True)
+    if what == "room":
+        _print(run_room_bench(settings, participants, seconds, workers))
+        return 0
     figures = model_faces_per_second(settings.model_path)
     figures |= detector_figures()
     _print(figures)

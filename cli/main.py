@@ -99,8 +99,13 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", type=Path, help="default ECONSULT_MODEL_PATH")
     evaluate.add_argument("--confusion-png", type=Path, help="also draw the confusion matrix")
     evaluate.set_defaults(run=_evaluate)
-    bench = commands.add_parser("bench", help="measure model, detector and pipeline speed")
-    bench.add_argument("--workers", type=int, default=2, help="workers for the pipeline figures")
+    bench = commands.add_parser("bench", help="measure the model, the pipeline or the room")
+    bench.add_argument("what", nargs="?", choices=("pipeline", "room"), default="pipeline")
+    bench.add_argument("--workers", type=int, default=2, help="workers to run")
+    bench.add_argument("--participants", type=int, nargs="+", default=[10, 25, 50],
+                       help="room sizes to load (room)")
+    bench.add_argument("--seconds", type=float, default=20.0,
+                       help="measurement window per room size (room)")
     bench.set_defaults(run=_bench)
     return parser
 
@@ -166,7 +171,7 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
     from bench.run import run
 
-    return run(settings, args.workers)
+    return run(settings, args.what, args.workers, args.participants, args.seconds)
 
 
 if __name__ == "__main__":

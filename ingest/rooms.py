@@ -31,6 +31,8 @@ class Member:
     consent: bool
     send: Send
     connected: bool = True
+    # Set once the member has been told they joined: before that, they get no broadcasts.
+    ready: bool = False
     score: SmoothedScore = field(default_factory=SmoothedScore)
 
     def public(self) -> dict[str, Any]:
@@ -46,7 +48,11 @@ class Room:
     ended: bool = False
 
     def present(self) -> list[Member]:
-        return [m for m in self.members.values() if m.connected]
+        """Members in the call who have been told so (and so may receive broadcasts)."""
+        return [m for m in self.members.values() if m.connected and m.ready]
+
+    def occupied(self) -> int:
+        return sum(m.connected for m in self.members.values())
 
     def consultants(self) -> list[Member]:
         return [m for m in self.present() if m.role == "consultant"]
@@ -76,7 +82,7 @@ class Rooms:
             await self._publish(RoomEvent(
                 "session_started", room.session_id, now, room=room_name,
                 consultant=name if role == "consultant" else None, source="room"))
-        if len(room.present()) >= self._capacity:
+        if room.occupied() >= self._capacity:
             raise RoomError(f"room {room_name!r} is full ({self._capacity} people)")
         previous = room.members.get(rejoin) if rejoin else None
         returning = previous is not None and not previous.connected
@@ -106,7 +112,7 @@ class Rooms:
         member.connected = False
         await self._publish(RoomEvent("participant_left", room.session_id, datetime.now(UTC),
                                       participant_id=member.id))
-        if not room.present():
+        if not room.occupied():
             await self.end(room)
 
     async def end(self, room: Room) -> None:
@@ -115,7 +121,7 @@ class Rooms:
         room.ended = True
         self.by_name.pop(room.name, None)
         now = datetime.now(UTC)
-        for member in room.present():
+        for member in [m for m in room.members.values() if m.connected]:
             member.connected = False
             await self._publish(RoomEvent("participant_left", room.session_id, now,
                                           participant_id=member.id))

@@ -48,6 +48,7 @@ def create_app(settings: Settings) -> web.Application:
 
 def run(settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("aioice").setLevel(logging.WARNING)  # one line per ICE candidate pair
     web.run_app(create_app(settings), host=settings.ingest_host, port=settings.ingest_port,
                 print=lambda _: log.info("rooms at http://%s:%s/room/NAME", settings.ingest_host,
                                          settings.ingest_port))

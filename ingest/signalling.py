@@ -67,12 +67,13 @@ class Signalling:
         room, member = await self.rooms.join(room_name, str(data.get("name", "")),
                                              str(data.get("role", "")),
                                              bool(data.get("consent")), send, rejoin)
-        others = [m.public() for m in room.present() if m is not member]
+        others = [m.public() for m in room.present()]
         await send({"type": "joined", "id": str(member.id), "session": str(room.session_id),
                     "peers": others,
                     "iceServers": [u for u in self.settings.ice_servers.split(",") if u],
                     "analysis": {"width": self.settings.analysis_width,
                                  "fps": self.settings.analysis_fps}})
+        member.ready = True
         await _broadcast(room, {"type": "peer-joined", "peer": member.public()}, but=member)
         return room, member
 
@@ -93,8 +94,8 @@ class Signalling:
                                     "consent": given})
         elif kind == "end" and member.role == "consultant":
             await _broadcast(room, {"type": "ended"})
-            for present in room.present():
-                await self.peers.close(present.id)
+            for someone in room.members.values():
+                await self.peers.close(someone.id)
             await self.rooms.end(room)
         else:
             raise RoomError(f"unknown message type {kind!r}")

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import socket
 import subprocess
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from bench.processes import EconsultProcess, econsult, wait_for
+from bench.processes import EconsultProcess, econsult, free_port, health, wait_for
 from contracts.settings import Settings
 
 CHROMIUM = "/usr/bin/chromium"
@@ -32,13 +30,12 @@ DISABLED_FEATURES = ",".join([
 
 @pytest.fixture(scope="session")
 def ingest_url(settings: Settings, worker: EconsultProcess) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = EconsultProcess("ingest", econsult(
         dataclasses.replace(settings, ingest_port=port, sample_fps=4.0), "ingest"))
     url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: _healthy(url) or server.process.poll() is not None, 60, "ingest to start")
+    wait_for(lambda: health(url) is not None or server.process.poll() is not None, 60,
+             "ingest to start")
     assert server.process.poll() is None, "econsult ingest exited at start"
     yield url
     server.stop()
@@ -80,11 +77,3 @@ def launcher(camera: Path) -> Iterator[Callable[[], Browser]]:
         for browser in launched:
             browser.close()
         playwright.stop()
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False

@@ -4,9 +4,7 @@ whoever declines is never analysed."""
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.request
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -16,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
-from bench.processes import wait_for
+from bench.processes import health, wait_for
 from bench.streams import wait_until_consumed
 from contracts.labels import EMOTIONS
 from contracts.schema import Participant, Sample, Session
@@ -116,15 +114,10 @@ def test_withdrawing_consent_mid_call_stops_the_analysis_at_once(call, engine, i
     wait_for(lambda: _participant(engine, call[0], "Carla").consent_withdrawn_at is not None,
              30, "the withdrawal to be recorded")
     carla = _participant(engine, call[0], "Carla")
-    wait_for(lambda: _health(ingest_url)["analysis_peers"] == 0, 30,
+    wait_for(lambda: health(ingest_url)["analysis_peers"] == 0, 30,
              "ingest to close the analysis connection")
     # Whatever was already on the stream is worked off before looking.
     keys = StreamKeys.for_prefix(settings.redis_prefix)
     [(last, _)] = redis_client.xrevrange(keys.frames, count=1)
     wait_until_consumed(redis_client, settings, last)
     assert _samples(engine, carla.id, after=carla.consent_withdrawn_at) == 0
-
-
-def _health(url: str) -> dict:
-    with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
-        return json.load(response)

@@ -75,3 +75,20 @@ def test_one_address_cannot_hold_more_connections_than_allowed(ingest_url, setti
             return refused.value.status
 
     assert asyncio.run(scenario()) == 429
+
+
+def test_people_joining_at_once_each_hear_they_joined_before_anything_else(ingest_url):
+    async def join(http, name):
+        ws = await http.ws_connect(f"{ingest_url}/room/rush/ws")
+        await ws.send_json({"type": "join", "name": name, "role": "student", "consent": True})
+        first = await ws.receive_json(timeout=10)
+        return ws, first["type"]
+
+    async def scenario():
+        async with aiohttp.ClientSession() as http:
+            joined = await asyncio.gather(*(join(http, f"s{i}") for i in range(8)))
+            for ws, _ in joined:
+                await ws.close()
+            return [kind for _, kind in joined]
+
+    assert asyncio.run(scenario()) == ["joined"] * 8

@@ -1,0 +1,183 @@
+"""Load on the consult room: N participants in one room, each a pure-Python aiortc client that
+joins with consent and sends a paced analysis stream of FER faces, as a browser would.
+
+Measures ingest's CPU per participant stream, its memory after many joins and leaves, frames
+dropped, and capture→stored latency, with ingest, workers, PostgreSQL and Redis on one machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import fractions
+import os
+import time
+import urllib.request
+import uuid
+
+import aiohttp
+import numpy as np
+from aiortc import RTCPeerConnection, VideoStreamTrack
+from av import VideoFrame
+from sqlalchemy import text
+
+from bench.pipeline import cleanup, scratch_settings
+from bench.processes import (
+    EconsultProcess,
+    econsult,
+    free_port,
+    health,
+    start_worker,
+    wait_for,
+)
+from contracts.database import engine_for
+from contracts.settings import Settings
+from migrations.runner import upgrade
+from training import data
+from training.fer_clips import framed_face
+
+ANALYSIS_SIZE = (320, 240)
+
+
+class PacedFaces(VideoStreamTrack):
+    """FER faces, one per second, sent at ``fps`` (decoded once: no per-frame decode cost)."""
+
+    def __init__(self, faces: list[np.ndarray], fps: float) -> None:
+        super().__init__()
+        self._frames = faces
+        self._interval = 1 / fps
+        self._started: float | None = None
+        self._count = 0
+
+    async def recv(self) -> VideoFrame:
+        self._started = self._started or time.monotonic()
+        due = self._started + self._count * self._interval
+        await asyncio.sleep(max(0.0, due - time.monotonic()))  # pacing the stream
+        image = self._frames[int(self._count * self._interval) % len(self._frames)]
+        frame = VideoFrame.from_ndarray(image, format="bgr24")
+        frame.pts = round(self._count * self._interval * 90_000)
+        frame.time_base = fractions.Fraction(1, 90_000)
+        self._count += 1
+        return frame
+
+
+async def participant(url: str, room: str, name: str, faces: list[np.ndarray], fps: float,
+                      stop: asyncio.Event) -> None:
+    async with aiohttp.ClientSession() as http, http.ws_connect(f"{url}/room/{room}/ws") as ws:
+        await ws.send_json({"type": "join", "name": name, "role": "student", "consent": True})
+        joined = await ws.receive_json(timeout=30)
+        connection = RTCPeerConnection()
+        connection.addTransceiver(PacedFaces(faces, fps), direction="sendonly")
+        await connection.setLocalDescription(await connection.createOffer())
+        async with http.post(f"{url}/room/{room}/analysis", json={
+                "participant": joined["id"], "sdp": connection.localDescription.sdp}) as reply:
+            answer = await reply.json()
+        await connection.setRemoteDescription(
+            type(connection.localDescription)(answer["sdp"], "answer"))
+        await stop.wait()
+        await connection.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        line = next(line for line in status if line.startswith("VmRSS"))
+    return int(line.split()[1]) / 1024
+
+
+def faces_for_load() -> list[np.ndarray]:
+    import cv2
+
+    images = data.load(data.PUBLIC_TEST).images[:30]
+    return [cv2.resize(framed_face(image), ANALYSIS_SIZE) for image in images]
+
+
+async def load(url: str, pid: int, participants: int, seconds: float, fps: float
+               ) -> tuple[str, float]:
+    """Run ``participants`` at once for ``seconds``; ingest CPU share per participant stream."""
+    room, faces, stop = f"load-{uuid.uuid4().hex[:6]}", faces_for_load(), asyncio.Event()
+    clients = [asyncio.create_task(participant(url, room, f"student {i}", faces, fps, stop))
+               for i in range(participants)]
+    deadline = time.monotonic() + 60
+    while health(url)["analysis_peers"] < participants:
+        failed = [task.exception() for task in clients if task.done()]
+        if failed or time.monotonic() > deadline:
+            stop.set()
+            raise RuntimeError(f"participants could not connect: {failed or 'timed out'}")
+        await asyncio.sleep(0.2)  # polling ingest until every stream is up
+    cpu_start, wall_start = cpu_seconds(pid), time.monotonic()
+    await asyncio.sleep(seconds)  # the measurement window
+    share = (cpu_seconds(pid) - cpu_start) / (time.monotonic() - wall_start)
+    stop.set()
+    await asyncio.gather(*clients)
+    return room, share / participants
+
+
+async def churn(url: str, joins: int, fps: float) -> None:
+    """Join, stream briefly and leave, ``joins`` times, a few at a time."""
+    faces = faces_for_load()
+    for start in range(0, joins, 10):
+        stop = asyncio.Event()
+        batch = [asyncio.create_task(participant(url, "churn", f"p{i}", faces, fps, stop))
+                 for i in range(start, min(joins, start + 10))]
+        await asyncio.sleep(2)
+        stop.set()
+        await asyncio.gather(*batch)
+
+
+def run_room_bench(settings: Settings, counts: list[int], seconds: float, workers: int
+                   ) -> dict[str, float]:
+    bench = dataclasses.replace(scratch_settings(settings), ingest_port=free_port(),
+                                connections_per_client=10_000, room_capacity=10_000)
+    upgrade(bench.database_url)
+    ingest = EconsultProcess("ingest", econsult(bench, "ingest"))
+    running = [start_worker(bench, f"room-bench-{i}") for i in range(workers)]
+    url = f"http://127.0.0.1:{bench.ingest_port}"
+    engine = engine_for(bench.database_url)
+    figures: dict[str, float] = {}
+    try:
+        wait_for(lambda: health(url) is not None, 60, "ingest to start")
+        pid = ingest.process.pid
+        for count in counts:
+            room, per_stream = asyncio.run(load(url, pid, count, seconds, bench.analysis_fps))
+            figures |= _room_figures(engine, room, count, per_stream)
+        before = rss_mib(pid)
+        asyncio.run(churn(url, 200, bench.analysis_fps))
+        figures["ingest MiB after 200 joins and leaves (before)"] = before
+        figures["ingest MiB after 200 joins and leaves"] = rss_mib(pid)
+        figures |= _dropped(url)
+        return figures
+    finally:
+        ingest.stop()
+        for worker in running:
+            worker.stop()
+        engine.dispose()
+        cleanup(bench)
+
+
+def _room_figures(engine, room: str, count: int, per_stream: float) -> dict[str, float]:
+    with engine.connect() as conn:
+        latencies = np.array(conn.scalars(text(
+            "SELECT extract(epoch FROM s.stored_at - s.captured_at) FROM samples s "
+            "JOIN sessions ON sessions.id = s.session_id WHERE sessions.room = :room"),
+            {"room": room}).all(), float)
+    figures = {f"{count} participants: ingest % of a core per stream": 100 * per_stream,
+               f"{count} participants: frames stored": float(len(latencies))}
+    if len(latencies):
+        figures[f"{count} participants: capture→stored p50 ms"] = 1000 * np.median(latencies)
+        figures[f"{count} participants: capture→stored p95 ms"] = 1000 * np.percentile(
+            latencies, 95)
+    return figures
+
+
+def _dropped(url: str) -> dict[str, float]:
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
+        lines = response.read().decode().splitlines()
+    wanted = ("econsult_ingest_frames_sampled_total", "econsult_ingest_frames_dropped_total")
+    return {f"ingest {line.split()[0]}": float(line.split()[1])
+            for line in lines if line.split() and line.split()[0] in wanted}
