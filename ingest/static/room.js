@@ -10,7 +10,8 @@ const params = new URLSearchParams(location.search);
 const roomName = decodeURIComponent(location.pathname.split("/")[2]);
 const role = params.get("role") || "client";
 const state = {ws: null, me: null, peers: new Map(), local: null, analysis: null,
-               consent: false, settings: null};
+               consent: false, settings: null, latest: new Map()};
+const FRESH_MS = 10_000;  // an update older than this no longer describes the room
 const $ = (id) => document.getElementById(id);
 
 function setStatus(text) { $("status").textContent = text; }
@@ -155,7 +156,13 @@ function showLive(update) {
   const card = feedbackCard(update.participant, update.name);
   const dominant = card.querySelector(".dominant");
   card.querySelector(".presence").textContent = update.faces ? "face in view" : "no face in view";
-  if (update.probabilities) {
+  if (!update.probabilities) {
+    // No face, no estimate: an older one would be read as current.
+    dominant.textContent = "no expression to read";
+    dominant.style.color = "";
+    dominant.classList.add("muted");
+    card.querySelector(".bars").innerHTML = "";
+  } else {
     dominant.textContent = update.dominant;
     dominant.style.color = COLOURS[update.dominant];
     dominant.classList.remove("muted");
@@ -171,6 +178,25 @@ function showLive(update) {
   if (update.session_quality !== null) {
     $("session-quality").textContent = Math.round(update.session_quality);
   }
+  state.latest.set(update.participant, {...update, at: Date.now()});
+  showClassSummary();
+}
+
+function showClassSummary() {
+  // With a class, the teacher reads the room at a glance rather than card by card.
+  const others = [...state.peers.values()].map((e) => e.info).filter((p) => p.role !== "consultant");
+  const summary = $("class-summary");
+  summary.hidden = others.length < 2;
+  const fresh = others.map((p) => state.latest.get(p.id))
+    .filter((u) => u && Date.now() - u.at < FRESH_MS);
+  const counts = Object.fromEntries(EMOTIONS.map((e) => [e, 0]));
+  fresh.filter((u) => u.dominant).forEach((u) => { counts[u.dominant] += 1; });
+  const analysed = others.filter((p) => p.consent).length;
+  const inView = fresh.filter((u) => u.faces > 0).length;
+  summary.innerHTML = `<p><strong>${inView}</strong> of ${analysed} analysed participants with a
+    face in view (${others.length - analysed} not analysed)</p>` +
+    EMOTIONS.filter((e) => counts[e]).map((e) => `<span class="chip" style="background:${COLOURS[e]}">
+      ${e} ${counts[e]}</span>`).join(" ");
 }
 
 function showPeerConsent(peer) {
@@ -188,6 +214,7 @@ function dropPeer(id) {
   const entry = state.peers.get(id);
   if (entry && entry.pc) entry.pc.close();
   state.peers.delete(id);
+  state.latest.delete(id);
   for (const element of [$(`peer-${id}`), $(`live-${id}`)]) if (element) element.remove();
 }
 

@@ -59,12 +59,20 @@ def test_the_consenting_clients_expressions_are_stored(call, engine):
 def test_the_consultant_sees_live_feedback_with_a_quality_score(call):
     consultant = call[1]
     card = consultant.locator("#participants .participant", has_text="Carla")
-    expect(card.locator(".dominant")).to_have_text(re.compile("|".join(EMOTIONS)),
-                                                   timeout=TIMEOUT_MS)
+    expect(card.locator(".dominant")).to_have_text(
+        re.compile("|".join([*EMOTIONS, "no expression to read"])), timeout=TIMEOUT_MS)
+    expect(card.locator(".presence")).to_have_text(re.compile("face in view|no face in view"))
     expect(consultant.locator("#session-quality")).to_have_text(re.compile(r"^\d+$"),
                                                                 timeout=TIMEOUT_MS)
     for page, who in ((consultant, "consultant"), (call[2], "client")):
         page.screenshot(path=ARTIFACTS / f"room-{who}.png", full_page=True)
+
+
+def test_the_consultant_sees_a_summary_of_the_whole_room(call):
+    summary = call[1].locator("#class-summary")
+    expect(summary).to_contain_text("of 1 analysed participants with a face in view",
+                                    timeout=TIMEOUT_MS)
+    expect(summary).to_contain_text("(1 not analysed)")
 
 
 def test_the_consultant_sees_who_is_not_analysed(call):
@@ -121,3 +129,16 @@ def test_withdrawing_consent_mid_call_stops_the_analysis_at_once(call, engine, i
     [(last, _)] = redis_client.xrevrange(keys.frames, count=1)
     wait_until_consumed(redis_client, settings, last)
     assert _samples(engine, carla.id, after=carla.consent_withdrawn_at) == 0
+
+
+def test_the_consultant_ends_the_session_for_everyone(call, engine):
+    room, consultant, client = call
+    consultant.click("#end")
+    for page in (consultant, client):
+        expect(page.locator("#ended")).to_be_visible(timeout=TIMEOUT_MS)
+
+    def ended_at():
+        with engine.connect() as conn:
+            return conn.scalar(select(Session.ended_at).where(Session.room == room))
+    wait_for(lambda: ended_at() is not None, 30, "the session's end to be stored")
+    assert _participant(engine, room, "Carla").left_at is not None
