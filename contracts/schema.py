@@ -72,10 +72,9 @@ class Participant(Base):
     __table_args__ = (Index("ix_participants_session", "session_id"),)
 
 
-class Sample(Base):
-    """One analysed frame of one participant: when it was captured and how many faces it held."""
+class _OfAFrame:
+    """Whose frame a row is about: session, participant, sequence number and capture time."""
 
-    __tablename__ = "samples"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     session_id: Mapped[UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
     participant_id: Mapped[UUID] = mapped_column(
@@ -83,6 +82,12 @@ class Sample(Base):
     )
     seq: Mapped[int] = mapped_column(Integer)
     captured_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class Sample(_OfAFrame, Base):
+    """One analysed frame of one participant: when it was captured and how many faces it held."""
+
+    __tablename__ = "samples"
     stored_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.clock_timestamp())
     face_count: Mapped[int] = mapped_column(SmallInteger)
     model_version: Mapped[str] = mapped_column(String(64))
@@ -92,17 +97,10 @@ class Sample(Base):
     )
 
 
-class EmotionEvent(Base):
+class EmotionEvent(_OfAFrame, Base):
     """One face in one analysed frame, with the model's probability for each emotion."""
 
     __tablename__ = "emotion_events"
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    session_id: Mapped[UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
-    participant_id: Mapped[UUID] = mapped_column(
-        ForeignKey("participants.id", ondelete="CASCADE")
-    )
-    seq: Mapped[int] = mapped_column(Integer)
-    captured_at: Mapped[datetime] = mapped_column(Timestamp)
     face_index: Mapped[int] = mapped_column(SmallInteger)
     box_x: Mapped[int] = mapped_column(Integer)
     box_y: Mapped[int] = mapped_column(Integer)
