@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bench.codec_cost import codec_cost
 from bench.components import detector_figures, model_faces_per_second
 from bench.pipeline import run_pipeline_bench
 from bench.room_load import run_room_bench
@@ -12,6 +13,7 @@ def run(settings: Settings, what: str, workers: int, participants: list[int],
         seconds: float) -> int:
     print("measuring (one CPU thread per process) …", flush=True)
     if what == "room":
+        _print(codec_cost())
         _print(run_room_bench(settings, participants, seconds, workers))
         return 0
     figures = model_faces_per_second(settings.model_path)
@@ -24,4 +26,4 @@ def run(settings: Settings, what: str, workers: int, participants: list[int],
 def _print(figures: dict[str, float]) -> None:
     for name, value in figures.items():
         shown = f"{value:.0%}" if "recall" in name else f"{value:,.1f}"
-        print(f"  {name:<48} {shown:>10}", flush=True)
+        print(f"  {name:<66} {shown:>10}", flush=True)

@@ -1,0 +1,69 @@
+"""What carrying the call through the server would cost, against what analysis costs.
+
+aiortc's relay encodes the call once per watcher; an analysis stream costs one decode. Both
+are timed here with aiortc's own VP8 codecs on camera-like frames (faces with sensor noise).
+"""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+from aiortc.codecs.vpx import Vp8Decoder, Vp8Encoder
+from aiortc.jitterbuffer import JitterFrame
+from av import CodecContext, VideoFrame
+
+from training import data
+from training.fer_clips import framed_face
+
+FRAMES = 90
+CALL = ((640, 480), 15)
+ANALYSIS = ((320, 240), 5)
+
+
+def codec_cost() -> dict[str, float]:
+    (call_size, call_fps), (analysis_size, analysis_fps) = CALL, ANALYSIS
+    encode_ms = _encode_ms(_camera_frames(call_size))
+    decode_ms = _decode_ms(_camera_frames(analysis_size))
+    return {
+        "VP8 encode ms/frame, 640x480": encode_ms,
+        "VP8 decode ms/frame, 320x240": decode_ms,
+        "server % of a core per relayed watcher (640x480, 15 fps)": encode_ms * call_fps / 10,
+        "server % of a core per analysis stream decode (320x240, 5 fps)":
+            decode_ms * analysis_fps / 10,
+    }
+
+
+def _camera_frames(size: tuple[int, int]) -> list[VideoFrame]:
+    rng = np.random.default_rng(0)
+    faces = data.load(data.PUBLIC_TEST).images[:FRAMES // 15 + 1]
+    frames = []
+    for index in range(FRAMES):
+        image = cv2.resize(framed_face(faces[index // 15]), size).astype(np.int16)
+        noisy = np.clip(image + rng.normal(0, 3, image.shape), 0, 255).astype(np.uint8)
+        frame = VideoFrame.from_ndarray(noisy, format="bgr24")
+        frame.pts = index * 6000  # 90 kHz clock at 15 fps
+        frames.append(frame)
+    return frames
+
+
+def _encode_ms(frames: list[VideoFrame]) -> float:
+    encoder = Vp8Encoder()
+    started = time.perf_counter()
+    for frame in frames:
+        encoder.encode(frame)
+    return 1000 * (time.perf_counter() - started) / len(frames)
+
+
+def _decode_ms(frames: list[VideoFrame]) -> float:
+    context = CodecContext.create("libvpx", "w")
+    context.width, context.height = frames[0].width, frames[0].height
+    context.pix_fmt, context.bit_rate = "yuv420p", 300_000
+    packets = [bytes(p) for frame in frames for p in context.encode(frame.reformat(
+        format="yuv420p"))]
+    decoder = Vp8Decoder()
+    started = time.perf_counter()
+    for index, packet in enumerate(packets):
+        decoder.decode(JitterFrame(packet, index * 18_000))
+    return 1000 * (time.perf_counter() - started) / len(packets)
