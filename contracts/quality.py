@@ -2,9 +2,11 @@
 
 A face's *positivity* is the probability the model gives to the expressions that read as
 engaged or at ease (happy, surprise, neutral), i.e. one minus the probability of angry,
-disgust, fear and sad. The score is positivity on a 0-100 scale, smoothed over capture time
-with an exponential half-life so that one frame does not swing it. It describes expressions the
-model saw, not how anyone felt, and inherits the model's errors (see the model card).
+disgust, fear and sad, on a 0-100 scale. Live, a participant's score is positivity smoothed
+over capture time with an exponential half-life so that one frame does not swing it; over a
+session or a minute, the score is the mean positivity of the clients' and students' faces
+(the SQL views compute exactly that). It describes expressions the model saw, not how anyone
+felt, and inherits the model's errors (see the model card).
 """
 
 from __future__ import annotations

@@ -1,0 +1,99 @@
+"""The analysts' views give the numbers contracts.quality defines, and their role only reads."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert, make_url, select, text
+from sqlalchemy.exc import ProgrammingError
+
+from contracts.database import engine_for
+from contracts.labels import EMOTIONS
+from contracts.quality import positivity
+from contracts.schema import EmotionEvent, Participant, Sample, Session
+
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+# Three frames of the client: two faces read, one frame without a face.
+FACES = [dict(zip(EMOTIONS, p, strict=True)) for p in (
+    (0.1, 0.0, 0.1, 0.5, 0.2, 0.1, 0.0),
+    (0.3, 0.1, 0.2, 0.0, 0.1, 0.3, 0.0),
+)]
+
+
+@pytest.fixture(scope="module")
+def session_id(engine):
+    session_id, client, consultant = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    with engine.begin() as conn:
+        conn.execute(insert(Session).values(id=session_id, room="views", consultant="Dr Bob",
+                                            source="room", started_at=START,
+                                            ended_at=START + timedelta(minutes=5)))
+        conn.execute(insert(Participant), [
+            dict(id=client, session_id=session_id, role="client", display_name="Ann",
+                 joined_at=START, consent_at=START),
+            dict(id=consultant, session_id=session_id, role="consultant",
+                 display_name="Dr Bob", joined_at=START, consent_at=None)])
+        conn.execute(insert(Sample), [
+            dict(session_id=session_id, participant_id=client, seq=seq,
+                 captured_at=START + timedelta(seconds=20 * seq), face_count=int(seq < 2),
+                 model_version="test") for seq in range(3)])
+        conn.execute(insert(EmotionEvent), [
+            dict(session_id=session_id, participant_id=client, seq=seq,
+                 captured_at=START + timedelta(seconds=20 * seq), face_index=0, box_x=0,
+                 box_y=0, box_w=10, box_h=10, dominant=max(face, key=face.get),
+                 model_version="test", **face) for seq, face in enumerate(FACES)])
+    return session_id
+
+
+def test_the_session_summary_gives_the_quality_score_of_contracts_quality(engine, session_id):
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT * FROM session_summary WHERE session_id = :id"),
+                           {"id": session_id}).mappings().one()
+    expected = sum(positivity(face) for face in FACES) / len(FACES)
+    assert row["quality"] == pytest.approx(expected, abs=1e-3)
+    assert (row["participants"], row["analysed_participants"], row["frames"],
+            row["faces"]) == (1, 1, 3, 2)
+    assert row["face_presence"] == pytest.approx(2 / 3)
+    assert row["happy_share"] == pytest.approx(0.5) and row["angry_share"] == pytest.approx(0.5)
+    assert row["duration"] == timedelta(minutes=5)
+
+
+def test_the_minute_view_averages_each_participants_minute(engine, session_id):
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT * FROM participant_minute WHERE session_id = :id "
+                                 "ORDER BY minute"), {"id": session_id}).mappings().all()
+    assert len(rows) == 1 and rows[0]["display_name"] == "Ann"
+    assert (rows[0]["frames"], rows[0]["face_presence"]) == (3, pytest.approx(2 / 3))
+    assert rows[0]["happy"] == pytest.approx(0.25)
+    assert rows[0]["quality"] == pytest.approx(
+        sum(positivity(face) for face in FACES) / len(FACES), abs=1e-3)
+
+
+def test_the_analyst_role_reads_everything_and_changes_nothing(settings, session_id):
+    url = make_url(settings.database_url).set(username="econsult_analyst", password=None)
+    analyst = engine_for(url.render_as_string(hide_password=False))
+    try:
+        with analyst.connect() as conn:
+            assert conn.scalar(select(Session.room).where(Session.id == session_id)) == "views"
+            assert conn.scalar(text("SELECT count(*) FROM session_summary")) >= 1
+            with pytest.raises(ProgrammingError, match="permission denied"):
+                conn.execute(text("DELETE FROM sessions"))
+    finally:
+        analyst.dispose()
+
+
+def test_every_example_query_in_the_analysts_guide_runs(settings, session_id):
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "analysts.md").read_text()
+    queries = re.findall(r"```sql\n(.*?)```", guide, re.S)
+    assert len(queries) >= 3
+    url = make_url(settings.database_url).set(username="econsult_analyst", password=None)
+    analyst = engine_for(url.render_as_string(hide_password=False))
+    try:
+        with analyst.connect() as conn:
+            for query in queries:
+                conn.execute(text(query.replace("'…'", f"'{session_id}'"))).all()
+    finally:
+        analyst.dispose()
