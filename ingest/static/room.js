@@ -12,6 +12,11 @@ const role = params.get("role") || "client";
 const state = {ws: null, me: null, peers: new Map(), local: null, analysis: null,
                consent: false, settings: null, latest: new Map()};
 const FRESH_MS = 10_000;  // an update older than this no longer describes the room
+// The consultant's browser encodes its video once per participant: 640x480 at 15 fps cost
+// ~10% of a core per copy here, 320x240 at 10 fps ~2.6% (bench/codec_cost.py). Past this
+// many participants, every copy is sent small so a class of 50 stays within a laptop's reach.
+const CLASS_SIZE = 4;
+const CLASS_ENCODING = {scaleResolutionDownBy: 2, maxFramerate: 10};
 const $ = (id) => document.getElementById(id);
 
 function setStatus(text) { $("status").textContent = text; }
@@ -82,6 +87,24 @@ async function call(peer) {
   await pc.setLocalDescription(await pc.createOffer());
   await iceGathered(pc);
   send({type: "signal", to: peer.id, description: pc.localDescription});
+}
+
+function connections() {
+  return [...state.peers.values()].filter((entry) => entry.pc).map((entry) => entry.pc);
+}
+
+async function fitToClassSize() {
+  const calls = connections();
+  const encoding = calls.length > CLASS_SIZE ? CLASS_ENCODING
+                                             : {scaleResolutionDownBy: 1, maxFramerate: 30};
+  for (const pc of calls) {
+    for (const sender of pc.getSenders().filter((s) => s.track && s.track.kind === "video")) {
+      const parameters = sender.getParameters();
+      if (!parameters.encodings || !parameters.encodings.length) continue;
+      Object.assign(parameters.encodings[0], encoding);
+      await sender.setParameters(parameters);
+    }
+  }
 }
 
 async function onSignal(message) {
@@ -238,6 +261,7 @@ const handlers = {
       $("feedback").hidden = false;
       $("end").hidden = false;
       for (const peer of message.peers) if (peer.role !== "consultant") await call(peer);
+      await fitToClassSize();
     }
     showConsent();
     if (state.consent) await startAnalysis();
@@ -245,9 +269,15 @@ const handlers = {
   async "peer-joined"(message) {
     state.peers.set(message.peer.id, {info: message.peer, pc: null});
     showPeerConsent(message.peer);
-    if (role === "consultant" && message.peer.role !== "consultant") await call(message.peer);
+    if (role === "consultant" && message.peer.role !== "consultant") {
+      await call(message.peer);
+      await fitToClassSize();
+    }
   },
-  "peer-left": (message) => dropPeer(message.id),
+  async "peer-left"(message) {
+    dropPeer(message.id);
+    if (role === "consultant") await fitToClassSize();
+  },
   "peer-consent"(message) {
     const entry = state.peers.get(message.id);
     if (!entry) return;
@@ -287,5 +317,8 @@ async function main() {
   $("leave").onclick = () => { leave(); $("call").hidden = true; setStatus("You left the call"); };
   window.addEventListener("pagehide", leave);
 }
+
+// For tests and troubleshooting from the console: the call's peer connections.
+window.econsultConnections = connections;
 
 main().catch((error) => setStatus(`Could not start: ${error}`));
