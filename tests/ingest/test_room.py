@@ -41,11 +41,11 @@ def call(ingest_url, camera_y4m):
         decliner.click("#decline")
         expect(decliner.locator("#status")).to_contain_text("analysis is off",
                                                             timeout=TIMEOUT_MS)
-        yield room, consultant, client
+        yield room, consultant, client, decliner
 
 
 def test_the_consultant_and_the_client_see_each_other(call):
-    _, consultant, client = call
+    _, consultant, client, _ = call
     consultant.wait_for_function(SEES, arg="Carla", timeout=TIMEOUT_MS)
     client.wait_for_function(SEES, arg="Dr Bob", timeout=TIMEOUT_MS)
 
@@ -114,6 +114,21 @@ def _samples(engine, participant_id, after=None) -> int:
         return conn.scalar(query)
 
 
+def test_a_participant_who_leaves_and_comes_back_is_the_same_participant(call, engine,
+                                                                         ingest_url):
+    room, consultant, _, decliner = call
+    dan = _participant(engine, room, "Dan")
+    decliner.click("#leave")
+    wait_for(lambda: _participant(engine, room, "Dan").left_at is not None, 30,
+             "Dan's leaving to be stored")
+    decliner.goto(f"{ingest_url}/room/{room}?role=client&name=Dan")
+    decliner.click("#decline")
+    consultant.wait_for_function(SEES, arg="Dan", timeout=TIMEOUT_MS)
+    wait_for(lambda: _participant(engine, room, "Dan").left_at is None, 30,
+             "Dan's return to be stored")
+    assert _participant(engine, room, "Dan").id == dan.id
+
+
 def test_withdrawing_consent_mid_call_stops_the_analysis_at_once(call, engine, ingest_url,
                                                                   redis_client, settings):
     client = call[2]
@@ -132,7 +147,7 @@ def test_withdrawing_consent_mid_call_stops_the_analysis_at_once(call, engine, i
 
 
 def test_the_consultant_ends_the_session_for_everyone(call, engine):
-    room, consultant, client = call
+    room, consultant, client, _ = call
     consultant.click("#end")
     for page in (consultant, client):
         expect(page.locator("#ended")).to_be_visible(timeout=TIMEOUT_MS)
