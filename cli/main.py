@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="econsult", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    up = commands.add_parser("up", help="migrate, then run ingest and the workers until Ctrl-C")
+    up = commands.add_parser("up", help="migrate, then run every service until Ctrl-C")
     up.add_argument("--workers", type=int, help="worker processes (default ECONSULT_WORKERS)")
     up.set_defaults(run=_up)
 
@@ -59,6 +59,17 @@ def _parser() -> argparse.ArgumentParser:
 
     ingest = commands.add_parser("ingest", help="run the consult room's web server")
     ingest.set_defaults(run=_ingest)
+
+    dashboard = commands.add_parser("dashboard", help="run the managers' dashboard")
+    dashboard.set_defaults(run=_dashboard)
+
+    user = commands.add_parser("user", help="manage dashboard users")
+    user_commands = user.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add_user = user_commands.add_parser("add", help="create a user (asks for the password)")
+    add_user.add_argument("username")
+    add_user.add_argument("--password-stdin", action="store_true",
+                          help="read the password from standard input (for scripts)")
+    add_user.set_defaults(run=_add_user)
 
     worker = commands.add_parser("worker", help="run one inference worker")
     worker.add_argument("--name", help="consumer name (default host-pid)")
@@ -127,6 +138,35 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.server import run
 
     return run(settings)
+
+
+def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    from dashboard.app import run
+
+    return run(settings)
+
+
+def _add_user(args: argparse.Namespace, settings: Settings) -> int:
+    import getpass
+
+    from contracts.database import engine_for
+    from dashboard.users import UserError, add_user
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.username}: ")
+        if getpass.getpass("again: ") != password:
+            raise CommandError("the two passwords differ")
+    engine = engine_for(settings.database_url)
+    try:
+        add_user(engine, args.username, password)
+    except UserError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        engine.dispose()
+    print(f"user {args.username} can now sign in to the dashboard")
+    return 0
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:

@@ -38,7 +38,7 @@ class Service:
 def run_all(settings: Settings, workers: int) -> int:
     print(f"migrating {make_url(settings.database_url).render_as_string(hide_password=True)}")
     upgrade(settings.database_url)
-    services = [Service("ingest", ["ingest"])]
+    services = [Service("ingest", ["ingest"]), Service("dashboard", ["dashboard"])]
     services += [Service(f"worker-{i + 1}", ["worker", "--name", f"worker-{i + 1}"])
                  for i in range(workers)]
     print(f"starting {len(services)} services (Redis {settings.redis_url}, "
@@ -46,8 +46,10 @@ def run_all(settings: Settings, workers: int) -> int:
     for service in services:
         service.start()
     room = f"http://{settings.ingest_host}:{settings.ingest_port}/room"
+    board = f"http://{settings.dashboard_host}:{settings.dashboard_port}/"
     print(f"running; Ctrl-C stops them all.\n"
           f"  consult room:  {room}/NAME?role=consultant (clients: ?role=client)\n"
+          f"  dashboard:     {board} (create a user: .venv/bin/econsult user add NAME)\n"
           f"  a recording:   .venv/bin/econsult analyze VIDEO --room NAME --participant NAME")
     signal.signal(signal.SIGTERM, lambda *_: _interrupt())
     try:

@@ -123,3 +123,12 @@ class EmotionEvent(_OfAFrame, Base):
         CheckConstraint("face_index >= 0", name="face_index_not_negative"),
     )
 
+
+class User(Base):
+    """Someone who may sign in to the dashboard; the password is kept only as a scrypt hash."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())

@@ -81,6 +81,9 @@ def test_the_analyst_role_reads_everything_and_changes_nothing(settings, session
             assert conn.scalar(text("SELECT count(*) FROM session_summary")) >= 1
             with pytest.raises(ProgrammingError, match="permission denied"):
                 conn.execute(text("DELETE FROM sessions"))
+            conn.rollback()
+            with pytest.raises(ProgrammingError, match="permission denied"):
+                conn.execute(text("SELECT password_hash FROM users"))
     finally:
         analyst.dispose()
 

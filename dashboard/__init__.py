@@ -1,0 +1,1 @@
+"""The managers' dashboard (Plotly Dash): sessions, reports and what the numbers mean."""

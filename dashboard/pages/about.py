@@ -1,0 +1,40 @@
+"""About the numbers: what the score means, how it is made, and how far to trust it."""
+
+from __future__ import annotations
+
+import dash
+from dash import dcc, html
+
+from dashboard import data
+
+dash.register_page(__name__, path="/about", name="About the numbers",
+                   title="econsult · about the numbers")
+
+TEXT = """
+**What is measured.** With their consent, econsult estimates the facial expression of each
+client or student a few times a second: angry, disgust, fear, happy, neutral, sad or surprise,
+each with a probability. No image is kept, only these estimates. Consultants are not analysed.
+
+**The quality score.** A face's positivity is the probability given to happy, surprise and
+neutral (100 × their sum). A session's score is the mean positivity of its clients' and
+students' faces; the room shows it live, smoothed over 20 seconds. *Face in view* is the share
+of analysed frames with a face found: a measure of attention, not of mood.
+
+**How far to trust it.** The model names the right expression for about 6 faces in 10 on test
+photos, and faces on calls are harder. It reads expressions, not feelings: a calm client can
+look sad, a nervous one can smile. Disgust and fear are rarely right. Compare sessions and
+weeks, never judge a person or a moment by it. The full model card is `docs/model-card.md`.
+
+**The law.** The EU AI Act forbids inferring emotions at work and in schools except for
+medical or safety reasons, and requires telling people when it happens.
+"""
+
+
+def layout(**_: object) -> html.Div:
+    versions = data.model_versions()
+    return html.Div([
+        html.H2("About the numbers"),
+        dcc.Markdown(TEXT),
+        html.P(f"Model versions in the data: {', '.join(versions) or 'none yet'}.",
+               id="model-versions"),
+    ])

@@ -1,0 +1,109 @@
+"""A manager signs in and sees the sessions the pipeline stored; nobody else sees anything."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from bench.processes import EconsultProcess, econsult, free_port, wait_for
+
+PASSWORD = "a long enough password"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(settings, env):
+    subprocess.run([sys.executable, "-m", "cli.main", "user", "add", "manager",
+                    "--password-stdin"], input=PASSWORD, text=True, env=env, check=True,
+                   capture_output=True)
+    port = free_port()
+    server = EconsultProcess("dashboard", econsult(
+        dataclasses.replace(settings, dashboard_port=port), "dashboard"))
+    url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: _status(f"{url}/login") == 200, 60, "the dashboard to start")
+    yield url
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def analysed_room(worker, fer_clip, env) -> str:
+    room = f"dashboard-{uuid.uuid4().hex[:6]}"
+    subprocess.run([sys.executable, "-m", "cli.main", "analyze", str(fer_clip.path), "--room",
+                    room, "--consultant", "Dr Bob"], env=env, check=True, capture_output=True,
+                   timeout=300)
+    return room
+
+
+@pytest.fixture(scope="module")
+def page(dashboard_url):
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path="/usr/bin/chromium",
+                                         args=["--no-sandbox", "--disable-gpu"])
+        yield browser.new_page()
+        browser.close()
+
+
+@pytest.mark.parametrize("path, status", [("/", 302), ("/about", 302),
+                                          ("/_dash-layout", 403), ("/_dash-dependencies", 403)])
+def test_without_signing_in_there_is_no_page_and_no_data(dashboard_url, path, status):
+    assert _status(f"{dashboard_url}{path}") == status
+
+
+def test_a_callback_without_signing_in_is_refused(dashboard_url):
+    request = urllib.request.Request(f"{dashboard_url}/_dash-update-component", data=b"{}",
+                                     headers={"Content-Type": "application/json"})
+    assert _status(request) == 403
+
+
+def test_a_wrong_password_is_refused(page: Page, dashboard_url):
+    _sign_in(page, dashboard_url, "not the password")
+    expect(page.locator(".error")).to_contain_text("do not match")
+
+
+def test_the_manager_sees_each_session_with_its_quality(page: Page, dashboard_url,
+                                                         analysed_room):
+    _sign_in(page, dashboard_url, PASSWORD)
+    row = page.locator("#sessions tr", has_text=analysed_room)
+    expect(row).to_contain_text("Dr Bob", timeout=30_000)
+    expect(row.locator("td.quality")).to_have_text(re.compile(r"^\d+$"))
+    page.screenshot(path=ARTIFACTS / "dashboard-sessions.png", full_page=True)
+
+
+def test_about_the_numbers_names_the_model_and_its_limits(page: Page, dashboard_url,
+                                                           analysed_room):
+    page.goto(f"{dashboard_url}/about")
+    expect(page.locator("#model-versions")).to_contain_text("cnn48", timeout=30_000)
+    expect(page.locator("body")).to_contain_text("reads expressions, not feelings")
+    page.screenshot(path=ARTIFACTS / "dashboard-about.png", full_page=True)
+
+
+def _sign_in(page: Page, url: str, password: str) -> None:
+    page.goto(f"{url}/login")
+    page.fill("input[name=username]", "manager")
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+
+
+def _status(request: str | urllib.request.Request) -> int:
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    try:
+        with urllib.request.build_opener(NoRedirect).open(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return 0
+
+
