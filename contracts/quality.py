@@ -18,6 +18,8 @@ from dataclasses import dataclass
 POSITIVE = ("happy", "surprise", "neutral")
 NEGATIVE = ("angry", "disgust", "fear", "sad")
 HALF_LIFE_S = 20.0
+# positivity() over emotion_events columns, for queries that aggregate in PostgreSQL.
+POSITIVITY_SQL = f"100.0 * ({' + '.join(POSITIVE)})"
 
 
 def positivity(probabilities: Mapping[str, float]) -> float:

@@ -37,7 +37,8 @@ def create_app(settings: Settings) -> Dash:
         html.Header([
             html.H1("econsult"),
             html.Nav([dcc.Link(page["name"], href=page["relative_path"])
-                      for page in dash.page_registry.values()] +
+                      for page in dash.page_registry.values()
+                      if "path_template" not in page or not page["path_template"]] +
                      [html.A("Sign out", href="/logout")]),
         ]),
         dash.page_container,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, text
 
+from contracts.labels import EMOTIONS
+from contracts.quality import POSITIVITY_SQL
+
 _engine: Engine | None = None
 
 
@@ -30,3 +33,43 @@ def _rows(query: str, **parameters: object) -> list[dict]:
         raise RuntimeError("dashboard.data.use(engine) was not called")
     with _engine.connect() as conn:
         return [dict(row) for row in conn.execute(text(query), parameters).mappings()]
+
+
+def session(session_id: str) -> dict | None:
+    rows = _rows("SELECT * FROM session_summary WHERE session_id = :id", id=session_id)
+    return rows[0] if rows else None
+
+
+def timeline(session_id: str, bucket_s: int) -> list[dict]:
+    """Per client or student and time bucket: mean probabilities, quality, face presence."""
+    return _rows(f"""
+        WITH s AS (SELECT started_at FROM sessions WHERE id = :id),
+        frames AS (
+            SELECT participant_id, date_bin(make_interval(secs => :bucket), captured_at,
+                                            (SELECT started_at FROM s)) AS bucket,
+                   avg((face_count > 0)::int)::float8 AS face_presence
+            FROM samples WHERE session_id = :id GROUP BY 1, 2
+        ), faces AS (
+            SELECT participant_id, date_bin(make_interval(secs => :bucket), captured_at,
+                                            (SELECT started_at FROM s)) AS bucket,
+                   avg({POSITIVITY_SQL}) AS quality,
+                   {", ".join(f"avg({e}) AS {e}" for e in EMOTIONS)}
+            FROM emotion_events WHERE session_id = :id AND face_index = 0 GROUP BY 1, 2
+        )
+        SELECT p.display_name AS participant, frames.bucket, frames.face_presence,
+               faces.quality, {", ".join(f"faces.{e}" for e in EMOTIONS)}
+        FROM frames JOIN participants p ON p.id = frames.participant_id
+        LEFT JOIN faces USING (participant_id, bucket)
+        WHERE p.role <> 'consultant'
+        ORDER BY p.display_name, frames.bucket""", id=session_id, bucket=bucket_s)
+
+
+def dominant_shares(session_id: str) -> list[dict]:
+    """Per client or student: the share of their faces showing each dominant expression."""
+    return _rows("""
+        SELECT p.display_name AS participant, e.dominant::text AS emotion,
+               count(*)::float8 / sum(count(*)) OVER (PARTITION BY p.id) AS share
+        FROM emotion_events e JOIN participants p ON p.id = e.participant_id
+        WHERE e.session_id = :id AND e.face_index = 0 AND p.role <> 'consultant'
+        GROUP BY p.id, p.display_name, e.dominant
+        ORDER BY p.display_name, share DESC""", id=session_id)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dash
-from dash import html
+from dash import dcc, html
 
 from dashboard import data
 
-dash.register_page(__name__, path="/", name="Sessions", title="econsult · sessions")
+dash.register_page(__name__, path="/", name="Sessions", title="econsult · sessions", order=0)
 
 COLUMNS = ("Started", "Room", "Consultant", "Length", "Analysed", "Frames", "Face in view",
            "Quality")
@@ -30,7 +30,7 @@ def layout(**_: object) -> html.Div:
 def _row(session: dict) -> html.Tr:
     return html.Tr([
         html.Td(session["started_at"].strftime("%Y-%m-%d %H:%M")),
-        html.Td(session["room"]),
+        html.Td(dcc.Link(session["room"], href=f"/report/{session['session_id']}")),
         html.Td(session["consultant"] or "–"),
         html.Td(_length(session["duration"])),
         html.Td(f"{session['analysed_participants']} of {session['participants']}"),

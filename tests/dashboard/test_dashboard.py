@@ -107,3 +107,23 @@ def _status(request: str | urllib.request.Request) -> int:
         return 0
 
 
+
+
+def test_a_session_report_shows_each_client_over_time_and_downloads(page: Page, dashboard_url,
+                                                                    analysed_room, tmp_path):
+    page.goto(dashboard_url)
+    page.click(f"text={analysed_room}")
+    expect(page.locator("#summary")).to_contain_text("quality", timeout=30_000)
+    section = page.locator("section.participant", has_text="client")
+    expect(section.locator(".js-plotly-plot")).to_have_count(2)
+    expect(section.locator(".shares")).to_contain_text("%")
+    for emotion in ("happy", "neutral", "sad"):
+        expect(section.locator(".legend").first).to_contain_text(emotion)
+    with page.expect_download() as download:
+        page.click("#csv-button")
+    rows = (tmp_path / "report.csv")
+    download.value.save_as(rows)
+    header, *lines = rows.read_text().splitlines()
+    assert header.startswith("participant,bucket,face_presence,quality,angry")
+    assert lines and all(line.startswith("client,") for line in lines)
+    page.screenshot(path=ARTIFACTS / "dashboard-report.png", full_page=True)

@@ -1,0 +1,112 @@
+"""Session report: per client or student, expressions over time, their shares, the quality
+score and face presence, the moments the mood turned; the figures download as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import timedelta
+from itertools import groupby, pairwise
+
+import dash
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dcc, html
+
+from contracts.labels import COLOURS, EMOTIONS
+from dashboard import data
+
+dash.register_page(__name__, path_template="/report/<session_id>", name="Report",
+                   title="econsult · session report", order=99)
+TURNS_SHOWN = 3
+
+
+def bucket_seconds(duration: timedelta | None) -> int:
+    """Time resolution of a report: fine for short sessions, a minute for long classes."""
+    minutes = (duration or timedelta()).total_seconds() / 60
+    return 10 if minutes <= 10 else 30 if minutes <= 60 else 60
+
+
+def layout(session_id: str = "", **_: object) -> html.Div:
+    summary = data.session(session_id) if _is_uuid(session_id) else None
+    if summary is None:
+        return html.Div([html.H2("Session report"), html.P("There is no such session.")])
+    bucket = bucket_seconds(summary["duration"])
+    rows = data.timeline(session_id, bucket)
+    shares = data.dominant_shares(session_id)
+    return html.Div([
+        html.H2(f"{summary['room']} · {summary['started_at']:%Y-%m-%d %H:%M}"),
+        html.P(f"Consultant {summary['consultant'] or '–'} · quality "
+               f"{_number(summary['quality'])} / 100 · face in view "
+               f"{_percent(summary['face_presence'])} · {bucket} s per point", id="summary"),
+        html.Button("Download CSV", id="csv-button"),
+        dcc.Download(id="csv"),
+        dcc.Store(id="session-id", data=session_id),
+        *[_participant(name, list(points), [s for s in shares if s["participant"] == name])
+          for name, points in groupby(rows, key=lambda r: r["participant"])],
+    ])
+
+
+@callback(Output("csv", "data"), Input("csv-button", "n_clicks"), State("session-id", "data"),
+          prevent_initial_call=True)
+def download(_: int, session_id: str) -> dict:
+    summary = data.session(session_id)
+    rows = data.timeline(session_id, bucket_seconds(summary["duration"]))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["participant", "bucket", "face_presence", "quality",
+                                             *EMOTIONS])
+    writer.writeheader()
+    writer.writerows(rows)
+    return dcc.send_string(out.getvalue(), f"econsult-{summary['room']}-{session_id[:8]}.csv")
+
+
+def _participant(name: str, points: list[dict], shares: list[dict]) -> html.Section:
+    times = [p["bucket"] for p in points]
+    expressions = go.Figure([
+        go.Scatter(x=times, y=[p[e] for p in points], name=e, stackgroup="one",
+                   line={"color": COLOURS[e], "width": 0.5}) for e in EMOTIONS])
+    expressions.update_layout(title="Expressions (mean probability)", height=300,
+                              yaxis={"range": [0, 1], "tickformat": ".0%"},
+                              margin={"t": 40, "b": 30})
+    quality = go.Figure([
+        go.Scatter(x=times, y=[p["quality"] for p in points], name="quality (0-100)",
+                   line={"color": "#1f5f99", "width": 3}),
+        go.Bar(x=times, y=[100 * p["face_presence"] for p in points], name="face in view (%)",
+               marker_color="#c9d1dc"),
+    ])
+    quality.update_layout(title="Quality and face in view", height=260,
+                          yaxis={"range": [0, 100]}, margin={"t": 40, "b": 30})
+    return html.Section([
+        html.H3(name),
+        html.P(" · ".join(f"{s['emotion']} {s['share']:.0%}" for s in shares), className="shares"),
+        dcc.Graph(figure=expressions, config={"displayModeBar": False}),
+        dcc.Graph(figure=quality, config={"displayModeBar": False}),
+        html.H4("Where the mood turned"),
+        html.Ul([html.Li(turn) for turn in _turns(points)] or [html.Li("no clear turn")],
+                className="turns"),
+    ], className="participant")
+
+
+def _turns(points: list[dict]) -> list[str]:
+    """The largest drops in quality from one point to the next, largest first."""
+    scored = [p for p in points if p["quality"] is not None]
+    drops = sorted(((after["quality"] - before["quality"], after["bucket"])
+                    for before, after in pairwise(scored)))
+    return [f"{moment:%H:%M:%S}: quality fell by {-change:.0f}"
+            for change, moment in drops[:TURNS_SHOWN] if change <= -10]
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _number(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
