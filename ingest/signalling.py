@@ -1,11 +1,11 @@
 """The room's WebSocket: joining, consent, the browsers' peer-to-peer signalling, leaving.
 
 Messages are JSON objects with a ``type``. From the browser: ``join`` {name, role, consent,
-rejoin?}, ``signal`` {to, description}, ``consent`` {given}, ``end`` (consultant only). From the
-server: ``joined`` {id, session, peers, analysis, iceServers}, ``peer-joined``, ``peer-left``,
-``peer-consent``, ``signal`` {from, description}, ``live`` (to consultants), ``ended``,
-``error`` {message}. The consultant offers a call to every other participant; clients and
-students connect only to the consultant.
+rejoin?}, ``signal`` {to, description}, ``consent`` {given}, ``end`` (consultant only). From
+the server: ``joined`` {id, session, peers, analysis, iceServers, emotions, colours},
+``peer-joined``, ``peer-left``, ``peer-consent``, ``signal`` {from, description}, ``live`` (to
+consultants), ``ended``, ``error`` {message}. The consultant offers a call to every other
+participant; clients and students connect only to the consultant.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from contracts.labels import COLOURS, EMOTIONS
 from contracts.settings import Settings
 from ingest.analysis import AnalysisPeers
 from ingest.rooms import Member, Room, RoomError, Rooms
@@ -72,7 +73,8 @@ class Signalling:
                     "peers": others,
                     "iceServers": [u for u in self.settings.ice_servers.split(",") if u],
                     "analysis": {"width": self.settings.analysis_width,
-                                 "fps": self.settings.analysis_fps}})
+                                 "fps": self.settings.analysis_fps},
+                    "emotions": list(EMOTIONS), "colours": COLOURS})
         member.ready = True
         await _broadcast(room, {"type": "peer-joined", "peer": member.public()}, but=member)
         return room, member

@@ -2,10 +2,6 @@
 // for those who agree, a small analysis stream to the server. See ingest/signalling.py.
 "use strict";
 
-const EMOTIONS = ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"];
-const COLOURS = {angry: "#d1495b", disgust: "#8f5aa8", fear: "#edae49", happy: "#66a182",
-                 neutral: "#8d99ae", sad: "#00798c", surprise: "#f08a4b"};
-
 const params = new URLSearchParams(location.search);
 const roomName = decodeURIComponent(location.pathname.split("/")[2]);
 const role = params.get("role") || "client";
@@ -18,6 +14,9 @@ const FRESH_MS = 10_000;  // an update older than this no longer describes the r
 const CLASS_SIZE = 4;
 const CLASS_ENCODING = {scaleResolutionDownBy: 2, maxFramerate: 10};
 const $ = (id) => document.getElementById(id);
+// The emotions and their colours come from the server (contracts/labels.py) on joining.
+const emotions = () => state.settings.emotions;
+const colour = (emotion) => state.settings.colours[emotion];
 
 function setStatus(text) { $("status").textContent = text; }
 
@@ -187,12 +186,12 @@ function showLive(update) {
     card.querySelector(".bars").innerHTML = "";
   } else {
     dominant.textContent = update.dominant;
-    dominant.style.color = COLOURS[update.dominant];
+    dominant.style.color = colour(update.dominant);
     dominant.classList.remove("muted");
-    card.querySelector(".bars").innerHTML = EMOTIONS.map((emotion) => {
+    card.querySelector(".bars").innerHTML = emotions().map((emotion) => {
       const share = Math.round(100 * update.probabilities[emotion]);
       return `<div class="bar"><span>${emotion}</span><span><span class="fill"
-        style="width:${share}%;background:${COLOURS[emotion]}"></span></span><span>${share}%</span></div>`;
+        style="width:${share}%;background:${colour(emotion)}"></span></span><span>${share}%</span></div>`;
     }).join("");
   }
   if (update.quality !== null) {
@@ -212,13 +211,13 @@ function showClassSummary() {
   summary.hidden = others.length < 2;
   const fresh = others.map((p) => state.latest.get(p.id))
     .filter((u) => u && Date.now() - u.at < FRESH_MS);
-  const counts = Object.fromEntries(EMOTIONS.map((e) => [e, 0]));
+  const counts = Object.fromEntries(emotions().map((e) => [e, 0]));
   fresh.filter((u) => u.dominant).forEach((u) => { counts[u.dominant] += 1; });
   const analysed = others.filter((p) => p.consent).length;
   const inView = fresh.filter((u) => u.faces > 0).length;
   summary.innerHTML = `<p><strong>${inView}</strong> of ${analysed} analysed participants with a
     face in view (${others.length - analysed} not analysed)</p>` +
-    EMOTIONS.filter((e) => counts[e]).map((e) => `<span class="chip" style="background:${COLOURS[e]}">
+    emotions().filter((e) => counts[e]).map((e) => `<span class="chip" style="background:${colour(e)}">
       ${e} ${counts[e]}</span>`).join(" ");
 }
 
