@@ -73,3 +73,35 @@ def dominant_shares(session_id: str) -> list[dict]:
         WHERE e.session_id = :id AND e.face_index = 0 AND p.role <> 'consultant'
         GROUP BY p.id, p.display_name, e.dominant
         ORDER BY p.display_name, share DESC""", id=session_id)
+
+
+def consultants() -> list[str]:
+    return [r["consultant"] for r in _rows(
+        "SELECT DISTINCT consultant FROM sessions WHERE consultant IS NOT NULL ORDER BY 1")]
+
+
+def history(consultant: str | None, start: str | None, end: str | None,
+            min_quality: float | None) -> list[dict]:
+    """Sessions matching the filters, newest first (``start``/``end`` are ISO dates)."""
+    return _rows("""
+        SELECT session_id, room, consultant, started_at, duration, participants, frames,
+               face_presence, quality
+        FROM session_summary
+        WHERE (CAST(:consultant AS text) IS NULL OR consultant = :consultant)
+          AND (CAST(:start AS date) IS NULL OR started_at >= CAST(:start AS date))
+          AND (CAST(:end AS date) IS NULL OR started_at < CAST(:end AS date) + 1)
+          AND (CAST(:min_quality AS float8) IS NULL OR quality >= :min_quality)
+        ORDER BY started_at DESC LIMIT 500""",
+        consultant=consultant, start=start, end=end, min_quality=min_quality)
+
+
+def weekly_quality(start: str | None, end: str | None) -> list[dict]:
+    """Per consultant and week: sessions held and their mean quality score."""
+    return _rows("""
+        SELECT consultant, date_trunc('week', started_at) AS week, count(*) AS sessions,
+               avg(quality) AS quality, avg(face_presence) AS face_presence
+        FROM session_summary
+        WHERE consultant IS NOT NULL AND faces > 0
+          AND (CAST(:start AS date) IS NULL OR started_at >= CAST(:start AS date))
+          AND (CAST(:end AS date) IS NULL OR started_at < CAST(:end AS date) + 1)
+        GROUP BY consultant, week ORDER BY consultant, week""", start=start, end=end)

@@ -127,3 +127,15 @@ def test_a_session_report_shows_each_client_over_time_and_downloads(page: Page, 
     assert header.startswith("participant,bucket,face_presence,quality,angry")
     assert lines and all(line.startswith("client,") for line in lines)
     page.screenshot(path=ARTIFACTS / "dashboard-report.png", full_page=True)
+
+
+def test_history_shows_each_consultants_weeks_and_filters_sessions(page: Page, dashboard_url,
+                                                                   analysed_room):
+    page.goto(f"{dashboard_url}/history")
+    expect(page.locator("#weekly .legend, #weekly .gtitle").first).to_be_visible(timeout=30_000)
+    expect(page.locator("#comparison-table")).to_contain_text("Dr Bob")
+    expect(page.locator("#history-sessions")).to_contain_text(analysed_room)
+    page.screenshot(path=ARTIFACTS / "dashboard-history.png", full_page=True)
+    page.fill("#min-quality", "100")
+    page.press("#min-quality", "Enter")
+    expect(page.locator("#history-sessions")).to_contain_text("No session matches")
