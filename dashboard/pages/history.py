@@ -13,6 +13,8 @@ from dash import Input, Output, callback, dcc, html
 from dashboard import data
 from dashboard.tables import session_row, session_table
 
+WEEK_MS = 7 * 24 * 3600 * 1000
+
 dash.register_page(__name__, path="/history", name="History", title="econsult · history",
                    order=1)
 
@@ -52,7 +54,8 @@ def _weekly(weeks: list[dict]) -> go.Figure:
                         for name, rows in ((n, list(r)) for n, r in
                                            groupby(weeks, key=lambda w: w["consultant"]))])
     figure.update_layout(title="Quality per consultant, week by week (0-100)", height=320,
-                         yaxis={"range": [0, 100]}, margin={"t": 40, "b": 30})
+                         yaxis={"range": [0, 100]}, margin={"t": 40, "b": 30}, showlegend=True,
+                         xaxis={"tickformat": "week of %d %b", "dtick": WEEK_MS})
     return figure
 
 
