@@ -44,12 +44,23 @@ def analysed_room(worker, fer_clip, env) -> str:
 
 
 @pytest.fixture(scope="module")
-def page(dashboard_url):
+def browser(dashboard_url):
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path="/usr/bin/chromium",
                                          args=["--no-sandbox", "--disable-gpu"])
-        yield browser.new_page()
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser, dashboard_url) -> Page:
+    """A signed-in manager's page, in a context of its own."""
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    _sign_in(page, dashboard_url, PASSWORD)
+    expect(page.locator("h2")).to_have_text("Sessions", timeout=30_000)
+    yield page
+    context.close()
 
 
 @pytest.mark.parametrize("path, status", [("/", 302), ("/about", 302),
@@ -64,14 +75,16 @@ def test_a_callback_without_signing_in_is_refused(dashboard_url):
     assert _status(request) == 403
 
 
-def test_a_wrong_password_is_refused(page: Page, dashboard_url):
+def test_a_wrong_password_is_refused(browser, dashboard_url):
+    page = browser.new_page()
     _sign_in(page, dashboard_url, "not the password")
     expect(page.locator(".error")).to_contain_text("do not match")
+    page.close()
 
 
 def test_the_manager_sees_each_session_with_its_quality(page: Page, dashboard_url,
                                                          analysed_room):
-    _sign_in(page, dashboard_url, PASSWORD)
+    page.reload()
     row = page.locator("#sessions tr", has_text=analysed_room)
     expect(row).to_contain_text("Dr Bob", timeout=30_000)
     expect(row.locator("td.quality")).to_have_text(re.compile(r"^\d+$"))
