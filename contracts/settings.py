@@ -52,6 +52,9 @@ class Settings:
     dashboard_port: int = 8050
     # Signs the dashboard's session cookies; unset, a random one is made at each start.
     dashboard_secret: str = ""
+    # The live view alerts when a client's faces read this negative, on average, this long.
+    alert_negative: float = 0.6
+    alert_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 
 def create_app(settings: Settings) -> Dash:
     engine = engine_for(settings.database_url)
-    data.use(engine)
+    data.use(engine, settings)
     app = Dash(__name__, use_pages=True, pages_folder=str(HERE / "pages"),
                assets_folder=str(HERE / "assets"), title="econsult",
                suppress_callback_exceptions=True)

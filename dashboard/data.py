@@ -6,14 +6,16 @@ from sqlalchemy import Engine, text
 
 from contracts.labels import EMOTIONS
 from contracts.quality import POSITIVITY_SQL
+from contracts.settings import Settings
 
 _engine: Engine | None = None
+settings: Settings = Settings()
 
 
-def use(engine: Engine) -> None:
-    """Set the database the pages read (once, when the app is made)."""
-    global _engine
-    _engine = engine
+def use(engine: Engine, app_settings: Settings) -> None:
+    """Set the database the pages read and the settings they follow (once, at start)."""
+    global _engine, settings
+    _engine, settings = engine, app_settings
 
 
 def recent_sessions(limit: int = 200) -> list[dict]:
@@ -105,3 +107,39 @@ def weekly_quality(start: str | None, end: str | None) -> list[dict]:
           AND (CAST(:start AS date) IS NULL OR started_at >= CAST(:start AS date))
           AND (CAST(:end AS date) IS NULL OR started_at < CAST(:end AS date) + 1)
         GROUP BY consultant, week ORDER BY consultant, week""", start=start, end=end)
+
+
+def live(window_s: int, alert_s: float) -> list[dict]:
+    """Per client or student of each running session: the latest face, the negative share over
+    the alert window and face presence over the last 30 s."""
+    return _rows(f"""
+        WITH running AS (
+            SELECT id, room FROM sessions
+            WHERE ended_at IS NULL AND started_at > now() - interval '12 hours'
+        ), latest AS (
+            SELECT DISTINCT ON (e.participant_id) e.participant_id, e.captured_at,
+                   {", ".join(f"e.{x}" for x in EMOTIONS)}, e.dominant::text AS dominant
+            FROM emotion_events e JOIN running r ON r.id = e.session_id
+            WHERE e.face_index = 0 AND e.captured_at > now() - make_interval(secs => :window)
+            ORDER BY e.participant_id, e.captured_at DESC
+        ), recent AS (
+            SELECT e.participant_id, avg(1 - ({POSITIVITY_SQL}) / 100) AS negative,
+                   min(e.captured_at) AS since
+            FROM emotion_events e JOIN running r ON r.id = e.session_id
+            WHERE e.face_index = 0 AND e.captured_at > now() - make_interval(secs => :alert)
+            GROUP BY e.participant_id
+        ), presence AS (
+            SELECT s.participant_id, avg((s.face_count > 0)::int)::float8 AS face_presence
+            FROM samples s JOIN running r ON r.id = s.session_id
+            WHERE s.captured_at > now() - interval '30 seconds' GROUP BY s.participant_id
+        )
+        SELECT r.id AS session_id, r.room, p.id AS participant_id, p.display_name,
+               p.consent_at IS NOT NULL AND p.consent_withdrawn_at IS NULL AS analysed,
+               latest.captured_at, {", ".join(f"latest.{x}" for x in EMOTIONS)},
+               latest.dominant, recent.negative, recent.since, presence.face_presence
+        FROM running r JOIN participants p ON p.session_id = r.id
+        LEFT JOIN latest ON latest.participant_id = p.id
+        LEFT JOIN recent ON recent.participant_id = p.id
+        LEFT JOIN presence ON presence.participant_id = p.id
+        WHERE p.role <> 'consultant' AND p.left_at IS NULL
+        ORDER BY r.room, p.display_name""", window=window_s, alert=alert_s)

@@ -8,7 +8,7 @@ from dash import dcc, html
 from dashboard import data
 
 dash.register_page(__name__, path="/about", name="About the numbers",
-                   title="econsult · about the numbers", order=2)
+                   title="econsult · about the numbers", order=3)
 
 TEXT = """
 **What is measured.** With their consent, econsult estimates the facial expression of each

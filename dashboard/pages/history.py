@@ -16,7 +16,7 @@ from dashboard.tables import session_row, session_table
 WEEK_MS = 7 * 24 * 3600 * 1000
 
 dash.register_page(__name__, path="/history", name="History", title="econsult · history",
-                   order=1)
+                   order=2)
 
 
 def layout(**_: object) -> html.Div:

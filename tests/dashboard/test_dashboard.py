@@ -2,65 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
-import subprocess
-import sys
 import urllib.error
 import urllib.request
-import uuid
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from bench.processes import EconsultProcess, econsult, free_port, wait_for
-
-PASSWORD = "a long enough password"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-
-
-@pytest.fixture(scope="module")
-def dashboard_url(settings, env):
-    subprocess.run([sys.executable, "-m", "cli.main", "user", "add", "manager",
-                    "--password-stdin"], input=PASSWORD, text=True, env=env, check=True,
-                   capture_output=True)
-    port = free_port()
-    server = EconsultProcess("dashboard", econsult(
-        dataclasses.replace(settings, dashboard_port=port), "dashboard"))
-    url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: _status(f"{url}/login") == 200, 60, "the dashboard to start")
-    yield url
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def analysed_room(worker, fer_clip, env) -> str:
-    room = f"dashboard-{uuid.uuid4().hex[:6]}"
-    subprocess.run([sys.executable, "-m", "cli.main", "analyze", str(fer_clip.path), "--room",
-                    room, "--consultant", "Dr Bob"], env=env, check=True, capture_output=True,
-                   timeout=300)
-    return room
-
-
-@pytest.fixture(scope="module")
-def browser(dashboard_url):
-    with sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path="/usr/bin/chromium",
-                                         args=["--no-sandbox", "--disable-gpu"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, dashboard_url) -> Page:
-    """A signed-in manager's page, in a context of its own."""
-    context = browser.new_context(accept_downloads=True)
-    page = context.new_page()
-    _sign_in(page, dashboard_url, PASSWORD)
-    expect(page.locator("h2")).to_have_text("Sessions", timeout=30_000)
-    yield page
-    context.close()
+from tests.dashboard.conftest import ARTIFACTS, sign_in
 
 
 @pytest.mark.parametrize("path, status", [("/", 302), ("/about", 302),
@@ -77,7 +26,7 @@ def test_a_callback_without_signing_in_is_refused(dashboard_url):
 
 def test_a_wrong_password_is_refused(browser, dashboard_url):
     page = browser.new_page()
-    _sign_in(page, dashboard_url, "not the password")
+    sign_in(page, dashboard_url, "not the password")
     expect(page.locator(".error")).to_contain_text("do not match")
     page.close()
 
@@ -97,13 +46,6 @@ def test_about_the_numbers_names_the_model_and_its_limits(page: Page, dashboard_
     expect(page.locator("#model-versions")).to_contain_text("cnn48", timeout=30_000)
     expect(page.locator("body")).to_contain_text("reads expressions, not feelings")
     page.screenshot(path=ARTIFACTS / "dashboard-about.png", full_page=True)
-
-
-def _sign_in(page: Page, url: str, password: str) -> None:
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", "manager")
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
 
 
 def _status(request: str | urllib.request.Request) -> int:

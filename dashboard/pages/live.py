@@ -1,0 +1,80 @@
+"""Live: the sessions running now, refreshed every second. Per client or student: the current
+expression, face presence and quality, and an alert when negative expressions persist."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from itertools import groupby
+
+import dash
+from dash import Input, Output, callback, dcc, html
+
+from contracts.labels import COLOURS, EMOTIONS
+from contracts.quality import positivity
+from dashboard import data
+
+dash.register_page(__name__, path="/live", name="Live", title="econsult · live", order=1)
+# A face older than this is not "now": the participant shows as not in view.
+CURRENT_S = 10
+
+
+def layout(**_: object) -> html.Div:
+    return html.Div([
+        html.H2("Live"),
+        html.P(f"Refreshed every second. An alert shows when a client's faces read negative "
+               f"(angry, disgust, fear, sad) at {data.settings.alert_negative:.0%} or more for "
+               f"{data.settings.alert_seconds:.0f} s.", className="hint"),
+        dcc.Interval(id="tick", interval=1000),
+        html.Div(id="live-sessions"),
+    ])
+
+
+@callback(Output("live-sessions", "children"), Input("tick", "n_intervals"))
+def refresh(_: int | None) -> list[html.Section] | html.P:
+    rows = data.live(CURRENT_S, data.settings.alert_seconds)
+    if not rows:
+        return html.P("No session is running now.")
+    now = datetime.now(UTC)
+    return [html.Section([html.H3(room), html.Div([_card(r, now) for r in people],
+                                                  className="cards")], className="live-session")
+            for room, people in ((room, list(group)) for room, group in
+                                 groupby(rows, key=lambda r: r["room"]))]
+
+
+def _card(row: dict, now: datetime) -> html.Div:
+    alert = _alert(row, now)
+    children = [html.H4(row["display_name"]), *([html.P(alert, className="alert")] if alert
+                                                 else [])]
+    if not row["analysed"]:
+        children.append(html.P("not analysed (no consent)", className="muted"))
+    elif row["dominant"] is None:
+        children.append(html.P("no face in view", className="muted"))
+    else:
+        probabilities = {e: row[e] for e in EMOTIONS}
+        children += [
+            html.P(row["dominant"], className="dominant",
+                   style={"color": COLOURS[row["dominant"]]}),
+            html.P(f"quality {positivity(probabilities):.0f} · face in view "
+                   f"{_share(row['face_presence'])}"),
+            html.Div([_bar(e, probabilities[e]) for e in EMOTIONS], className="bars"),
+        ]
+    return html.Div(children, className="card alerting" if alert else "card")
+
+
+def _alert(row: dict, now: datetime) -> str | None:
+    settings = data.settings
+    if row["negative"] is None or row["negative"] < settings.alert_negative:
+        return None
+    lasting = (now - row["since"]).total_seconds()
+    if lasting < 0.8 * settings.alert_seconds:  # the window must be mostly covered by faces
+        return None
+    return f"negative expressions for the last {lasting:.0f} s"
+
+
+def _bar(emotion: str, share: float) -> html.Div:
+    return html.Div([html.Span(emotion), html.Span(className="fill", style={
+        "width": f"{100 * share:.0f}%", "background": COLOURS[emotion]})], className="bar")
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"

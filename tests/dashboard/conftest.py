@@ -1,0 +1,78 @@
+"""A real dashboard server with a manager account, and Chromium pages signed in to it."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from bench.processes import EconsultProcess, econsult, free_port, wait_for
+
+PASSWORD = "a long enough password"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(settings, env):
+    subprocess.run([sys.executable, "-m", "cli.main", "user", "add", "manager",
+                    "--password-stdin"], input=PASSWORD, text=True, env=env, check=True,
+                   capture_output=True)
+    port = free_port()
+    server = EconsultProcess("dashboard", econsult(
+        dataclasses.replace(settings, dashboard_port=port, alert_seconds=3.0), "dashboard"))
+    url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: _answers(f"{url}/login"), 60, "the dashboard to start")
+    yield url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def analysed_room(worker, fer_clip, env) -> str:
+    room = f"dashboard-{uuid.uuid4().hex[:6]}"
+    subprocess.run([sys.executable, "-m", "cli.main", "analyze", str(fer_clip.path), "--room",
+                    room, "--consultant", "Dr Bob"], env=env, check=True, capture_output=True,
+                   timeout=300)
+    return room
+
+
+@pytest.fixture(scope="session")
+def browser(dashboard_url):
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path="/usr/bin/chromium",
+                                         args=["--no-sandbox", "--disable-gpu"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, dashboard_url) -> Page:
+    """A signed-in manager's page, in a context of its own."""
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    sign_in(page, dashboard_url, PASSWORD)
+    expect(page.locator("h2")).to_have_text("Sessions", timeout=30_000)
+    yield page
+    context.close()
+
+
+def sign_in(page: Page, url: str, password: str) -> None:
+    page.goto(f"{url}/login")
+    page.fill("input[name=username]", "manager")
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+
+
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False

@@ -1,0 +1,66 @@
+"""The live view shows who is in a running session now and alerts on lasting negativity."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import insert
+
+from contracts.labels import EMOTIONS
+from contracts.schema import EmotionEvent, Participant, Sample, Session
+from tests.dashboard.conftest import ARTIFACTS
+
+SAD = dict(zip(EMOTIONS, (0.1, 0.0, 0.1, 0.0, 0.1, 0.7, 0.0), strict=True))
+HAPPY = dict(zip(EMOTIONS, (0.0, 0.0, 0.0, 0.8, 0.2, 0.0, 0.0), strict=True))
+
+
+@pytest.fixture
+def running_session(engine):
+    """A session in progress: Uma's faces read sad, Carl's happy, two a second, until the end."""
+    session_id, room = uuid.uuid4(), f"live-{uuid.uuid4().hex[:6]}"
+    people = {"Upset Uma": (uuid.uuid4(), SAD), "Calm Carl": (uuid.uuid4(), HAPPY)}
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(insert(Session).values(id=session_id, room=room, source="room",
+                                            started_at=now, consultant="Ms Lee"))
+        conn.execute(insert(Participant), [
+            dict(id=pid, session_id=session_id, role="student", display_name=name,
+                 joined_at=now, consent_at=now) for name, (pid, _) in people.items()])
+    stop = threading.Event()
+    feeder = threading.Thread(target=_feed, args=(engine, session_id, people, stop))
+    feeder.start()
+    yield room
+    stop.set()
+    feeder.join()
+
+
+def _feed(engine, session_id, people, stop: threading.Event) -> None:
+    seq = 0
+    while not stop.wait(0.5):  # pacing, like a participant sampled at 2 fps
+        captured = datetime.now(UTC)
+        with engine.begin() as conn:
+            for pid, face in people.values():
+                conn.execute(insert(Sample).values(
+                    session_id=session_id, participant_id=pid, seq=seq, captured_at=captured,
+                    face_count=1, model_version="test"))
+                conn.execute(insert(EmotionEvent).values(
+                    session_id=session_id, participant_id=pid, seq=seq, captured_at=captured,
+                    face_index=0, box_x=0, box_y=0, box_w=10, box_h=10,
+                    dominant=max(face, key=face.get), model_version="test", **face))
+        seq += 1
+
+
+def test_the_live_view_alerts_on_lasting_negative_expressions_only(page: Page, dashboard_url,
+                                                                   running_session):
+    page.goto(f"{dashboard_url}/live")
+    session = page.locator(".live-session", has_text=running_session)
+    uma, carl = (session.locator(".card", has_text=name) for name in ("Upset Uma", "Calm Carl"))
+    expect(uma.locator(".dominant")).to_have_text("sad", timeout=30_000)
+    expect(carl.locator(".dominant")).to_have_text("happy")
+    expect(uma.locator(".alert")).to_contain_text("negative expressions", timeout=30_000)
+    expect(carl.locator(".alert")).to_have_count(0)
+    page.screenshot(path=ARTIFACTS / "dashboard-live.png", full_page=True)
