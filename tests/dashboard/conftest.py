@@ -41,8 +41,9 @@ def analysed_room(worker, fer_clip, env) -> str:
     return room
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(dashboard_url):
+    # Module-scoped: Playwright's sync API holds an event loop while open (see tests/ingest).
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path="/usr/bin/chromium",
                                          args=["--no-sandbox", "--disable-gpu"])
