@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bench.codec_cost import codec_cost
 from bench.components import detector_figures, model_faces_per_second
+from bench.dashboard_load import run_dashboard_bench
 from bench.pipeline import run_pipeline_bench
 from bench.room_load import run_room_bench
 from contracts.settings import Settings
@@ -12,6 +13,9 @@ from contracts.settings import Settings
 def run(settings: Settings, what: str, workers: int, participants: list[int],
         seconds: float) -> int:
     print("measuring (one CPU thread per process) …", flush=True)
+    if what == "dashboard":
+        _print(run_dashboard_bench(settings))
+        return 0
     if what == "room":
         _print(codec_cost())
         _print(run_room_bench(settings, participants, seconds, workers))

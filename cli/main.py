@@ -111,7 +111,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--confusion-png", type=Path, help="also draw the confusion matrix")
     evaluate.set_defaults(run=_evaluate)
     bench = commands.add_parser("bench", help="measure the model, the pipeline or the room")
-    bench.add_argument("what", nargs="?", choices=("pipeline", "room"), default="pipeline")
+    bench.add_argument("what", nargs="?", choices=("pipeline", "room", "dashboard"),
+                       default="pipeline")
     bench.add_argument("--workers", type=int, default=2, help="workers to run")
     bench.add_argument("--participants", type=int, nargs="+", default=[10, 25, 50],
                        help="room sizes to load (room)")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from sqlalchemy import Engine, create_engine, make_url, text
 
 
-def engine_for(database_url: str) -> Engine:
-    return create_engine(database_url, pool_pre_ping=True)
+def engine_for(database_url: str, work_mem: str | None = None) -> Engine:
+    """An engine; ``work_mem`` (e.g. "64MB") lets aggregating queries sort in memory."""
+    options = {"options": f"-c work_mem={work_mem}"} if work_mem else {}
+    return create_engine(database_url, pool_pre_ping=True, connect_args=options)
 
 
 def create_database_if_missing(database_url: str) -> bool:

@@ -21,10 +21,12 @@ from dashboard.auth import protect
 
 log = logging.getLogger("econsult.dashboard")
 HERE = Path(__file__).resolve().parent
+REPORT_WORK_MEM = "64MB"
 
 
 def create_app(settings: Settings) -> Dash:
-    engine = engine_for(settings.database_url)
+    # Reports aggregate hundreds of thousands of rows: 4 MB (the default) sorted them on disk.
+    engine = engine_for(settings.database_url, work_mem=REPORT_WORK_MEM)
     data.use(engine, settings)
     app = Dash(__name__, use_pages=True, pages_folder=str(HERE / "pages"),
                assets_folder=str(HERE / "assets"), title="econsult",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import Engine, text
 
 from contracts.labels import EMOTIONS
@@ -35,6 +37,13 @@ def _rows(query: str, **parameters: object) -> list[dict]:
         raise RuntimeError("dashboard.data.use(engine) was not called")
     with _engine.connect() as conn:
         return [dict(row) for row in conn.execute(text(query), parameters).mappings()]
+
+
+def session_length(session_id: str) -> timedelta | None:
+    """How long the session ran (so far, if it still runs); None if there is no such session."""
+    rows = _rows("SELECT coalesce(ended_at, now()) - started_at AS length FROM sessions "
+                 "WHERE id = :id", id=session_id)
+    return rows[0]["length"] if rows else None
 
 
 def session(session_id: str) -> dict | None:
