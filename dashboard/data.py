@@ -152,3 +152,17 @@ def live(window_s: int, alert_s: float) -> list[dict]:
         LEFT JOIN presence ON presence.participant_id = p.id
         WHERE p.role <> 'consultant' AND p.left_at IS NULL
         ORDER BY r.room, p.display_name""", window=window_s, alert=alert_s)
+
+
+def live_timeline(window_s: int, bucket_s: int) -> list[dict]:
+    """Per running session, client or student and ``bucket_s`` over the last ``window_s``:
+    the quality score."""
+    return _rows(f"""
+        SELECT e.session_id, p.display_name,
+               date_bin(make_interval(secs => :bucket), e.captured_at, now()) AS bucket,
+               avg({POSITIVITY_SQL}) AS quality
+        FROM emotion_events e
+        JOIN sessions s ON s.id = e.session_id AND s.ended_at IS NULL
+        JOIN participants p ON p.id = e.participant_id AND p.role <> 'consultant'
+        WHERE e.face_index = 0 AND e.captured_at > now() - make_interval(secs => :window)
+        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""", window=window_s, bucket=bucket_s)

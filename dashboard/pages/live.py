@@ -1,9 +1,10 @@
-"""Live: the sessions running now, refreshed every second. Per client or student: the current
-expression, face presence and quality, and an alert when negative expressions persist."""
+"""Live: the sessions running now, refreshed every second: each one's quality over the last two
+minutes and, per client or student, the current expression, face presence and quality, with an
+alert when negative expressions persist."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import groupby
 
 import dash
@@ -16,6 +17,7 @@ from dashboard import data
 dash.register_page(__name__, path="/live", name="Live", title="econsult · live", order=1)
 # A face older than this is not "now": the participant shows as not in view.
 CURRENT_S = 10
+TIMELINE_S, TIMELINE_BUCKET_S = 120, 5
 
 
 def layout(**_: object) -> html.Div:
@@ -35,10 +37,30 @@ def refresh(_: int | None) -> list[html.Section] | html.P:
     if not rows:
         return html.P("No session is running now.")
     now = datetime.now(UTC)
-    return [html.Section([html.H3(room), html.Div([_card(r, now) for r in people],
-                                                  className="cards")], className="live-session")
-            for room, people in ((room, list(group)) for room, group in
-                                 groupby(rows, key=lambda r: r["room"]))]
+    timelines = {sid: list(points) for sid, points in groupby(
+        data.live_timeline(TIMELINE_S, TIMELINE_BUCKET_S), key=lambda r: r["session_id"])}
+    return [html.Section([
+        html.H3(people[0]["room"]),
+        dcc.Graph(figure=_timeline(timelines.get(sid, []), now),
+                  config={"displayModeBar": False}, className="timeline"),
+        html.Div([_card(r, now) for r in people], className="cards"),
+    ], className="live-session")
+        for sid, people in ((sid, list(group)) for sid, group in
+                            groupby(rows, key=lambda r: r["session_id"]))]
+
+
+def _timeline(points: list[dict], now: datetime) -> dict:
+    """Each client's or student's quality over the last two minutes, one line each."""
+    lines = [{"type": "scatter", "mode": "lines+markers", "name": name,
+              "x": [p["bucket"] for p in own], "y": [p["quality"] for p in own]}
+             for name, own in ((n, list(g)) for n, g in
+                               groupby(points, key=lambda p: p["display_name"]))]
+    return {"data": lines, "layout": {
+        "title": {"text": "Quality, last two minutes"}, "height": 220,
+        "yaxis": {"range": [0, 100]}, "margin": {"t": 40, "b": 30, "l": 40},
+        "xaxis": {"range": [now - timedelta(seconds=TIMELINE_S), now],
+                  "tickformat": "%H:%M:%S"},
+        "showlegend": len(lines) <= 10, "uirevision": "keep"}}
 
 
 def _card(row: dict, now: datetime) -> html.Div:

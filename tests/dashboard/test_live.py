@@ -63,4 +63,7 @@ def test_the_live_view_alerts_on_lasting_negative_expressions_only(page: Page, d
     expect(carl.locator(".dominant")).to_have_text("happy")
     expect(uma.locator(".alert")).to_contain_text("negative expressions", timeout=30_000)
     expect(carl.locator(".alert")).to_have_count(0)
+    legend = session.locator(".timeline .legend")
+    for name in ("Upset Uma", "Calm Carl"):
+        expect(legend).to_contain_text(name)
     page.screenshot(path=ARTIFACTS / "dashboard-live.png", full_page=True)
