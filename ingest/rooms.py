@@ -7,6 +7,7 @@ published as a room event, which the workers store.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from contracts.quality import SmoothedScore
 from contracts.stream import ROLES, RoomEvent
 
 Send = Callable[[dict[str, Any]], Any]
+ROOM_NAME = re.compile(r"[\w.-]{1,100}")
 
 
 class RoomError(ValueError):
@@ -75,6 +77,8 @@ class Rooms:
             raise RoomError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         if not name.strip() or len(name) > 100:
             raise RoomError("give a display name of 1 to 100 characters")
+        if not ROOM_NAME.fullmatch(room_name):
+            raise RoomError("a room name is 1 to 100 letters, digits, '-', '_' or '.'")
         room = self.by_name.get(room_name)
         now = datetime.now(UTC)
         if room is None:

@@ -92,3 +92,14 @@ def test_people_joining_at_once_each_hear_they_joined_before_anything_else(inges
             return [kind for _, kind in joined]
 
     assert asyncio.run(scenario()) == ["joined"] * 8
+
+
+@pytest.mark.parametrize("room", ["", "x" * 101, "a room", "../etc"])
+def test_a_room_name_must_be_short_and_plain(room):
+    async def scenario():
+        rooms, events = _rooms()
+        with pytest.raises(RoomError, match="a room name is 1 to 100"):
+            await rooms.join(room, "Ann", "client", True, _nobody)
+        return events
+
+    assert asyncio.run(scenario()) == []
