@@ -8,6 +8,7 @@ import urllib.request
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import text
 
 from tests.dashboard.conftest import ARTIFACTS, sign_in
 
@@ -65,10 +66,16 @@ def _status(request: str | urllib.request.Request) -> int:
 
 
 def test_a_session_report_shows_each_client_over_time_and_downloads(page: Page, dashboard_url,
-                                                                    analysed_room, tmp_path):
+                                                                    analysed_room, tmp_path,
+                                                                    engine):
     page.goto(dashboard_url)
     page.click(f"text={analysed_room}")
     expect(page.locator("#summary")).to_contain_text("quality", timeout=30_000)
+    with engine.connect() as conn:
+        view = conn.execute(text("SELECT quality, face_presence FROM session_summary "
+                                 "WHERE room = :room"), {"room": analysed_room}).one()
+    expect(page.locator("#summary")).to_contain_text(
+        f"quality {view.quality:.0f} / 100 · face in view {view.face_presence:.0%}")
     section = page.locator("section.participant", has_text="client")
     expect(section.locator(".js-plotly-plot")).to_have_count(2)
     expect(section.locator(".shares")).to_contain_text("%")
