@@ -40,7 +40,7 @@ def create_app(settings: Settings) -> Dash:
             html.H1("econsult"),
             html.Nav([dcc.Link(page["name"], href=page["relative_path"])
                       for page in dash.page_registry.values()
-                      if "path_template" not in page or not page["path_template"]] +
+                      if not page.get("path_template")] +  # reports are reached from a list
                      [html.A("Sign out", href="/logout")]),
         ]),
         dash.page_container,
