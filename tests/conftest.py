@@ -20,7 +20,7 @@ from migrations.runner import upgrade
 from training import data
 from training.fer_clips import Clip, make_clip
 
-CLIP_FACES = 40
+CLIP_FACES = 80
 
 
 @pytest.fixture(scope="session")
