@@ -88,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
     analyze.set_defaults(run=_analyze)
 
     # Defaults live in training.train.TrainConfig; only what is given here overrides them.
+    erase = commands.add_parser("delete", help="erase a session or a participant's data")
+    target = erase.add_mutually_exclusive_group(required=True)
+    target.add_argument("--session", help="session id: everything of the session")
+    target.add_argument("--participant", help="participant id: everything of that person")
+    erase.set_defaults(run=_delete)
+
     train = commands.add_parser("train", help="train the emotion model on FER2013",
                                 argument_default=argparse.SUPPRESS)
     train.add_argument("--epochs", type=int)
@@ -182,6 +188,12 @@ def _analyze(args: argparse.Namespace, settings: Settings) -> int:
     request = AnalyzeRequest(args.video, args.room, args.participant, args.role,
                              args.consultant, args.realtime, args.timeout)
     return analyze(request, settings)
+
+
+def _delete(args: argparse.Namespace, settings: Settings) -> int:
+    from cli.delete import delete_data
+
+    return delete_data(settings, args.session, args.participant)
 
 
 def _train(args: argparse.Namespace, settings: Settings) -> int:
