@@ -17,7 +17,7 @@ import uuid
 
 import aiohttp
 import numpy as np
-from aiortc import RTCPeerConnection, VideoStreamTrack
+from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 from av import VideoFrame
 from sqlalchemy import text
 
@@ -72,8 +72,7 @@ async def participant(url: str, room: str, name: str, faces: list[np.ndarray], f
         async with http.post(f"{url}/room/{room}/analysis", json={
                 "participant": joined["id"], "sdp": connection.localDescription.sdp}) as reply:
             answer = await reply.json()
-        await connection.setRemoteDescription(
-            type(connection.localDescription)(answer["sdp"], "answer"))
+        await connection.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
         await stop.wait()
         await connection.close()
 

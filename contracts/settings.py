@@ -74,6 +74,10 @@ class Settings:
                                     "unset it or give a number.") from None
         return cls(**values)
 
+    @property
+    def ice_server_urls(self) -> list[str]:
+        return [url.strip() for url in self.ice_servers.split(",") if url.strip()]
+
     def to_env(self) -> dict[str, str]:
         """These settings as environment variables, for starting another econsult process."""
         return {_env_name(f.name): str(getattr(self, f.name)) for f in fields(self)}

@@ -14,9 +14,10 @@ Every entry carries the contract version ``v``; a decoder refuses versions it do
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, get_args
+from typing import Literal, TypeVar, get_args
 from uuid import UUID
 
 import redis
@@ -31,6 +32,7 @@ RoomEventKind = Literal[
     "participant_left", "session_ended",
 ]
 Fields = dict[bytes, bytes]
+T = TypeVar("T")
 
 
 class StreamFormatError(ValueError):
@@ -144,13 +146,13 @@ class RoomEvent:
             kind=kind,
             session_id=_uuid(fields, "session"),
             at=_time(fields, "at_ms"),
-            room=_text(fields, "room", None),
-            consultant=_text(fields, "consultant", None),
-            source=_text(fields, "source", None),
-            participant_id=_uuid(fields, "participant") if b"participant" in fields else None,
-            role=_text(fields, "role", None),
-            display_name=_text(fields, "name", None),
-            consent_at=_time(fields, "consent_at_ms") if b"consent_at_ms" in fields else None,
+            room=_optional(_text, fields, "room"),
+            consultant=_optional(_text, fields, "consultant"),
+            source=_optional(_text, fields, "source"),
+            participant_id=_optional(_uuid, fields, "participant"),
+            role=_optional(_text, fields, "role"),
+            display_name=_optional(_text, fields, "name"),
+            consent_at=_optional(_time, fields, "consent_at_ms"),
         )
         event._validate()
         return event
@@ -257,9 +259,12 @@ def _required(fields: Fields, name: str) -> bytes:
     return value
 
 
-def _text(fields: Fields, name: str, default: object = ...) -> str | None:
-    if default is not ... and name.encode() not in fields:
-        return None
+def _optional(read: Callable[[Fields, str], T], fields: Fields, name: str) -> T | None:
+    """``read`` the field if the entry has it, else None."""
+    return read(fields, name) if name.encode() in fields else None
+
+
+def _text(fields: Fields, name: str) -> str:
     try:
         return _required(fields, name).decode()
     except UnicodeDecodeError:

@@ -39,7 +39,7 @@ class AnalysisPeers:
         if not member.consent:
             raise PermissionError(f"{member.name} has not agreed to analysis")
         await self.close(member.id)
-        servers = [RTCIceServer(url) for url in self._settings.ice_servers.split(",") if url]
+        servers = [RTCIceServer(url) for url in self._settings.ice_server_urls]
         connection = RTCPeerConnection(RTCConfiguration(iceServers=servers))
         taps: list[FrameTap] = []
         self._peers[member.id] = (connection, taps)

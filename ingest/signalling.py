@@ -71,7 +71,7 @@ class Signalling:
         others = [m.public() for m in room.present()]
         await send({"type": "joined", "id": str(member.id), "session": str(room.session_id),
                     "peers": others,
-                    "iceServers": [u for u in self.settings.ice_servers.split(",") if u],
+                    "iceServers": self.settings.ice_server_urls,
                     "analysis": {"width": self.settings.analysis_width,
                                  "fps": self.settings.analysis_fps},
                     "emotions": list(EMOTIONS), "colours": COLOURS})

@@ -4,11 +4,13 @@ Every student sees the teacher, and the teacher's copies are sent small enough f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import uuid
 
 import aiohttp
 from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError
 from playwright.sync_api import expect
 
 from bench.processes import wait_for
@@ -52,6 +54,8 @@ class Students:
                     continue
                 if message["type"] == "signal" and message["description"]["type"] == "offer":
                     connections.append(await self._answer(ws, message, index))
+        for task in self._counting:
+            task.cancel()
         for connection in connections:
             await connection.close()
 
@@ -70,9 +74,10 @@ class Students:
         return connection
 
     async def _count(self, track, index: int) -> None:
-        while not self._stop.is_set():
-            await track.recv()
-            self.frames[index] += 1
+        with contextlib.suppress(MediaStreamError):  # the teacher's track ended
+            while not self._stop.is_set():
+                await track.recv()
+                self.frames[index] += 1
 
 
 def test_every_student_sees_the_teacher_who_sends_class_sized_video(ingest_url, camera_y4m):
