@@ -59,7 +59,10 @@ class FrameTap:
     async def _read(self) -> None:
         try:
             while True:
-                frame = await asyncio.wait_for(self.track.recv(), self._silence_s)
+                # Not asyncio.wait_for: on Python 3.11 it swallows a cancel that arrives as
+                # recv() completes, and stop() would then wait on this loop forever.
+                async with asyncio.timeout(self._silence_s):
+                    frame = await self.track.recv()
                 METRICS.frames_received.inc()
                 self._latest = (frame, datetime.now(UTC))
         except TimeoutError:

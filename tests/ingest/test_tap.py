@@ -1,6 +1,6 @@
 """The tap never lets a slow pipeline back up into the call: over the lag budget it drops
 samples and counts them, and it publishes again once the workers catch up. A track that goes
-silent is closed."""
+silent is closed, and a tap stops however busy its track is."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import dataclasses
 import time
 import uuid
 
+import numpy as np
 import redis
 import redis.asyncio as aredis
 from aiortc import VideoStreamTrack
+from av import VideoFrame
 from prometheus_client import REGISTRY
 
 from bench.room_load import PacedFaces, faces_for_load
@@ -79,5 +81,36 @@ def test_a_silent_track_is_closed(settings):
         await asyncio.wait_for(tap.closed.wait(), 5)
         await tap.stop()
         await client.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_a_tap_stops_while_its_track_delivers_frames_without_pause():
+    class Busy(VideoStreamTrack):
+        def __init__(self) -> None:
+            super().__init__()
+            self.delivered = asyncio.Event()
+
+        async def recv(self):
+            await asyncio.sleep(0)  # a frame already decoded: ready at once
+            self.delivered.set()
+            return VideoFrame.from_ndarray(np.zeros((48, 48, 3), np.uint8), format="bgr24")
+
+    async def nowhere(frame) -> None:
+        pass
+
+    async def never_behind() -> bool:
+        return False
+
+    async def scenario():
+        for _ in range(20):  # a cancel that lands as recv() completes must not be lost
+            track = Busy()
+            tap = FrameTap(track, uuid.uuid4(), uuid.uuid4(), nowhere, never_behind,
+                           sample_fps=10, silence_s=10, jpeg_quality=80, max_width=320)
+            tap.start()
+            await track.delivered.wait()
+            stopping = asyncio.create_task(tap.stop())
+            done, _ = await asyncio.wait({stopping}, timeout=5)
+            assert stopping in done, "the tap's reader ignored stop() and kept reading"
 
     asyncio.run(scenario())
