@@ -6,6 +6,7 @@ from bench.codec_cost import codec_cost
 from bench.components import detector_figures, model_faces_per_second
 from bench.dashboard_load import run_dashboard_bench
 from bench.pipeline import run_pipeline_bench
+from bench.real_faces import MediaMissing, real_face_figures
 from bench.room_load import run_room_bench
 from contracts.settings import Settings
 
@@ -20,14 +21,21 @@ def run(settings: Settings, what: str, workers: int, participants: list[int],
         _print(codec_cost())
         _print(run_room_bench(settings, participants, seconds, workers))
         return 0
-    figures = model_faces_per_second(settings.model_path)
-    figures |= detector_figures()
-    _print(figures)
+    if what == "faces":
+        _print(detector_figures())
+        try:
+            _print(real_face_figures())
+        except MediaMissing as exc:
+            print(f"  no real clips measured: {exc}")
+            return 1
+        return 0
+    _print(model_faces_per_second(settings.model_path))
     _print(run_pipeline_bench(settings, workers))
     return 0
 
 
 def _print(figures: dict[str, float]) -> None:
     for name, value in figures.items():
-        shown = f"{value:.0%}" if "recall" in name else f"{value:,.1f}"
+        shown = (f"{value:.0%}" if "recall" in name
+                 else f"{value:.3f}" if "crop" in name else f"{value:,.1f}")
         print(f"  {name:<66} {shown:>10}", flush=True)

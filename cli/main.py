@@ -87,22 +87,26 @@ def _parser() -> argparse.ArgumentParser:
                          help="seconds to wait for workers to make progress before giving up")
     analyze.set_defaults(run=_analyze)
 
-    # Defaults live in training.train.TrainConfig; only what is given here overrides them.
     erase = commands.add_parser("delete", help="erase a session or a participant's data")
     target = erase.add_mutually_exclusive_group(required=True)
     target.add_argument("--session", help="session id: everything of the session")
     target.add_argument("--participant", help="participant id: everything of that person")
     erase.set_defaults(run=_delete)
 
+    # Defaults live in training.train.TrainConfig; only what is given here overrides them.
     train = commands.add_parser("train", help="train the emotion model on FER2013",
                                 argument_default=argparse.SUPPRESS)
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
+    train.add_argument("--learning-rate", type=float, help="peak of the cosine schedule")
     train.add_argument("--seed", type=int)
     train.add_argument("--resume", action="store_true", help="continue the run in --checkpoints")
     train.add_argument("--checkpoints", type=Path, help="where each epoch is saved")
+    train.add_argument("--init", type=Path,
+                       help="start from this model's weights (same architecture), e.g. the "
+                            "shipped worker/weights/emotion.keras")
     train.add_argument("--output", type=Path, help="where the best model is exported")
-    train.add_argument("--version", help="model version stored with every event")
+    train.add_argument("--version", required=True, help="model version stored with every event")
     train.set_defaults(run=_train)
 
     export = commands.add_parser("export", help="turn a training checkpoint into the served model")
@@ -116,8 +120,10 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", type=Path, help="default ECONSULT_MODEL_PATH")
     evaluate.add_argument("--confusion-png", type=Path, help="also draw the confusion matrix")
     evaluate.set_defaults(run=_evaluate)
-    bench = commands.add_parser("bench", help="measure the model, the pipeline or the room")
-    bench.add_argument("what", nargs="?", choices=("pipeline", "room", "dashboard"),
+    bench = commands.add_parser(
+        "bench", help="measure the model and the pipeline, the face detector, the room or the "
+                      "dashboard")
+    bench.add_argument("what", nargs="?", choices=("pipeline", "faces", "room", "dashboard"),
                        default="pipeline")
     bench.add_argument("--workers", type=int, default=2, help="workers to run")
     bench.add_argument("--participants", type=int, nargs="+", default=[10, 25, 50],

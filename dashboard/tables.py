@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from dash import dcc, html
 
+from dashboard.formats import NONE, percent, whole
+
 COLUMNS = ("Started", "Room", "Consultant", "Length", "Participants", "Frames",
            "Face in view", "Quality")
 
@@ -19,13 +21,12 @@ def session_row(session: dict) -> html.Tr:
     return html.Tr([
         html.Td(session["started_at"].strftime("%Y-%m-%d %H:%M")),
         html.Td(dcc.Link(session["room"], href=f"/report/{session['session_id']}")),
-        html.Td(session["consultant"] or "–"),
+        html.Td(session["consultant"] or NONE),
         html.Td(_length(session["duration"])),
         html.Td(session["participants"]),
         html.Td(session["frames"]),
-        html.Td(_share(session["face_presence"])),
-        html.Td("–" if session["quality"] is None else f"{session['quality']:.0f}",
-                className="quality"),
+        html.Td(percent(session["face_presence"])),
+        html.Td(whole(session["quality"]), className="quality"),
     ])
 
 
@@ -34,7 +35,3 @@ def _length(duration: timedelta | None) -> str:
         return "running"
     minutes = round(duration.total_seconds() / 60)
     return f"{minutes} min" if minutes else "< 1 min"
-
-
-def _share(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"

@@ -12,11 +12,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-# See ../shared/notes/models-and-faces.md: oneDNN kernels crash some trainings on TF 2.21.
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-
 import keras
 
+from cli import CommandError
 from training import data
 from training.architecture import build
 from training.export import export
@@ -25,6 +23,7 @@ from worker.emotion_model import to_model_input
 
 @dataclass(frozen=True)
 class TrainConfig:
+    version: str  # stored with every event the model scores
     epochs: int = 30
     batch_size: int = 64
     learning_rate: float = 2e-3
@@ -32,7 +31,9 @@ class TrainConfig:
     checkpoints: Path = Path("checkpoints")
     output: Path = Path("worker/weights/emotion.tflite")
     resume: bool = False
-    version: str = "cnn48-v2"
+    # Starting from a trained model of the same architecture (the shipped one) carries what
+    # earlier CPU sessions learned into a new run, as a warm restart of the schedule.
+    init: Path | None = None
 
 
 def train(config: TrainConfig) -> float:
@@ -51,6 +52,8 @@ def train(config: TrainConfig) -> float:
         print(f"resuming from {last} after epoch {start_epoch}")
     else:
         model = build()
+        if config.init:
+            _start_from(model, config.init)
         steps = config.epochs * -(-len(train_set) // config.batch_size)
         schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps, alpha=0.02)
         model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
@@ -70,6 +73,18 @@ def train(config: TrainConfig) -> float:
               f"`econsult export {best} --output {config.output}` where it is installed")
         return float(_best_so_far(state_file) or 0.0)
     return export(best, config.output, config.version)
+
+
+def _start_from(model: keras.Model, trained: Path) -> None:
+    if not trained.is_file():
+        raise CommandError(f"{trained} does not exist; --init takes a .keras model file")
+    try:
+        model.set_weights(keras.saving.load_model(trained, compile=False).get_weights())
+    except ValueError as exc:
+        raise CommandError(f"{trained} is not a model of the architecture being trained ({exc}); "
+                         "train without --init, or pass a model that `econsult train` made"
+                         ) from None
+    print(f"starting from the weights of {trained}")
 
 
 def _best_so_far(state_file: Path) -> float | None:

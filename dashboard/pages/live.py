@@ -13,6 +13,7 @@ from dash import Input, Output, callback, dcc, html
 from contracts.labels import COLOURS, EMOTIONS
 from contracts.quality import positivity
 from dashboard import data
+from dashboard.formats import percent
 
 dash.register_page(__name__, path="/live", name="Live", title="econsult · live", order=1)
 # A face older than this is not "now": the participant shows as not in view.
@@ -77,7 +78,7 @@ def _card(row: dict, now: datetime) -> html.Div:
             html.P(row["dominant"], className="dominant",
                    style={"color": COLOURS[row["dominant"]]}),
             html.P(f"quality {positivity(probabilities):.0f} · face in view "
-                   f"{_share(row['face_presence'])}"),
+                   f"{percent(row['face_presence'])}"),
             html.Div([_bar(e, probabilities[e]) for e in EMOTIONS], className="bars"),
         ]
     return html.Div(children, className="card alerting" if alert else "card")
@@ -96,7 +97,3 @@ def _alert(row: dict, now: datetime) -> str | None:
 def _bar(emotion: str, share: float) -> html.Div:
     return html.Div([html.Span(emotion), html.Span(className="fill", style={
         "width": f"{100 * share:.0f}%", "background": COLOURS[emotion]})], className="bar")
-
-
-def _share(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"

@@ -15,6 +15,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from contracts.labels import COLOURS, EMOTIONS
 from dashboard import data
+from dashboard.formats import NONE, percent, whole
 
 dash.register_page(__name__, path_template="/report/<session_id>", name="Report",
                    title="econsult · session report", order=99)
@@ -40,9 +41,9 @@ def layout(session_id: str = "", **_: object) -> html.Div:
             pool.submit(data.dominant_shares, session_id)))
     return html.Div([
         html.H2(f"{summary['room']} · {summary['started_at']:%Y-%m-%d %H:%M}"),
-        html.P(f"Consultant {summary['consultant'] or '–'} · quality "
-               f"{_number(summary['quality'])} / 100 · face in view "
-               f"{_percent(summary['face_presence'])} · {bucket} s per point", id="summary"),
+        html.P(f"Consultant {summary['consultant'] or NONE} · quality "
+               f"{whole(summary['quality'])} / 100 · face in view "
+               f"{percent(summary['face_presence'])} · {bucket} s per point", id="summary"),
         html.Button("Download CSV", id="csv-button"),
         dcc.Download(id="csv"),
         dcc.Store(id="session-id", data=session_id),
@@ -111,11 +112,3 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _number(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0f}"
-
-
-def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"

@@ -69,8 +69,6 @@ def sign_in(page: Page, url: str, password: str) -> None:
     page.click("button[type=submit]")
 
 
-
-
 def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:

@@ -63,8 +63,6 @@ def _status(request: str | urllib.request.Request) -> int:
         return 0
 
 
-
-
 def test_a_session_report_shows_each_client_over_time_and_downloads(page: Page, dashboard_url,
                                                                     analysed_room, tmp_path,
                                                                     engine):

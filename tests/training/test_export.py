@@ -31,10 +31,13 @@ def test_a_checkpoint_becomes_a_served_model_with_its_card(tmp_path):
     assert output.with_suffix(".keras").is_file()
 
     classifier = EmotionClassifier(output)
-    probabilities = classifier.predict(data.load(data.PUBLIC_TEST).images[:64])
+    faces = data.load(data.PUBLIC_TEST).images[:64]
+    probabilities = classifier.predict(faces)
     assert classifier.version == "test-v9"
     assert probabilities.shape == (64, 7)
     assert np.allclose(probabilities.sum(1), 1, atol=1e-5)
+    # Served as the mean over the face and its mirror image: both read the same.
+    assert np.allclose(classifier.predict(faces[:, :, ::-1]), probabilities, atol=1e-5)
 
 
 def test_the_worker_refuses_a_model_it_cannot_serve_and_says_what_to_do(tmp_path):

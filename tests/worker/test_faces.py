@@ -11,7 +11,7 @@ import pytest
 
 from training import data
 from training.fer_clips import framed_face
-from worker.faces import Face, FaceDetector, crop_face
+from worker.faces import FER_EYE_HEIGHT, Face, FaceDetector, crop_face, crop_matrix
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +50,19 @@ def test_tilted_heads_are_measured_and_levelled_before_cropping(detector, faces)
         # FER's own faces lean a little: what must show is the tilt the rotation added.
         added_tilt.append(hits[0].tilt_degrees - upright_hits[0].tilt_degrees)
         reference = crop_face(_gray(upright), upright_hits[0], 48)
-        as_is = dataclasses.replace(hits[0], eyes=((0.0, 0.0), (1.0, 0.0)))
+        as_is = dataclasses.replace(hits[0], eyes=_levelled(hits[0].eyes))
         levelled.append(_likeness(reference, crop_face(_gray(tilted), hits[0], 48)))
         left_tilted.append(_likeness(reference, crop_face(_gray(tilted), as_is, 48)))
     assert len(added_tilt) >= 10
     assert np.median(added_tilt) == pytest.approx(-20, abs=4)
     assert np.median(levelled) > np.median(left_tilted) + 0.1
+
+
+def _levelled(eyes: tuple) -> tuple:
+    """The same eyes turned level about their midpoint: the crop's place, without its rotation."""
+    (x0, y0), (x1, y1) = eyes
+    middle, half = ((x0 + x1) / 2, (y0 + y1) / 2), np.hypot(x1 - x0, y1 - y0) / 2
+    return (middle[0] - half, middle[1]), (middle[0] + half, middle[1])
 
 
 def _likeness(a: np.ndarray, b: np.ndarray) -> float:
@@ -64,6 +71,16 @@ def _likeness(a: np.ndarray, b: np.ndarray) -> float:
 
 def _gray(frame: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+
+
+def test_the_crop_puts_the_eyes_level_where_fer2013_faces_have_them():
+    face = Face(x=200, y=150, w=100, h=110, score=0.9, eyes=((228.0, 185.0), (272.0, 197.0)))
+    side = 120
+    eyes = np.array([[x, y, 1.0] for x, y in face.eyes]) @ crop_matrix(face, side).T / side
+    assert eyes[0, 1] == pytest.approx(eyes[1, 1])
+    assert eyes[:, 1].mean() == pytest.approx(FER_EYE_HEIGHT)
+    assert np.linalg.norm(eyes[0] - eyes[1]) == pytest.approx(np.hypot(44, 12) / side)
+    assert 0.4 < eyes[:, 0].mean() < 0.6
 
 
 def test_a_crop_at_the_edge_of_the_frame_keeps_its_size():
