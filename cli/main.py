@@ -105,6 +105,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--init", type=Path,
                        help="start from this model's weights (same architecture), e.g. the "
                             "shipped worker/weights/emotion.keras")
+    train.add_argument("--widths", type=_widths,
+                       help="channels of each stage, comma-separated (default 32,64,128,256)")
+    train.add_argument("--teacher", type=Path,
+                       help="a served .tflite model whose probabilities soften the labels")
     train.add_argument("--output", type=Path, help="where the best model is exported")
     train.add_argument("--version", required=True, help="model version stored with every event")
     train.set_defaults(run=_train)
@@ -200,6 +204,16 @@ def _delete(args: argparse.Namespace, settings: Settings) -> int:
     from cli.delete import delete_data
 
     return delete_data(settings, args.session, args.participant)
+
+
+def _widths(text: str) -> tuple[int, ...]:
+    try:
+        widths = tuple(int(width) for width in text.split(","))
+    except ValueError:
+        widths = ()
+    if not widths or min(widths) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of channel counts like 32,64,128")
+    return widths
 
 
 def _train(args: argparse.Namespace, settings: Settings) -> int:

@@ -14,8 +14,10 @@ from keras import layers
 from contracts.labels import EMOTIONS
 from worker.emotion_model import INPUT_SIZE
 
+WIDTHS = (32, 64, 128, 256)
 
-def build(widths: tuple[int, ...] = (32, 64, 128, 256), dropout: float = 0.3) -> keras.Model:
+
+def build(widths: tuple[int, ...] = WIDTHS, dropout: float = 0.3) -> keras.Model:
     inputs = keras.Input((INPUT_SIZE, INPUT_SIZE, 1), name="face")
     x = layers.Rescaling(1 / 127.5, offset=-1.0)(inputs)
     x = _augment(x)

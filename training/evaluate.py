@@ -14,8 +14,6 @@ from training.calibration import expected_calibration_error
 from training.confusion_png import write_confusion_png
 from worker.emotion_model import EmotionClassifier
 
-BATCH = 256
-
 
 def confusion_matrix(truth: np.ndarray, predicted: np.ndarray) -> np.ndarray:
     """Rows: true emotion, columns: predicted, both in EMOTIONS order."""
@@ -32,8 +30,7 @@ def evaluate(data_path: Path, model_path: Path, confusion_png: Path | None = Non
         raise CommandError(str(exc)) from None
     if faces.images.shape[1:] != (48, 48):
         raise CommandError(f"{data_path} holds {faces.images.shape[1:]} images; expected 48x48")
-    probabilities = np.concatenate([classifier.predict(faces.images[i:i + BATCH])
-                                    for i in range(0, len(faces), BATCH)])
+    probabilities = classifier.predict_all(faces.images)
     title = f"{classifier.version} on {data_path.name}"
     print(report(faces.labels, probabilities, title))
     if confusion_png:

@@ -13,12 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from cli import CommandError
+from contracts.labels import EMOTIONS
 from training import data
-from training.architecture import build
+from training.architecture import WIDTHS, build
 from training.export import export
-from worker.emotion_model import to_model_input
+from worker.emotion_model import EmotionClassifier, to_model_input
+
+# A teacher's calibrated probabilities carry what FER2013's single labels cannot: a face that
+# is half fear, half surprise, or a label that is plainly wrong (~10% of the set).
+TEACHER_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,9 @@ class TrainConfig:
     checkpoints: Path = Path("checkpoints")
     output: Path = Path("worker/weights/emotion.tflite")
     resume: bool = False
+    widths: tuple[int, ...] = WIDTHS
+    # Soft targets: each label mixed with the probabilities a served model gives the face.
+    teacher: Path | None = None
     # Starting from a trained model of the same architecture (the shipped one) carries what
     # earlier CPU sessions learned into a new run, as a warm restart of the schedule.
     init: Path | None = None
@@ -51,13 +60,13 @@ def train(config: TrainConfig) -> float:
         start_epoch = json.loads(state_file.read_text())["epoch"]
         print(f"resuming from {last} after epoch {start_epoch}")
     else:
-        model = build()
+        model = build(config.widths)
         if config.init:
             _start_from(model, config.init)
         steps = config.epochs * -(-len(train_set) // config.batch_size)
         schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps, alpha=0.02)
         model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                      loss="categorical_crossentropy", metrics=["accuracy"])
 
     callbacks = [
         keras.callbacks.ModelCheckpoint(best, monitor="val_accuracy", save_best_only=True,
@@ -65,14 +74,34 @@ def train(config: TrainConfig) -> float:
         keras.callbacks.ModelCheckpoint(last),
         _StateWriter(state_file),
     ]
-    model.fit(x_train, train_set.labels, batch_size=config.batch_size, epochs=config.epochs,
-              initial_epoch=start_epoch, validation_data=(x_val, val_set.labels),
+    targets = _targets(train_set, config.teacher)
+    model.fit(x_train, targets, batch_size=config.batch_size, epochs=config.epochs,
+              initial_epoch=start_epoch, validation_data=(x_val, _one_hot(val_set.labels)),
               callbacks=callbacks, verbose=1 if os.isatty(1) else 2)
     if keras.backend.backend() != "tensorflow":
         print(f"trained under {keras.backend.backend()}; LiteRT export needs TensorFlow: run "
               f"`econsult export {best} --output {config.output}` where it is installed")
         return float(_best_so_far(state_file) or 0.0)
     return export(best, config.output, config.version)
+
+
+def _one_hot(labels: np.ndarray) -> np.ndarray:
+    return np.eye(len(EMOTIONS), dtype=np.float32)[labels]
+
+
+def _targets(faces: data.FaceSet, teacher: Path | None) -> np.ndarray:
+    """The labels as one-hot rows, softened by the teacher's probabilities when there is one."""
+    labels = _one_hot(faces.labels)
+    if teacher is None:
+        return labels
+    try:
+        classifier = EmotionClassifier(teacher, threads=os.cpu_count() or 1)
+    except FileNotFoundError as exc:
+        raise CommandError(f"{exc}; --teacher takes a served model") from None
+    probabilities = classifier.predict_all(faces.images)
+    agreement = np.mean(probabilities.argmax(1) == faces.labels)
+    print(f"teacher {classifier.version} agrees with {agreement:.1%} of the training labels")
+    return (1 - TEACHER_SHARE) * labels + TEACHER_SHARE * probabilities
 
 
 def _start_from(model: keras.Model, trained: Path) -> None:

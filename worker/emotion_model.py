@@ -19,6 +19,7 @@ from contracts.labels import EMOTIONS
 
 INPUT_SIZE = 48
 MODEL_SHAPE = (INPUT_SIZE, INPUT_SIZE, 1)
+OUTPUTS = "logits"  # the worker applies the softmax, with the card's temperature
 
 
 def to_model_input(gray_faces: np.ndarray) -> np.ndarray:
@@ -40,12 +41,15 @@ class ModelCard:
     labels: tuple[str, ...]
     input_size: int
     publictest_accuracy: float | None = None
-    # Divides the log-probabilities so that a 70% score is right about 70% of the time.
+    # Divides the logits so that a 70% score is right about 70% of the time.
     temperature: float = 1.0
 
     @classmethod
     def read(cls, path: Path) -> ModelCard:
         data = json.loads(path.read_text())
+        if data.get("outputs") != OUTPUTS:
+            raise ValueError(f"{path} describes a model that does not output logits (exported by "
+                             "an older econsult); export it again with `econsult export`")
         card = cls(data["version"], tuple(data["labels"]), int(data["input_size"]),
                    data.get("publictest_accuracy"), float(data.get("temperature", 1.0)))
         if sorted(card.labels) != sorted(EMOTIONS):
@@ -57,7 +61,7 @@ class ModelCard:
     def write(self, path: Path, **extra: object) -> None:
         body = {"version": self.version, "labels": list(self.labels),
                 "input_size": self.input_size, "publictest_accuracy": self.publictest_accuracy,
-                "temperature": self.temperature, **extra}
+                "temperature": self.temperature, "outputs": OUTPUTS, **extra}
         path.write_text(json.dumps(body, indent=2) + "\n")
 
 
@@ -68,7 +72,9 @@ def card_path(model_path: Path) -> Path:
 class EmotionClassifier:
     """Loads a model once and classifies batches of face crops into :data:`EMOTIONS` order."""
 
-    def __init__(self, model_path: str | Path, threads: int = 1) -> None:
+    def __init__(self, model_path: str | Path, threads: int = 1,
+                 card: ModelCard | None = None) -> None:
+        """``card`` overrides the one beside the model (export scores a model before it has one)."""
         model_path = Path(model_path)
         if not model_path.is_file() or model_path.suffix != ".tflite":
             raise FileNotFoundError(
@@ -76,7 +82,7 @@ class EmotionClassifier:
                 "file or make one with `econsult export`")
         from ai_edge_litert.interpreter import Interpreter
 
-        self.card = ModelCard.read(card_path(model_path))
+        self.card = card or ModelCard.read(card_path(model_path))
         self.version = self.card.version
         self._interpreter = Interpreter(model_path=str(model_path), num_threads=threads)
         self._input = self._interpreter.get_input_details()[0]["index"]
@@ -94,14 +100,22 @@ class EmotionClassifier:
             self._batch = len(gray_faces)
         self._interpreter.set_tensor(self._input, to_model_input(gray_faces))
         self._interpreter.invoke()
-        probabilities = self._interpreter.get_tensor(self._output)
-        return with_temperature(probabilities, self.card.temperature)[:, self._order]
+        logits = self._interpreter.get_tensor(self._output)
+        return softmax(logits / self.card.temperature)[:, self._order]
+
+    def predict_all(self, gray_faces: np.ndarray, batch: int = 256) -> np.ndarray:
+        """:meth:`predict` for a whole dataset, ``batch`` faces at a time to bound memory."""
+        return np.concatenate([self.predict(gray_faces[start:start + batch])
+                               for start in range(0, len(gray_faces), batch)])
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    exponentials = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exponentials / exponentials.sum(axis=1, keepdims=True)
 
 
 def with_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
     """Softmax outputs rescaled as if their logits were divided by ``temperature``."""
     if temperature == 1.0:
         return probabilities
-    logits = np.log(np.clip(probabilities, 1e-12, 1.0)) / temperature
-    scaled = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return scaled / scaled.sum(axis=1, keepdims=True)
+    return softmax(np.log(np.clip(probabilities, 1e-12, 1.0)) / temperature)

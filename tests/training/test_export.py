@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -43,3 +44,13 @@ def test_a_checkpoint_becomes_a_served_model_with_its_card(tmp_path):
 def test_the_worker_refuses_a_model_it_cannot_serve_and_says_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"set ECONSULT_MODEL_PATH to a \.tflite file"):
         EmotionClassifier(SHIPPED)
+
+
+def test_a_model_exported_before_logits_were_served_is_refused(tmp_path):
+    old = tmp_path / "old.tflite"
+    shutil.copy(SHIPPED.with_suffix(".tflite"), old)
+    card = json.loads(SHIPPED.with_suffix(".json").read_text())
+    del card["outputs"]  # older exports served probabilities and did not say so
+    old.with_suffix(".json").write_text(json.dumps(card))
+    with pytest.raises(ValueError, match=r"does not output logits.*`econsult export`"):
+        EmotionClassifier(old)

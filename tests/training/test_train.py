@@ -1,4 +1,5 @@
-"""`econsult train --init` continues from a trained model, and refuses one it cannot use."""
+"""`econsult train` continues from a trained model (--init), learns from a served one
+(--teacher), and refuses either when it cannot use it."""
 
 from __future__ import annotations
 
@@ -7,9 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from training import data
 from training.architecture import build
+from training.train import TEACHER_SHARE, _targets
+
+SHIPPED = Path(__file__).resolve().parents[2] / "worker" / "weights" / "emotion.tflite"
 
 
 def _train(*args: str) -> subprocess.CompletedProcess:
@@ -22,12 +28,32 @@ def _other_architecture(path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda tmp: tmp / "missing.keras", "does not exist; --init takes a .keras model file"),
-    (lambda tmp: _other_architecture(tmp / "small.keras"),
+@pytest.mark.parametrize("option, make, message", [
+    ("--init", lambda tmp: tmp / "missing.keras",
+     "does not exist; --init takes a .keras model file"),
+    ("--init", lambda tmp: _other_architecture(tmp / "small.keras"),
      "is not a model of the architecture being trained"),
+    ("--teacher", lambda tmp: tmp / "missing.tflite", "--teacher takes a served model"),
 ])
-def test_a_model_it_cannot_start_from_is_refused_clearly(tmp_path, make, message):
-    result = _train("--init", str(make(tmp_path)), "--checkpoints", str(tmp_path / "runs"))
+def test_a_model_it_cannot_start_from_or_learn_from_is_refused_clearly(tmp_path, option, make,
+                                                                         message):
+    result = _train(option, str(make(tmp_path)), "--checkpoints", str(tmp_path / "runs"))
     assert result.returncode == 2
     assert message in result.stderr.splitlines()[-1]
+
+
+def test_widths_that_are_not_channel_counts_are_refused():
+    result = _train("--widths", "32,wide")
+    assert result.returncode == 2
+    assert "'32,wide' is not a list of channel counts like 32,64,128" in result.stderr
+
+
+def test_a_teacher_softens_each_label_with_its_probabilities():
+    faces = data.load(data.PUBLIC_TEST)
+    few = data.FaceSet(faces.images[:50], faces.labels[:50])
+    targets = _targets(few, SHIPPED)
+    assert np.allclose(targets.sum(1), 1, atol=1e-5)
+    on_label = targets[np.arange(50), few.labels]
+    assert np.all(on_label >= 1 - TEACHER_SHARE)  # the label keeps its share, whatever the teacher
+    assert np.all(on_label < 1)  # and the teacher spreads the rest over the emotions it sees
+    assert np.array_equal(_targets(few, None).argmax(1), few.labels)
