@@ -39,31 +39,17 @@ def export(checkpoint: Path, output: Path, version: str) -> float:
     if output.suffix != ".tflite":
         raise ValueError(f"the served model is a .tflite file, not {output.name}")
     model = keras.saving.load_model(checkpoint, compile=False)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    model.save(output.with_suffix(".keras"))
     served = mirror_averaged(model)
-    served.export(str(output), format="litert", verbose=False,
-                  optimizations=[tf.lite.Optimize.DEFAULT],
-                  representative_dataset=_calibration_batches)
-
+    candidate = _quantised(served, output)
     validation = data.load(data.PUBLIC_TEST)
-    uncalibrated = EmotionClassifier(output, card=ModelCard(version, EMOTIONS, INPUT_SIZE))
+    uncalibrated = EmotionClassifier(candidate, card=ModelCard(version, EMOTIONS, INPUT_SIZE))
     probabilities = uncalibrated.predict_all(validation.images)
     accuracy = float(np.mean(probabilities.argmax(1) == validation.labels))
     original = served.predict(to_model_input(validation.images), verbose=0)  # logits
-    _check_quantised(output, accuracy, float(np.mean(original.argmax(1) == validation.labels)))
-
-    temperature = round(fit_temperature(probabilities, validation.labels), 3)  # as the card
-    scaled = with_temperature(probabilities, temperature)
-    ece = [expected_calibration_error(p, validation.labels) for p in (probabilities, scaled)]
-    ModelCard(version, EMOTIONS, INPUT_SIZE, round(accuracy, 4), temperature).write(
-        card_path(output), parameters=model.count_params(), trained_on="FER2013 Training",
-        test_time_augmentation="mean of the face and its mirror image",
-        arithmetic="8-bit integers", publictest_ece_before_scaling=round(ece[0], 4),
-        publictest_ece=round(ece[1], 4),
-    )
-    print(f"saved {output} ({version}): PublicTest accuracy {accuracy:.2%}, temperature "
-          f"{temperature:.2f} takes calibration error from {ece[0]:.3f} to {ece[1]:.3f}")
+    _check_quantised(candidate, accuracy, float(np.mean(original.argmax(1) == validation.labels)))
+    candidate.replace(output)
+    model.save(output.with_suffix(".keras"))
+    _write_card(output, version, model.count_params(), probabilities, validation.labels)
     return accuracy
 
 
@@ -91,6 +77,16 @@ def _logits(model: keras.Model) -> keras.Model:
     return logits
 
 
+def _quantised(served: keras.Model, output: Path) -> Path:
+    """``served`` in 8-bit integers, written beside ``output`` until it has passed its check."""
+    candidate = output.with_name(f"{output.stem}.candidate.tflite")
+    candidate.parent.mkdir(parents=True, exist_ok=True)
+    served.export(str(candidate), format="litert", verbose=False,
+                  optimizations=[tf.lite.Optimize.DEFAULT],
+                  representative_dataset=_calibration_batches)
+    return candidate
+
+
 def _calibration_batches() -> Iterator[list[np.ndarray]]:
     """Training faces that set the ranges of the 8-bit activations (PublicTest stays unseen)."""
     faces = to_model_input(data.load(data.TRAINING).images[:CALIBRATION_FACES])
@@ -98,8 +94,24 @@ def _calibration_batches() -> Iterator[list[np.ndarray]]:
         yield [faces[start:start + 32]]
 
 
-def _check_quantised(output: Path, served: float, original: float) -> None:
+def _check_quantised(candidate: Path, served: float, original: float) -> None:
     if served < original - QUANTISATION_TOLERANCE:
-        output.unlink()
+        candidate.unlink()
         raise RuntimeError(f"8-bit arithmetic took PublicTest accuracy from {original:.2%} to "
-                           f"{served:.2%}; {output} removed, the model it replaces stays served")
+                           f"{served:.2%}; nothing exported, the model served so far stays")
+
+
+def _write_card(output: Path, version: str, parameters: int, probabilities: np.ndarray,
+                labels: np.ndarray) -> None:
+    accuracy = float(np.mean(probabilities.argmax(1) == labels))
+    temperature = round(fit_temperature(probabilities, labels), 3)  # as the card stores it
+    scaled = with_temperature(probabilities, temperature)
+    ece = [expected_calibration_error(p, labels) for p in (probabilities, scaled)]
+    ModelCard(version, EMOTIONS, INPUT_SIZE, round(accuracy, 4), temperature).write(
+        card_path(output), parameters=parameters, trained_on="FER2013 Training",
+        test_time_augmentation="mean of the face and its mirror image",
+        arithmetic="8-bit integers", publictest_ece_before_scaling=round(ece[0], 4),
+        publictest_ece=round(ece[1], 4),
+    )
+    print(f"saved {output} ({version}): PublicTest accuracy {accuracy:.2%}, temperature "
+          f"{temperature:.2f} takes calibration error from {ece[0]:.3f} to {ece[1]:.3f}")
