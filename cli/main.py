@@ -106,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="start from this model's weights (same architecture), e.g. the "
                             "shipped worker/weights/emotion.keras")
     train.add_argument("--widths", type=_widths,
-                       help="channels of each stage, comma-separated (default 32,64,128,256)")
+                       help="channels of each stage, comma-separated (default: the served model's)")
     train.add_argument("--teacher", type=Path,
                        help="a served .tflite model whose probabilities soften the labels")
     train.add_argument("--output", type=Path, help="where the best model is exported")

@@ -1,4 +1,4 @@
-"""A compact CNN for 48x48 grayscale faces (~140k parameters, about 0.5 ms per face).
+"""A compact CNN for 48x48 grayscale faces (~310k parameters, about 0.6 ms per face served).
 
 One full convolution at 48x48, then separable convolutions: a second full convolution at full
 resolution cost 40% more time per training step on 2 CPU cores. Downsampling uses pooling
@@ -14,7 +14,9 @@ from keras import layers
 from contracts.labels import EMOTIONS
 from worker.emotion_model import INPUT_SIZE
 
-WIDTHS = (32, 64, 128, 256)
+# The served model's stages. Half as many channels (cnn48-v5) served 1.5 points lower; these
+# cost 0.57 ms a face, affordable because the served model computes in 8-bit integers.
+WIDTHS = (48, 96, 192, 384)
 
 
 def build(widths: tuple[int, ...] = WIDTHS, dropout: float = 0.3) -> keras.Model:
