@@ -13,14 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from worker.faces import (
-    FER_EYE_HEIGHT,
-    FER_EYE_SPACING,
-    Face,
-    FaceDetector,
-    crop_matrix,
-    crop_side,
-)
+from worker.faces import FER_EYE_HEIGHT, FER_EYE_SPACING, Face, FaceDetector, eyes_in_crop
 
 MEDIA = Path("artifacts/face-media")
 FRAMES_PER_CLIP = 150
@@ -74,12 +67,6 @@ def real_face_figures(media: Path = MEDIA) -> dict[str, float]:
     figures[f"crop on these clips: eyes' spacing (FER2013 {FER_EYE_SPACING})"] = float(
         np.linalg.norm(eyes_array[:, 0] - eyes_array[:, 1], axis=1).mean())
     return figures
-
-
-def eyes_in_crop(face: Face) -> np.ndarray:
-    """Where the worker's crop puts the eyes, as fractions of its side."""
-    side = crop_side(face)
-    return np.array([[x, y, 1.0] for x, y in face.eyes]) @ crop_matrix(face, side).T / side
 
 
 def sampled_frames(path: Path, count: int) -> list[np.ndarray]:

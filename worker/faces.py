@@ -121,6 +121,12 @@ def crop_matrix(face: Face, side: int) -> np.ndarray:
     return matrix
 
 
+def eyes_in_crop(face: Face) -> np.ndarray:
+    """Where the crop puts the eyes, as fractions of its side (x, y per eye)."""
+    side = crop_side(face)
+    return np.array([[x, y, 1.0] for x, y in face.eyes]) @ crop_matrix(face, side).T / side
+
+
 def _nms(corners: np.ndarray, scores: np.ndarray) -> list[int]:
     """Indices of boxes kept by greedy non-maximum suppression, best first."""
     order = list(np.argsort(-scores))

@@ -11,7 +11,7 @@ import pytest
 
 from training import data
 from training.fer_clips import framed_face
-from worker.faces import FER_EYE_HEIGHT, Face, FaceDetector, crop_face, crop_matrix
+from worker.faces import FER_EYE_HEIGHT, Face, FaceDetector, crop_face, crop_side, eyes_in_crop
 
 
 @pytest.fixture(scope="module")
@@ -75,11 +75,10 @@ def _gray(frame: np.ndarray) -> np.ndarray:
 
 def test_the_crop_puts_the_eyes_level_where_fer2013_faces_have_them():
     face = Face(x=200, y=150, w=100, h=110, score=0.9, eyes=((228.0, 185.0), (272.0, 197.0)))
-    side = 120
-    eyes = np.array([[x, y, 1.0] for x, y in face.eyes]) @ crop_matrix(face, side).T / side
+    eyes = eyes_in_crop(face)
     assert eyes[0, 1] == pytest.approx(eyes[1, 1])
     assert eyes[:, 1].mean() == pytest.approx(FER_EYE_HEIGHT)
-    assert np.linalg.norm(eyes[0] - eyes[1]) == pytest.approx(np.hypot(44, 12) / side)
+    assert np.linalg.norm(eyes[0] - eyes[1]) == pytest.approx(np.hypot(44, 12) / crop_side(face))
     assert 0.4 < eyes[:, 0].mean() < 0.6
 
 
