@@ -5,6 +5,7 @@ from __future__ import annotations
 from bench.codec_cost import codec_cost
 from bench.components import detector_figures, model_faces_per_second
 from bench.dashboard_load import run_dashboard_bench
+from bench.host import describe_cpu
 from bench.pipeline import run_pipeline_bench
 from bench.real_faces import MediaMissing, real_face_figures
 from bench.room_load import run_room_bench
@@ -13,7 +14,7 @@ from contracts.settings import Settings
 
 def run(settings: Settings, what: str, workers: int, participants: list[int],
         seconds: float) -> int:
-    print("measuring (one CPU thread per process) …", flush=True)
+    print(f"measuring on {describe_cpu()}, one CPU thread per process …", flush=True)
     if what == "dashboard":
         _print(run_dashboard_bench(settings))
         return 0
@@ -37,5 +38,5 @@ def run(settings: Settings, what: str, workers: int, participants: list[int],
 def _print(figures: dict[str, float]) -> None:
     for name, value in figures.items():
         shown = (f"{value:.0%}" if "recall" in name
-                 else f"{value:.3f}" if "crop" in name else f"{value:,.1f}")
+                 else f"{value:.3f}" if "crop" in name or " ms " in name else f"{value:,.1f}")
         print(f"  {name:<66} {shown:>10}", flush=True)

@@ -107,8 +107,9 @@ def _parser() -> argparse.ArgumentParser:
                             "shipped worker/weights/emotion.keras")
     train.add_argument("--widths", type=_widths,
                        help="channels of each stage, comma-separated (default: the served model's)")
-    train.add_argument("--teacher", type=Path,
-                       help="a served .tflite model whose probabilities soften the labels")
+    train.add_argument("--teacher", type=Path, action="append", dest="teachers",
+                       help="a served .tflite model whose probabilities soften the labels; "
+                            "repeat it to learn from the mean of several")
     train.add_argument("--output", type=Path, help="where the best model is exported")
     train.add_argument("--version", required=True, help="model version stored with every event")
     train.set_defaults(run=_train)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,8 +39,8 @@ class TrainConfig:
     output: Path = Path("worker/weights/emotion.tflite")
     resume: bool = False
     widths: tuple[int, ...] = WIDTHS
-    # Soft targets: each label mixed with the probabilities a served model gives the face.
-    teacher: Path | None = None
+    # Soft targets: each label mixed with the mean probabilities served models give the face.
+    teachers: Sequence[Path] = ()
     # Starting from a trained model of the same architecture (the shipped one) carries what
     # earlier CPU sessions learned into a new run, as a warm restart of the schedule.
     init: Path | None = None
@@ -74,7 +75,7 @@ def train(config: TrainConfig) -> float:
         keras.callbacks.ModelCheckpoint(last),
         _StateWriter(state_file),
     ]
-    targets = _targets(train_set, config.teacher)
+    targets = _targets(train_set, config.teachers)
     model.fit(x_train, targets, batch_size=config.batch_size, epochs=config.epochs,
               initial_epoch=start_epoch, validation_data=(x_val, _one_hot(val_set.labels)),
               callbacks=callbacks, verbose=1 if os.isatty(1) else 2)
@@ -89,11 +90,18 @@ def _one_hot(labels: np.ndarray) -> np.ndarray:
     return np.eye(len(EMOTIONS), dtype=np.float32)[labels]
 
 
-def _targets(faces: data.FaceSet, teacher: Path | None) -> np.ndarray:
-    """The labels as one-hot rows, softened by the teacher's probabilities when there is one."""
+def _targets(faces: data.FaceSet, teachers: Sequence[Path]) -> np.ndarray:
+    """The labels as one-hot rows, softened by the teachers' mean probabilities if any."""
     labels = _one_hot(faces.labels)
-    if teacher is None:
+    if not teachers:
         return labels
+    # Two models that err on different faces teach more than either: cnn48x1.5-v2 and cnn48-v5
+    # together scored 68.4% on PublicTest, 0.5 points above the better one alone.
+    probabilities = np.mean([_teacher_probabilities(faces, path) for path in teachers], axis=0)
+    return (1 - TEACHER_SHARE) * labels + TEACHER_SHARE * probabilities
+
+
+def _teacher_probabilities(faces: data.FaceSet, teacher: Path) -> np.ndarray:
     try:
         classifier = EmotionClassifier(teacher, threads=os.cpu_count() or 1)
     except FileNotFoundError as exc:
@@ -101,7 +109,7 @@ def _targets(faces: data.FaceSet, teacher: Path | None) -> np.ndarray:
     probabilities = classifier.predict_all(faces.images)
     agreement = np.mean(probabilities.argmax(1) == faces.labels)
     print(f"teacher {classifier.version} agrees with {agreement:.1%} of the training labels")
-    return (1 - TEACHER_SHARE) * labels + TEACHER_SHARE * probabilities
+    return probabilities
 
 
 def _start_from(model: keras.Model, trained: Path) -> None:

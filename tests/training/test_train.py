@@ -1,5 +1,5 @@
-"""`econsult train` continues from a trained model (--init), learns from a served one
-(--teacher), and refuses either when it cannot use it."""
+"""`econsult train` continues from a trained model (--init), learns from served ones
+(--teacher, repeatable), and refuses either when it cannot use it."""
 
 from __future__ import annotations
 
@@ -51,9 +51,15 @@ def test_widths_that_are_not_channel_counts_are_refused():
 def test_a_teacher_softens_each_label_with_its_probabilities():
     faces = data.load(data.PUBLIC_TEST)
     few = data.FaceSet(faces.images[:50], faces.labels[:50])
-    targets = _targets(few, SHIPPED)
+    targets = _targets(few, [SHIPPED])
     assert np.allclose(targets.sum(1), 1, atol=1e-5)
     on_label = targets[np.arange(50), few.labels]
     assert np.all(on_label >= 1 - TEACHER_SHARE)  # the label keeps its share, whatever the teacher
     assert np.all(on_label < 1)  # and the teacher spreads the rest over the emotions it sees
-    assert np.array_equal(_targets(few, None).argmax(1), few.labels)
+    assert np.array_equal(_targets(few, []).argmax(1), few.labels)
+
+
+def test_several_teachers_teach_the_mean_of_their_probabilities():
+    faces = data.load(data.PUBLIC_TEST)
+    few = data.FaceSet(faces.images[:50], faces.labels[:50])
+    assert np.allclose(_targets(few, [SHIPPED, SHIPPED]), _targets(few, [SHIPPED]), atol=1e-6)
