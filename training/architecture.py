@@ -1,4 +1,4 @@
-"""A compact CNN for 48x48 grayscale faces (~310k parameters, 0.6-2.2 ms per face served).
+"""A compact CNN for 48x48 grayscale faces (~310k parameters).
 
 One full convolution at 48x48, then separable convolutions: a second full convolution at full
 resolution cost 40% more time per training step on 2 CPU cores. Downsampling uses pooling
