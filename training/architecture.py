@@ -1,7 +1,10 @@
-"""A compact CNN for 48x48 grayscale faces (~310k parameters).
+"""A compact CNN for 48x48 grayscale faces (~490k parameters).
 
-One full convolution at 48x48, then separable convolutions: a second full convolution at full
-resolution cost 40% more time per training step on 2 CPU cores. Downsampling uses pooling
+One full convolution at 48x48, then stages of two 3x3 convolutions with max pooling between:
+full convolutions at 24x24 and 12x12, separable ones at 6x6. Full convolutions in every stage
+(cnn48vgg-v3) served no better and cost 1.3 times as much: at 6x6 they held three quarters of
+the parameters and a third of the multiply-adds. A second full convolution at 48x48 cost 40%
+more time, per training step on 2 CPU cores and per served face. Downsampling uses pooling
 rather than strided 1x1 convolutions, which crash TensorFlow 2.21's oneDNN kernels during
 training (see ../shared/notes/models-and-faces.md); without them oneDNN trains twice as fast.
 """
@@ -14,9 +17,11 @@ from keras import layers
 from contracts.labels import EMOTIONS
 from worker.emotion_model import INPUT_SIZE
 
-# The served model's stages. Half as many channels (cnn48-v5) served 1.5 points lower; these
-# cost 0.57 ms a face in 8-bit integers on CPUs with 8-bit dot products, 2.2 ms on AVX2 only.
-WIDTHS = (48, 96, 192, 384)
+# The served model's stages. Separable convolutions throughout (cnn48x1.5-v2, stages of 48-384)
+# served 0.9 points lower at 0.7 times the cost.
+WIDTHS = (32, 64, 128, 384)
+# Stages from this index on use separable convolutions.
+SEPARABLE_FROM = 3
 
 
 def build(widths: tuple[int, ...] = WIDTHS, dropout: float = 0.3) -> keras.Model:
@@ -24,8 +29,8 @@ def build(widths: tuple[int, ...] = WIDTHS, dropout: float = 0.3) -> keras.Model
     x = layers.Rescaling(1 / 127.5, offset=-1.0)(inputs)
     x = _augment(x)
     for index, width in enumerate(widths):
-        convs = [layers.Conv2D] if index == 0 else [layers.SeparableConv2D] * 2
-        for conv in convs:
+        conv = layers.SeparableConv2D if index >= SEPARABLE_FROM else layers.Conv2D
+        for _ in range(1 if index == 0 else 2):
             x = conv(width, 3, padding="same", use_bias=False)(x)
             x = layers.BatchNormalization()(x)
             x = layers.ReLU()(x)
