@@ -86,8 +86,13 @@ class BatchHandler:
                 decoded.append((entry, RoomEvent.decode(entry.fields)))
             except StreamFormatError as exc:
                 self._reject(entry, f"room event: {exc}")
+        applied: dict[bytes, Entry] = {}
         with self.engine.begin() as conn:
-            applied = {e.id: e for e, event in decoded if apply_room_event(conn, event)}
+            # Until no more apply: an end before its session's start in the same batch is then
+            # recorded now, not in a later pass that a busy worker could start after WAIT_S.
+            while newly := {e.id: e for e, event in decoded
+                            if e.id not in applied and apply_room_event(conn, event)}:
+                applied |= newly
         self._done(list(applied.values()))
         self._wait([(e, "the session or participant it names was never recorded")
                     for e, _ in decoded if e.id not in applied])
