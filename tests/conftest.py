@@ -34,7 +34,8 @@ def settings() -> Iterator[Settings]:
     yield test_settings
     drop_database(url)
     client = redis.Redis.from_url(test_settings.redis_url)
-    for key in client.scan_iter(f"{test_settings.redis_prefix}:*"):
+    # Tests that need streams of their own extend the prefix (``-recovery``, ``-batch``).
+    for key in client.scan_iter(f"{test_settings.redis_prefix}*"):
         client.delete(key)
     client.close()
 
