@@ -7,7 +7,7 @@ import platform
 from pathlib import Path
 
 # The served model computes in 8-bit integers. CPUs with 8-bit dot-product instructions ran it
-# at 0.46 ms a face (batch 32, AMD EPYC Zen 5); on an AMD EPYC with AVX2 only, the previous
+# at 0.41-0.46 ms a face (batch 32, AMD EPYC Zen 5); on an AMD EPYC with AVX2 only, the previous
 # model took 2.2 ms, more than in floats.
 DOT_PRODUCT_FLAGS = ("avx512_vnni", "avx_vnni", "asimddp")
 
