@@ -3,6 +3,7 @@ session or participant not recorded yet waits for it instead of failing or being
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -11,9 +12,13 @@ from sqlalchemy import select
 from bench.processes import wait_for
 from bench.streams import Joined, publish_images, stored_samples
 from contracts.schema import Participant, Session
-from contracts.stream import RoomEvent, StreamKeys, publish_room_event
+from contracts.stream import WORKER_GROUP, RoomEvent, StreamKeys, publish_room_event
 from training import data
 from training.fer_clips import framed_face
+from worker.consumer import StreamConsumer
+from worker.emotion_model import EmotionClassifier
+from worker.faces import FaceDetector
+from worker.handler import BatchHandler
 
 
 def test_events_and_frames_published_in_reverse_order_are_all_recorded(
@@ -24,16 +29,8 @@ def test_events_and_frames_published_in_reverse_order_are_all_recorded(
     later = joined.started + timedelta(seconds=30)
     face = framed_face(data.load(data.PUBLIC_TEST).images[0])
     publish_images(redis_client, settings, joined, [face, face])
-    for event in (
-        RoomEvent("session_ended", joined.session_id, later),
-        RoomEvent("participant_left", joined.session_id, later,
-                  participant_id=joined.participant_id),
-        RoomEvent("participant_joined", joined.session_id, joined.started,
-                  participant_id=joined.participant_id, role="client", display_name="Early",
-                  consent_at=joined.started),
-        RoomEvent("session_started", joined.session_id, joined.started, room="reversed",
-                  source="room"),
-    ):
+    for event in _lifecycle_in_reverse(joined.session_id, joined.participant_id,
+                                       joined.started, later):
         publish_room_event(redis_client, keys, event)
 
     wait_for(lambda: stored_samples(engine, joined.participant_id) == 2, 60, "both frames")
@@ -41,6 +38,41 @@ def test_events_and_frames_published_in_reverse_order_are_all_recorded(
                           .where(Participant.id == joined.participant_id)) == later,
              30, "the participant's leaving")
     assert _one(engine, select(Session.ended_at).where(Session.id == joined.session_id)) == later
+
+
+def test_a_batch_in_reverse_order_is_recorded_in_one_pass(settings, engine, redis_client):
+    # A prefix of its own keeps the shared worker from taking these entries.
+    settings = dataclasses.replace(settings, redis_prefix=f"{settings.redis_prefix}-batch")
+    keys = StreamKeys.for_prefix(settings.redis_prefix)
+    consumer = StreamConsumer(redis_client, settings, "in-test")
+    handler = BatchHandler(consumer, engine, FaceDetector(), EmotionClassifier(settings.model_path))
+    session_id, participant_id = uuid.uuid4(), uuid.uuid4()
+    started = datetime.now(UTC).replace(microsecond=0)
+    ended = started + timedelta(minutes=5)
+    for event in _lifecycle_in_reverse(session_id, participant_id, started, ended):
+        publish_room_event(redis_client, keys, event)
+
+    batch = consumer.next_batch(block_ms=1000)
+    assert len(batch.room_events) == 4
+    handler.handle(batch)
+
+    assert _one(engine, select(Session.ended_at).where(Session.id == session_id)) == ended
+    assert _one(engine, select(Participant.left_at)
+                .where(Participant.id == participant_id)) == ended
+    assert handler.totals["room_events"] == 4
+    assert not redis_client.xpending(keys.room_events, WORKER_GROUP)["pending"]
+
+
+def _lifecycle_in_reverse(session_id: uuid.UUID, participant_id: uuid.UUID, started: datetime,
+                          ended: datetime) -> tuple[RoomEvent, ...]:
+    """A session with one participant, its events published last first."""
+    return (
+        RoomEvent("session_ended", session_id, ended),
+        RoomEvent("participant_left", session_id, ended, participant_id=participant_id),
+        RoomEvent("participant_joined", session_id, started, participant_id=participant_id,
+                  role="client", display_name="Early", consent_at=started),
+        RoomEvent("session_started", session_id, started, room="reversed", source="room"),
+    )
 
 
 def _one(engine, query):
