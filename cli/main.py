@@ -110,6 +110,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--teacher", type=Path, action="append", dest="teachers",
                        help="a served .tflite model whose probabilities soften the labels; "
                             "repeat it to learn from the mean of several")
+    train.add_argument("--average-from", type=int, metavar="EPOCH",
+                       help="from this epoch on, hold the learning rate and average the weights "
+                            "of every epoch (stochastic weight averaging)")
     train.add_argument("--output", type=Path, help="where the best model is exported")
     train.add_argument("--version", required=True, help="model version stored with every event")
     train.set_defaults(run=_train)

@@ -20,7 +20,9 @@ from cli import CommandError
 from contracts.labels import EMOTIONS
 from training import data
 from training.architecture import WIDTHS, build
+from training.averaging import HeldCosine, WeightAverage
 from training.export import export
+from training.views import framings
 from worker.emotion_model import EmotionClassifier, to_model_input
 
 # A teacher's calibrated probabilities carry what FER2013's single labels cannot: a face that
@@ -44,46 +46,77 @@ class TrainConfig:
     # Starting from a trained model of the same architecture (the shipped one) carries what
     # earlier CPU sessions learned into a new run, as a warm restart of the schedule.
     init: Path | None = None
+    # From this epoch (counted from 1) on, the learning rate holds and the weights each epoch
+    # ends with are averaged; the mean is exported if it beats the best epoch.
+    average_from: int | None = None
 
 
 def train(config: TrainConfig) -> float:
-    """Train, export the best epoch, and return its PublicTest accuracy."""
+    """Train, export the best epoch (or weight average), and return its PublicTest accuracy."""
+    _check_average_from(config)
     keras.utils.set_random_seed(config.seed)
     train_set, val_set = data.load(data.TRAINING), data.load(data.PUBLIC_TEST)
     x_train, x_val = to_model_input(train_set.images), to_model_input(val_set.images)
     config.checkpoints.mkdir(parents=True, exist_ok=True)
-    last, best, state_file = (config.checkpoints / name for name in
-                              ("last.keras", "best.keras", "state.json"))
-
-    start_epoch = 0
-    if config.resume and last.exists():
-        model = keras.saving.load_model(last)
-        start_epoch = json.loads(state_file.read_text())["epoch"]
-        print(f"resuming from {last} after epoch {start_epoch}")
-    else:
-        model = build(config.widths)
-        if config.init:
-            _start_from(model, config.init)
-        steps = config.epochs * -(-len(train_set) // config.batch_size)
-        schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps, alpha=0.02)
-        model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
-                      loss="categorical_crossentropy", metrics=["accuracy"])
-
+    last, best, average, state_file = (config.checkpoints / name for name in
+                                       ("last.keras", "best.keras", "average.keras", "state.json"))
+    model, start_epoch = _model(config, -(-len(train_set) // config.batch_size), last, state_file)
     callbacks = [
         keras.callbacks.ModelCheckpoint(best, monitor="val_accuracy", save_best_only=True,
-                                        initial_value_threshold=_best_so_far(state_file)),
+                                        initial_value_threshold=_state(state_file).get(
+                                            "best_val_accuracy")),
         keras.callbacks.ModelCheckpoint(last),
-        _StateWriter(state_file),
     ]
+    if config.average_from:
+        callbacks.append(WeightAverage(config.average_from, average, x_train,
+                                       (x_val, val_set.labels), resumed_after=start_epoch))
+    callbacks.append(_StateWriter(state_file))
     targets = _targets(train_set, config.teachers)
     model.fit(x_train, targets, batch_size=config.batch_size, epochs=config.epochs,
               initial_epoch=start_epoch, validation_data=(x_val, _one_hot(val_set.labels)),
               callbacks=callbacks, verbose=1 if os.isatty(1) else 2)
+    chosen, accuracy = _chosen(best, average if config.average_from else None, _state(state_file))
     if keras.backend.backend() != "tensorflow":
         print(f"trained under {keras.backend.backend()}; LiteRT export needs TensorFlow: run "
-              f"`econsult export {best} --output {config.output}` where it is installed")
-        return float(_best_so_far(state_file) or 0.0)
-    return export(best, config.output, config.version)
+              f"`econsult export {chosen} --output {config.output}` where it is installed")
+        return accuracy
+    return export(chosen, config.output, config.version)
+
+
+def _check_average_from(config: TrainConfig) -> None:
+    if config.average_from is not None and not 1 <= config.average_from <= config.epochs:
+        raise CommandError(f"--average-from {config.average_from} is not an epoch of this "
+                           f"{config.epochs}-epoch run; give one from 1 to {config.epochs}")
+
+
+def _model(config: TrainConfig, steps_per_epoch: int, last: Path,
+           state_file: Path) -> tuple[keras.Model, int]:
+    """The model to train and the epochs it has done: resumed, warm-started or new."""
+    if config.resume and last.exists():
+        epoch = _state(state_file)["epoch"]
+        print(f"resuming from {last} after epoch {epoch}")
+        return keras.saving.load_model(last), epoch
+    state_file.unlink(missing_ok=True)  # a new run: an earlier run's best is not this one's
+    model = build(config.widths)
+    if config.init:
+        _start_from(model, config.init)
+    steps = config.epochs * steps_per_epoch
+    # Averaged weights need a learning rate that holds: the cosine stops where averaging starts.
+    hold_from = (config.average_from - 1) * steps_per_epoch if config.average_from else steps
+    model.compile(optimizer=keras.optimizers.AdamW(
+                      HeldCosine(config.learning_rate, steps, hold_from), weight_decay=1e-4),
+                  loss="categorical_crossentropy", metrics=["accuracy"])
+    return model, 0
+
+
+def _chosen(best: Path, average: Path | None, state: dict) -> tuple[Path, float]:
+    """The better on PublicTest of the best epoch and the weight average, with its accuracy."""
+    epoch, averaged = state.get("best_val_accuracy", 0.0), state.get("average_val_accuracy")
+    if average and averaged is not None and averaged > epoch:
+        print(f"the mean of the averaged epochs ({averaged:.2%}) beats the best epoch "
+              f"({epoch:.2%}): exporting {average}")
+        return average, averaged
+    return best, epoch
 
 
 def _one_hot(labels: np.ndarray) -> np.ndarray:
@@ -106,7 +139,7 @@ def _teacher_probabilities(faces: data.FaceSet, teacher: Path) -> np.ndarray:
         classifier = EmotionClassifier(teacher, threads=os.cpu_count() or 1)
     except FileNotFoundError as exc:
         raise CommandError(f"{exc}; --teacher takes a served model") from None
-    probabilities = classifier.predict_all(faces.images)
+    probabilities = np.mean([classifier.predict_all(view) for view in framings(faces.images)], 0)
     agreement = np.mean(probabilities.argmax(1) == faces.labels)
     print(f"teacher {classifier.version} agrees with {agreement:.1%} of the training labels")
     return probabilities
@@ -124,20 +157,22 @@ def _start_from(model: keras.Model, trained: Path) -> None:
     print(f"starting from the weights of {trained}")
 
 
-def _best_so_far(state_file: Path) -> float | None:
-    if state_file.exists():
-        return json.loads(state_file.read_text()).get("best_val_accuracy")
-    return None
+def _state(state_file: Path) -> dict:
+    return json.loads(state_file.read_text()) if state_file.exists() else {}
 
 
 class _StateWriter(keras.callbacks.Callback):
-    """Records the finished epoch and the best score so that --resume can continue."""
+    """Records the finished epoch and the best scores so that --resume can continue."""
 
     def __init__(self, state_file: Path) -> None:
         super().__init__()
         self.state_file = state_file
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        score = (logs or {}).get("val_accuracy", 0.0)
-        best = max(_best_so_far(self.state_file) or 0.0, score)
-        self.state_file.write_text(json.dumps({"epoch": epoch + 1, "best_val_accuracy": best}))
+        logs = logs or {}
+        state = _state(self.state_file)
+        state.update(epoch=epoch + 1, best_val_accuracy=max(state.get("best_val_accuracy", 0.0),
+                                                             logs.get("val_accuracy", 0.0)))
+        if "val_average_accuracy" in logs:  # the mean so far, over every averaged epoch
+            state["average_val_accuracy"] = logs["val_average_accuracy"]
+        self.state_file.write_text(json.dumps(state))

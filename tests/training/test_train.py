@@ -63,3 +63,10 @@ def test_several_teachers_teach_the_mean_of_their_probabilities():
     faces = data.load(data.PUBLIC_TEST)
     few = data.FaceSet(faces.images[:50], faces.labels[:50])
     assert np.allclose(_targets(few, [SHIPPED, SHIPPED]), _targets(few, [SHIPPED]), atol=1e-6)
+
+
+def test_averaging_from_an_epoch_the_run_does_not_have_is_refused():
+    result = _train("--epochs", "3", "--average-from", "5")
+    assert result.returncode == 2
+    assert "--average-from 5 is not an epoch of this 3-epoch run; give one from 1 to 3" \
+        in result.stderr
