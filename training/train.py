@@ -21,7 +21,6 @@ from contracts.labels import EMOTIONS
 from training import data
 from training.architecture import WIDTHS, build
 from training.averaging import HeldCosine, WeightAverage
-from training.export import export
 from training.views import framings
 from worker.emotion_model import EmotionClassifier, to_model_input
 
@@ -80,6 +79,8 @@ def train(config: TrainConfig) -> float:
         print(f"trained under {keras.backend.backend()}; LiteRT export needs TensorFlow: run "
               f"`econsult export {chosen} --output {config.output}` where it is installed")
         return accuracy
+    from training.export import export  # TensorFlow: absent where JAX trains
+
     return export(chosen, config.output, config.version)
 
 
