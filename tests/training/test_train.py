@@ -13,7 +13,7 @@ import pytest
 
 from training import data
 from training.architecture import build
-from training.train import TEACHER_SHARE, _targets
+from training.train import TEACHER_SHARE, _chosen, _targets
 
 SHIPPED = Path(__file__).resolve().parents[2] / "worker" / "weights" / "emotion.tflite"
 
@@ -70,3 +70,11 @@ def test_averaging_from_an_epoch_the_run_does_not_have_is_refused():
     assert result.returncode == 2
     assert "--average-from 5 is not an epoch of this 3-epoch run; give one from 1 to 3" \
         in result.stderr
+
+
+def test_the_weight_average_is_exported_only_when_it_beats_the_best_epoch(tmp_path):
+    best, average = tmp_path / "best.keras", tmp_path / "average.keras"
+    state = {"epoch": 12, "best_val_accuracy": 0.69, "average_val_accuracy": 0.70}
+    assert _chosen(best, average, state) == (average, 0.70)
+    assert _chosen(best, average, {**state, "average_val_accuracy": 0.68}) == (best, 0.69)
+    assert _chosen(best, None, state) == (best, 0.69)  # a run that did not average
