@@ -13,7 +13,7 @@ import pytest
 
 from training import data
 from training.architecture import build
-from training.train import TEACHER_SHARE, _chosen, _targets
+from training.train import TEACHER_SHARE, TrainConfig, _chosen, _model, _targets
 
 SHIPPED = Path(__file__).resolve().parents[2] / "worker" / "weights" / "emotion.tflite"
 
@@ -78,3 +78,11 @@ def test_the_weight_average_is_exported_only_when_it_beats_the_best_epoch(tmp_pa
     assert _chosen(best, average, state) == (average, 0.70)
     assert _chosen(best, average, {**state, "average_val_accuracy": 0.68}) == (best, 0.69)
     assert _chosen(best, None, state) == (best, 0.69)  # a run that did not average
+
+
+def test_a_new_run_in_a_used_checkpoints_folder_does_not_inherit_the_earlier_runs_best(tmp_path):
+    state = tmp_path / "state.json"
+    state.write_text('{"epoch": 30, "best_val_accuracy": 0.69}')
+    config = TrainConfig(version="test-v2", checkpoints=tmp_path, widths=(8, 16))
+    _, done = _model(config, 10, tmp_path / "last.keras", state)
+    assert done == 0 and not state.exists()
