@@ -1,7 +1,8 @@
 """``econsult train``: fit the emotion model on FER2013 Training, select on PublicTest.
 
 A run checkpoints after every epoch into ``--checkpoints`` so that ``--resume`` continues it in
-a later session; the best epoch on PublicTest is exported next to the worker as the model.
+a later session; the best epoch on PublicTest, or the mean of the weights from
+``--average-from`` on where that scores better, is exported as the model (``--output``).
 It runs unchanged under JAX (``KERAS_BACKEND=jax``) on a GPU; export then happens separately.
 """
 
