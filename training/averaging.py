@@ -66,12 +66,10 @@ class WeightAverage(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if epoch + 1 < self.start:
             return
-        self.count += 1
-        weights = self.model.get_weights()
-        if self.count > 1:
-            weights = [mean + (new - mean) / self.count
-                       for mean, new in zip(self.average.get_weights(), weights, strict=True)]
-        self.average.set_weights(weights)
+        self.count += 1  # a running mean: the first epoch's weights replace the clone's
+        self.average.set_weights([mean + (new - mean) / self.count for mean, new in
+                                  zip(self.average.get_weights(), self.model.get_weights(),
+                                      strict=True)])
         reestimate_batch_norm(self.average, self.faces)
         self.average.save(self.path)
         faces, labels = self.validation
