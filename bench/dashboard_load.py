@@ -19,20 +19,22 @@ STUDENTS = 50
 CLASS = timedelta(hours=2)
 
 SAMPLES = """
-INSERT INTO samples (session_id, participant_id, seq, captured_at, face_count, model_version)
-SELECT :session, p.id, g, :start + g * make_interval(secs => :step), 1, 'bench'
+INSERT INTO samples (session_id, participant_id, capture_id, seq, captured_at, face_found,
+                     others_in_view, model_version)
+SELECT :session, p.id, p.id, g, :start + g * make_interval(secs => :step), true, 0, 'bench'
 FROM participants p, generate_series(0, :per_student - 1) g WHERE p.session_id = :session"""
 EVENTS = """
-INSERT INTO emotion_events (session_id, participant_id, seq, captured_at, face_index, box_x,
+INSERT INTO emotion_events (session_id, participant_id, capture_id, seq, captured_at, box_x,
     box_y, box_w, box_h, angry, disgust, fear, happy, neutral, sad, surprise, dominant,
     model_version)
-SELECT session_id, participant_id, seq, captured_at, 0, 0, 0, 64, 64,
+SELECT session_id, participant_id, capture_id, seq, captured_at, 0, 0, 64, 64,
        a / t, d / t, f / t, h / t, n / t, s / t, u / t,
        (ARRAY['angry','disgust','fear','happy','neutral','sad','surprise'])[
            array_position(ARRAY[a, d, f, h, n, s, u], GREATEST(a, d, f, h, n, s, u))]::emotion,
        'bench'
 FROM (SELECT *, a + d + f + h + n + s + u AS t FROM (
-    SELECT session_id, participant_id, seq, captured_at, random() AS a, random() / 4 AS d,
+    SELECT session_id, participant_id, capture_id, seq, captured_at, random() AS a,
+           random() / 4 AS d,
            random() AS f, random() * 1.5 AS h, random() * 2 AS n, random() AS s,
            random() AS u
     FROM samples WHERE session_id = :session) raw) probabilities"""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -30,6 +30,7 @@ class Joined:
     session_id: uuid.UUID
     participant_id: uuid.UUID
     started: datetime
+    capture_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
 def join(client: redis.Redis, settings: Settings, consent: bool = True,
@@ -50,7 +51,7 @@ def publish_images(client: redis.Redis, settings: Settings, joined: Joined,
     keys = StreamKeys.for_prefix(settings.redis_prefix)
     ids = []
     for seq, image in enumerate(images, start=first_seq):
-        frame = Frame(joined.session_id, joined.participant_id, seq,
+        frame = Frame(joined.session_id, joined.participant_id, joined.capture_id, seq,
                       joined.started + timedelta(seconds=seq / 2),
                       encode_frame(image, settings.frame_max_width, settings.jpeg_quality))
         ids.append(publish_frame(client, keys, frame, settings.stream_maxlen))

@@ -4,10 +4,18 @@ Publishes the session's room events and sampled frames, waits until the workers 
 every frame (with a progress bar), then prints a per-emotion summary. Publishing stays at
 most ``IN_FLIGHT`` frames ahead of what is stored, so the stream's length cap never trims a
 frame of this analysis and a long video does not flood Redis.
+
+Nothing is lost to an outage: while Redis or PostgreSQL is unreachable it says so and waits,
+then carries on; if Redis came back empty (restarted), it publishes the session and every frame
+not yet stored again (it keeps those in memory). A recording that is damaged or shorter than
+its header says is analysed as far as it can be read, its session is closed as incomplete, and
+the command says how much was read and exits with ``EXIT_INCOMPLETE``. Ctrl-C closes the session
+as interrupted.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,28 +24,34 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import redis
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from tqdm import tqdm
 
 from cli import CommandError
 from cli.summary import print_summary
 from contracts.database import engine_for
+from contracts.outage import Outage
 from contracts.schema import Sample
 from contracts.settings import Settings
 from contracts.stream import (
     Frame,
     RoomEvent,
+    StreamFormatError,
     StreamKeys,
+    check_name,
     live_workers,
     publish_frame,
     publish_room_event,
 )
 from ingest.encoding import encode_frame
-from ingest.recording import RecordingError, probe, sampled_frames
+from ingest.recording import Recording, RecordingError, probe, sampled_frames
 from worker.emotion_model import ModelCard, card_path
 
 IN_FLIGHT = 256
 POLL_S = 0.2
+EXIT_INCOMPLETE = 3
+# A recording whose frames stop this much short of its declared length was cut off.
+TRUNCATED_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -51,109 +65,158 @@ class AnalyzeRequest:
     timeout_s: float = 60.0
 
 
-@dataclass(frozen=True)
-class Published:
-    session_id: uuid.UUID
-    participant_id: uuid.UUID
-    frames: int
-
-
 def analyze(request: AnalyzeRequest, settings: Settings) -> int:
     try:
+        for name, value in (("--room", request.room), ("--participant", request.participant),
+                            ("--consultant", request.consultant)):
+            if value is not None:
+                check_name(value, name)
         recording = probe(request.video)
-    except RecordingError as exc:
+    except (StreamFormatError, RecordingError) as exc:
         raise CommandError(str(exc)) from None
     client = redis.Redis.from_url(settings.redis_url)
     engine = engine_for(settings.database_url)
     keys = StreamKeys.for_prefix(settings.redis_prefix)
     try:
         _require_workers(client, keys)
-        total = recording.estimated_samples(settings.sample_fps)
-        with tqdm(total=total, unit="frame", desc="analysed", leave=True) as bar:
-            published = _publish(request, settings, client, keys, engine, bar)
+        with tqdm(total=recording.estimated_samples(settings.sample_fps), unit="frame",
+                  desc="analysed", leave=True) as bar:
+            session = _Session(request, settings, client, engine, keys, bar)
+            incomplete = session.analyse(recording)
         card = ModelCard.read(card_path(Path(settings.model_path)))
-        print_summary(engine, published.session_id, published.participant_id, request,
+        print_summary(engine, session.session_id, session.participant_id, request,
                       card.publictest_accuracy)
     finally:
         client.close()
         engine.dispose()
+    if incomplete:
+        print(f"econsult analyze: {incomplete}; the session is closed as incomplete",
+              file=sys.stderr)
+        return EXIT_INCOMPLETE
     return 0
 
 
-def _publish(request: AnalyzeRequest, settings: Settings, client: redis.Redis,
-             keys: StreamKeys, engine: Engine, bar: tqdm) -> Published:
-    session_id, participant_id = uuid.uuid4(), uuid.uuid4()
-    started = datetime.now(UTC)
-    publish_room_event(client, keys, RoomEvent(
-        "session_started", session_id, started, room=request.room,
-        consultant=request.consultant, source="recording"))
-    # Whoever runs the analysis vouches that the person filmed agreed to it (see README).
-    publish_room_event(client, keys, RoomEvent(
-        "participant_joined", session_id, started, participant_id=participant_id,
-        role=request.role, display_name=request.participant, consent_at=started))
-    progress = _Progress(engine, participant_id, bar, request.timeout_s)
-    seq, offset = 0, 0.0
-    for seq, (offset, image) in enumerate(_paced(request, settings)):
-        jpeg = encode_frame(image, settings.frame_max_width, settings.jpeg_quality)
-        captured = started + timedelta(seconds=offset)
-        if request.realtime:
-            captured = datetime.now(UTC)
-        publish_frame(client, keys, Frame(session_id, participant_id, seq, captured, jpeg),
-                      settings.stream_maxlen)
-        progress.wait_until_stored(seq + 1 - IN_FLIGHT)
-    frames = seq + 1
-    progress.wait_until_stored(frames)
-    ended = started + timedelta(seconds=offset)
-    publish_room_event(client, keys, RoomEvent(
-        "participant_left", session_id, ended, participant_id=participant_id))
-    publish_room_event(client, keys, RoomEvent("session_ended", session_id, ended))
-    return Published(session_id, participant_id, frames)
+class _Session:
+    """One recording's session on the stream, from its start to its end."""
 
+    def __init__(self, request: AnalyzeRequest, settings: Settings, client: redis.Redis,
+                 engine: Engine, keys: StreamKeys, bar: tqdm) -> None:
+        self.request, self.settings = request, settings
+        self.client, self.engine, self.keys, self.bar = client, engine, keys, bar
+        self.session_id, self.participant_id = uuid.uuid4(), uuid.uuid4()
+        self.capture_id = uuid.uuid4()
+        self.started = datetime.now(UTC)
+        self.outage = Outage(lambda line: tqdm.write(f"econsult analyze: {line}",
+                                                     file=sys.stderr))
+        self.unstored: dict[int, Frame] = {}
+        self.stored = 0
+        self._run_id: str | None = None
+        self._polled = 0.0
 
-def _paced(request: AnalyzeRequest, settings: Settings) -> Iterator[tuple[float, object]]:
-    """Sampled frames, as fast as possible or, with --realtime, at the video's own pace."""
-    clock = time.monotonic()
-    try:
-        for offset, image in sampled_frames(request.video, settings.sample_fps):
-            if request.realtime:
+    def analyse(self, recording: Recording) -> str | None:
+        """Publish the whole session; what was wrong with the recording, if it was cut short."""
+        self.outage.retry(self._announce)
+        frames, offset, incomplete = 0, 0.0, None
+        try:
+            try:
+                for frames, (offset, image) in enumerate(self._paced(), start=1):
+                    self._publish(frames - 1, offset, image)
+                    self._wait_until_stored(frames - IN_FLIGHT)
+            except RecordingError as exc:
+                incomplete = f"{exc}: read {frames} frames, {offset:.1f} s of the video"
+            incomplete = incomplete or _truncation(recording, frames, offset,
+                                                   self.settings.sample_fps)
+            self._wait_until_stored(frames)
+        except KeyboardInterrupt:
+            self._end(offset, "interrupted")
+            raise
+        self._end(offset, "incomplete" if incomplete else "ended")
+        return incomplete
+
+    def _announce(self) -> None:
+        publish_room_event(self.client, self.keys, RoomEvent(
+            "session_started", self.session_id, self.started, room=self.request.room,
+            consultant=self.request.consultant, source="recording"))
+        # Whoever runs the analysis vouches that the person filmed agreed to it (see README).
+        publish_room_event(self.client, self.keys, RoomEvent(
+            "participant_joined", self.session_id, self.started,
+            participant_id=self.participant_id, role=self.request.role,
+            display_name=self.request.participant, consent_at=self.started))
+
+    def _publish(self, seq: int, offset: float, image: object) -> None:
+        jpeg = encode_frame(image, self.settings.frame_max_width, self.settings.jpeg_quality)
+        captured = (datetime.now(UTC) if self.request.realtime
+                    else self.started + timedelta(seconds=offset))
+        frame = Frame(self.session_id, self.participant_id, self.capture_id, seq, captured, jpeg)
+        self.unstored[seq] = frame
+        self.outage.retry(lambda: publish_frame(self.client, self.keys, frame,
+                                                self.settings.stream_maxlen))
+
+    def _end(self, offset: float, reason: str) -> None:
+        ended = self.started + timedelta(seconds=offset)
+        for event in (RoomEvent("participant_left", self.session_id, ended,
+                                participant_id=self.participant_id),
+                      RoomEvent("session_ended", self.session_id, ended, reason=reason)):
+            self.outage.retry(lambda e=event: publish_room_event(self.client, self.keys, e))
+
+    def _paced(self) -> Iterator[tuple[float, object]]:
+        """Sampled frames, as fast as possible or, with --realtime, at the video's own pace."""
+        clock = time.monotonic()
+        for offset, image in sampled_frames(self.request.video, self.settings.sample_fps):
+            if self.request.realtime:
                 time.sleep(max(0.0, clock + offset - time.monotonic()))
             yield offset, image
-    except RecordingError as exc:
-        raise CommandError(str(exc)) from None
 
-
-class _Progress:
-    """Counts this participant's stored samples and moves the progress bar."""
-
-    def __init__(self, engine: Engine, participant_id: uuid.UUID, bar: tqdm,
-                 timeout_s: float) -> None:
-        self.engine, self.participant_id, self.bar = engine, participant_id, bar
-        self.timeout_s = timeout_s
-        self.stored = 0
-        self._last_poll = 0.0
-
-    def wait_until_stored(self, target: int) -> None:
+    def _wait_until_stored(self, target: int) -> None:
         last_change = time.monotonic()
         while True:
             now = time.monotonic()
-            if now - self._last_poll >= POLL_S or self.stored < target:
-                self._last_poll = now
-                stored = self._count()
-                if stored != self.stored:
-                    self.bar.update(stored - self.stored)
-                    self.stored, last_change = stored, now
+            if now - self._polled >= POLL_S or self.stored < target:
+                self._polled = now
+                before = self.stored
+                self.outage.retry(self._poll)
+                if self.stored != before or self.outage.recovered():
+                    last_change = now
             if self.stored >= target:
                 return
-            if now - last_change > self.timeout_s:
+            if now - last_change > self.request.timeout_s:
                 raise CommandError(
-                    f"workers stored no frame for {self.timeout_s:.0f} s ({self.stored} of "
-                    f"{target} stored); check that `econsult worker` is running and its log")
+                    f"workers stored no frame for {self.request.timeout_s:.0f} s ({self.stored} "
+                    f"of {target} stored); check that `econsult worker` is running and its log")
             time.sleep(POLL_S)
 
-    def _count(self) -> int:
+    def _poll(self) -> None:
+        """Count what is stored; if Redis restarted empty, publish what it lost again."""
+        run_id = self.client.info("server")["run_id"]
+        if self._run_id not in (None, run_id):
+            tqdm.write(f"econsult analyze: Redis restarted; publishing the session and "
+                       f"{len(self.unstored)} frames not yet stored again", file=sys.stderr)
+            self._announce()
+            for frame in list(self.unstored.values()):
+                publish_frame(self.client, self.keys, frame, self.settings.stream_maxlen)
+        self._run_id = run_id
+        if not self.unstored:
+            return
         with self.engine.connect() as conn:
-            return conn.scalar(select(func.count()).select_from(Sample)
-                               .where(Sample.participant_id == self.participant_id))
+            stored = set(conn.scalars(select(Sample.seq).where(
+                Sample.participant_id == self.participant_id,
+                Sample.capture_id == self.capture_id, Sample.seq >= min(self.unstored))))
+        for seq in stored & self.unstored.keys():
+            del self.unstored[seq]
+            self.stored += 1
+            self.bar.update(1)
+
+
+def _truncation(recording: Recording, frames: int, offset: float, sample_fps: float
+                ) -> str | None:
+    """Why the recording looks cut off, if its frames stop well short of its declared length."""
+    if recording.duration_s is None or frames == 0:
+        return None
+    covered = offset + 1 / sample_fps
+    if covered >= TRUNCATED_SHARE * recording.duration_s:
+        return None
+    return (f"{recording.path} stops after {covered:.1f} s of the {recording.duration_s:.1f} s "
+            f"its header declares (truncated?): read {frames} frames")
 
 
 def _require_workers(client: redis.Redis, keys: StreamKeys) -> None:

@@ -1,20 +1,25 @@
 """``econsult delete``: erase a session, or one participant, with everything analysed of them.
 
-The foreign keys cascade: deleting a session deletes its participants, samples and events;
-deleting a participant deletes their samples and events. Nothing else holds personal data
-(no frame is ever stored, and the streams keep entries only until workers store them).
+The foreign keys cascade: deleting a session deletes its participants, consent changes,
+samples and events; deleting a participant deletes theirs. The erased id is kept (only the id)
+in ``erasures``, so that entries still naming it, late or announced again after a Redis
+restart, are dropped by the workers instead of being stored anew. Whatever Redis still holds
+of it (frames not yet analysed, room events not yet read, dead letters) is deleted too.
 """
 
 from __future__ import annotations
 
 import uuid
 
+import redis
 from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert
 
 from cli import CommandError
 from contracts.database import engine_for
-from contracts.schema import Participant, Session
+from contracts.schema import Erasure, Participant, Session
 from contracts.settings import Settings
+from contracts.stream import StreamKeys, erase_from_streams
 
 
 def delete_data(settings: Settings, session: str | None, participant: str | None) -> int:
@@ -27,9 +32,18 @@ def delete_data(settings: Settings, session: str | None, participant: str | None
     try:
         with engine.begin() as conn:
             deleted = conn.execute(delete(table).where(table.id == key)).rowcount
+            if deleted:
+                conn.execute(insert(Erasure).values(id=key).on_conflict_do_nothing())
     finally:
         engine.dispose()
+    what = table.__tablename__[:-1]
     if not deleted:
-        raise CommandError(f"there is no {table.__tablename__[:-1]} {key}")
-    print(f"deleted {table.__tablename__[:-1]} {key} and everything analysed of it")
+        raise CommandError(f"there is no {what} {key}")
+    client = redis.Redis.from_url(settings.redis_url)
+    try:
+        entries = erase_from_streams(client, StreamKeys.for_prefix(settings.redis_prefix), key)
+    finally:
+        client.close()
+    print(f"deleted {what} {key} and everything analysed of it "
+          f"({entries} entries not yet processed deleted from Redis)")
     return 0

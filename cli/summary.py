@@ -33,7 +33,7 @@ def summarise(engine: Engine, participant_id: uuid.UUID) -> SessionSummary:
     mine = EmotionEvent.participant_id == participant_id
     with engine.connect() as conn:
         frames, with_face, version = conn.execute(
-            select(func.count(), func.count().filter(Sample.face_count > 0),
+            select(func.count(), func.count().filter(Sample.face_found),
                    func.max(Sample.model_version))
             .where(Sample.participant_id == participant_id)).one()
         means = conn.execute(select(func.count(), *(func.avg(getattr(EmotionEvent, e))

@@ -1,7 +1,11 @@
 """``econsult up``: migrate, start every service as a child process, stop them all on Ctrl-C.
 
-A service that crashes is restarted; one that crashes again within ``FLAP_S`` of starting
-stops everything, because that is a configuration problem a restart will not fix.
+A service that exits is started again, after a pause that doubles while it keeps failing
+soon after starting (up to ``LONGEST_PAUSE_S``); the others go on meanwhile. The children run
+in their own process group, so Ctrl-C reaches only this supervisor, which stops them in the
+order of the data flow: ingest first (it records the end of every live session), then the
+dashboard, then, once they have read every room event ingest sent (up to ``DRAIN_S``), the
+workers.
 """
 
 from __future__ import annotations
@@ -10,15 +14,21 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+import redis
 from sqlalchemy import make_url
 
+from contracts.outage import OUTAGES
 from contracts.settings import Settings
+from contracts.stream import Backlog, StreamKeys
 from migrations.runner import upgrade
 
-FLAP_S = 10.0
-STOP_GRACE_S = 10.0
+STOP_GRACE_S = 15.0
+DRAIN_S = 10.0
+FIRST_PAUSE_S, LONGEST_PAUSE_S = 1.0, 30.0
+# A service that ran this long before exiting was healthy: its next start is not delayed.
+HEALTHY_S = 60.0
 
 
 @dataclass
@@ -27,12 +37,27 @@ class Service:
     args: list[str]
     process: subprocess.Popen | None = None
     started: float = 0.0
-    restarts: int = field(default=0)
+    pause_s: float = FIRST_PAUSE_S
+    restart_at: float | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "cli.main", *self.args])
-        self.started = time.monotonic()
+        self.process = subprocess.Popen([sys.executable, "-m", "cli.main", *self.args],
+                                        start_new_session=True)
+        self.started, self.restart_at = time.monotonic(), None
         print(f"  {self.name:<10} pid {self.process.pid}")
+
+    def exited(self, code: int) -> None:
+        """Plan the next start: at once after a long healthy run, else after a growing pause."""
+        ran = time.monotonic() - self.started
+        self.pause_s = FIRST_PAUSE_S if ran > HEALTHY_S else min(2 * self.pause_s,
+                                                                  LONGEST_PAUSE_S)
+        self.restart_at = time.monotonic() + (0.0 if ran > HEALTHY_S else self.pause_s)
+        print(f"{self.name} exited with code {code} after {ran:.0f} s; starting it again in "
+              f"{self.restart_at - time.monotonic():.0f} s (see its output above)",
+              file=sys.stderr)
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
 
 def run_all(settings: Settings, workers: int) -> int:
@@ -53,32 +78,35 @@ def run_all(settings: Settings, workers: int) -> int:
           f"  a recording:   .venv/bin/econsult analyze VIDEO --room NAME --participant NAME")
     signal.signal(signal.SIGTERM, lambda *_: _interrupt())
     try:
-        return _supervise(services)
+        _supervise(services)
     except KeyboardInterrupt:
         print("\nstopping…")
-        return 0
     finally:
-        _stop(services)
+        _stop(services, settings)
+    return 0
 
 
-def _supervise(services: list[Service]) -> int:
+def _supervise(services: list[Service]) -> None:
     while True:
         for service in services:
             code = service.process.poll()
-            if code is None:
-                continue
-            if time.monotonic() - service.started < FLAP_S:
-                print(f"{service.name} exited with code {code} right after starting; stopping "
-                      "everything (see its output above)", file=sys.stderr)
-                return 1
-            print(f"{service.name} exited with code {code}; restarting it", file=sys.stderr)
-            service.restarts += 1
-            service.start()
+            if code is not None and service.restart_at is None:
+                service.exited(code)
+            if service.restart_at is not None and time.monotonic() >= service.restart_at:
+                service.start()
         time.sleep(0.5)
 
 
-def _stop(services: list[Service]) -> None:
-    running = [s for s in services if s.process and s.process.poll() is None]
+def _stop(services: list[Service], settings: Settings) -> None:
+    ingest, dashboard, *workers = services
+    _terminate([ingest, dashboard])
+    if any(w.running() for w in workers):
+        _drain(settings)
+    _terminate(workers)
+
+
+def _terminate(services: list[Service]) -> None:
+    running = [s for s in services if s.running()]
     for service in running:
         service.process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE_S
@@ -89,6 +117,25 @@ def _stop(services: list[Service]) -> None:
             service.process.kill()
             service.process.wait()
         print(f"  {service.name} stopped")
+
+
+def _drain(settings: Settings) -> None:
+    """Give the workers up to ``DRAIN_S`` to store the room events ingest sent as it stopped."""
+    client = redis.Redis.from_url(settings.redis_url)
+    stream = StreamKeys.for_prefix(settings.redis_prefix).room_events
+    deadline = time.monotonic() + DRAIN_S
+    try:
+        while time.monotonic() < deadline:
+            backlog = Backlog.of(client.xinfo_stream(stream), client.xinfo_groups(stream))
+            if not backlog.unread + backlog.pending:
+                return
+            time.sleep(0.2)
+        print(f"  the workers did not store every room event within {DRAIN_S:.0f} s; they "
+              "will when they next run", file=sys.stderr)
+    except (*OUTAGES, redis.ResponseError):
+        pass  # Redis away or the stream never made: nothing to wait for
+    finally:
+        client.close()
 
 
 def _interrupt() -> None:

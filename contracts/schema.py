@@ -1,8 +1,9 @@
 """The PostgreSQL schema: what workers write, what the dashboard and analysts read.
 
-No video frame is ever stored: ``samples`` records that a frame was analysed and how many faces
-it held (face presence is attention, so frames without a face are kept as rows too), and
-``emotion_events`` holds one row per face found, with the seven probabilities.
+No video frame is ever stored: ``samples`` records that a frame was analysed, whether the
+participant's own face was found in it (face presence is attention, so frames without it are
+kept as rows too) and how many other faces were in view, and ``emotion_events`` holds the
+participant's own face, with the seven probabilities. Nobody else's expression is ever stored.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from contracts.labels import EMOTIONS
-from contracts.stream import ROLES, SOURCES
+from contracts.stream import END_REASONS, ROLES, SOURCES
 
 Timestamp = DateTime(timezone=True)
 
@@ -55,6 +56,9 @@ class Session(Base):
     source: Mapped[str] = mapped_column(Enum(*SOURCES, name="session_source"))
     started_at: Mapped[datetime] = mapped_column(Timestamp)
     ended_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    end_reason: Mapped[str | None] = mapped_column(Enum(*END_REASONS, name="session_end_reason"))
+    # When a worker last stored anything of the session: one silent too long is closed.
+    last_seen_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
     __table_args__ = (Index("ix_sessions_consultant_started", "consultant", "started_at"),)
 
 
@@ -66,42 +70,56 @@ class Participant(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     joined_at: Mapped[datetime] = mapped_column(Timestamp)
     left_at: Mapped[datetime | None] = mapped_column(Timestamp)
-    # Frames are analysed only while consent is given: consent_at set, and no withdrawal after it.
+    # The latest consent and the latest withdrawal; contracts.consent says what they mean.
     consent_at: Mapped[datetime | None] = mapped_column(Timestamp)
     consent_withdrawn_at: Mapped[datetime | None] = mapped_column(Timestamp)
     __table_args__ = (Index("ix_participants_session", "session_id"),)
 
 
+class ConsentChange(Base):
+    """Every time a participant gave or withdrew consent, for reports and audits."""
+
+    __tablename__ = "consent_changes"
+    participant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(Timestamp, primary_key=True)
+    given: Mapped[bool] = mapped_column(primary_key=True)
+
+
 class _OfAFrame:
-    """Whose frame a row is about: session, participant, sequence number and capture time."""
+    """Whose frame a row is about: session, participant, the capture and the frame's number in
+    it (together the frame's identity, see contracts.stream), and its capture time."""
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     session_id: Mapped[UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
     participant_id: Mapped[UUID] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE")
     )
+    capture_id: Mapped[UUID]
     seq: Mapped[int] = mapped_column(Integer)
     captured_at: Mapped[datetime] = mapped_column(Timestamp)
 
 
 class Sample(_OfAFrame, Base):
-    """One analysed frame of one participant: when it was captured and how many faces it held."""
+    """One analysed frame of one participant: when it was captured, whether their own face was
+    found, and how many other people's faces were in view (counted, never analysed)."""
 
     __tablename__ = "samples"
     stored_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.clock_timestamp())
-    face_count: Mapped[int] = mapped_column(SmallInteger)
+    face_found: Mapped[bool]
+    others_in_view: Mapped[int] = mapped_column(SmallInteger)
     model_version: Mapped[str] = mapped_column(String(64))
     __table_args__ = (
-        UniqueConstraint("participant_id", "seq", name="uq_samples_participant_seq"),
+        UniqueConstraint("participant_id", "capture_id", "seq", name="uq_samples_frame"),
         Index("ix_samples_session_captured", "session_id", "captured_at"),
+        CheckConstraint("others_in_view >= 0", name="others_in_view_not_negative"),
     )
 
 
 class EmotionEvent(_OfAFrame, Base):
-    """One face in one analysed frame, with the model's probability for each emotion."""
+    """The participant's own face in one analysed frame, with the probability of each emotion."""
 
     __tablename__ = "emotion_events"
-    face_index: Mapped[int] = mapped_column(SmallInteger)
     box_x: Mapped[int] = mapped_column(Integer)
     box_y: Mapped[int] = mapped_column(Integer)
     box_w: Mapped[int] = mapped_column(Integer)
@@ -116,12 +134,18 @@ class EmotionEvent(_OfAFrame, Base):
     dominant: Mapped[str] = mapped_column(Enum(*EMOTIONS, name="emotion"))
     model_version: Mapped[str] = mapped_column(String(64))
     __table_args__ = (
-        UniqueConstraint(
-            "participant_id", "seq", "face_index", name="uq_emotion_events_participant_seq_face"
-        ),
+        UniqueConstraint("participant_id", "capture_id", "seq", name="uq_emotion_events_frame"),
         Index("ix_emotion_events_session_captured", "session_id", "captured_at"),
-        CheckConstraint("face_index >= 0", name="face_index_not_negative"),
     )
+
+
+class Erasure(Base):
+    """The id of an erased session or participant, and nothing else about them: entries that
+    still name it (late, or replayed after a Redis restart) are dropped, never stored again."""
+
+    __tablename__ = "erasures"
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
 
 
 class User(Base):

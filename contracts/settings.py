@@ -48,6 +48,8 @@ class Settings:
     stream_lag_budget: int = 500
     # An analysis track that sends nothing for this long is closed.
     track_silence_s: float = 10.0
+    # A session nothing is heard of for this long is closed as silent (its producer died).
+    session_silence_s: float = 600.0
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = 8050
     # Signs the dashboard's session cookies; unset, a random one is made at each start.

@@ -6,9 +6,15 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, text
 
+from contracts.consent import consent_state_sql
 from contracts.labels import EMOTIONS
+from contracts.people import label_sql
 from contracts.quality import POSITIVITY_SQL
 from contracts.settings import Settings
+
+# Participants with their label and consent state; queries add the WHERE clause.
+_PEOPLE = (f"SELECT p.*, {label_sql('p')} AS label, {consent_state_sql('p')} AS consent "
+           "FROM participants p")
 
 _engine: Engine | None = None
 settings: Settings = Settings()
@@ -51,6 +57,24 @@ def session(session_id: str) -> dict | None:
     return rows[0] if rows else None
 
 
+def participants(session_id: str) -> list[dict]:
+    """Everyone in the session, consultant first, then in the order they joined, with a label
+    that tells two people of one name apart and their consent (contracts.consent)."""
+    return _rows("""
+        SELECT participant_id, label, display_name, role, joined_at, left_at, consent, frames,
+               face_presence, others_in_view, faces, quality
+        FROM participant_summary WHERE session_id = :id
+        ORDER BY role <> 'consultant', joined_at, participant_id""", id=session_id)
+
+
+def consent_changes(session_id: str) -> list[dict]:
+    """Every time someone in the session gave or withdrew consent, in order."""
+    return _rows("""
+        SELECT c.participant_id, c.at, c.given
+        FROM consent_changes c JOIN participants p ON p.id = c.participant_id
+        WHERE p.session_id = :id ORDER BY c.participant_id, c.at""", id=session_id)
+
+
 def timeline(session_id: str, bucket_s: int) -> list[dict]:
     """Per client or student and time bucket: mean probabilities, quality, face presence."""
     return _rows(f"""
@@ -58,32 +82,34 @@ def timeline(session_id: str, bucket_s: int) -> list[dict]:
         frames AS (
             SELECT participant_id, date_bin(make_interval(secs => :bucket), captured_at,
                                             (SELECT started_at FROM s)) AS bucket,
-                   avg((face_count > 0)::int)::float8 AS face_presence
+                   avg(face_found::int)::float8 AS face_presence,
+                   avg((others_in_view > 0)::int)::float8 AS others_in_view
             FROM samples WHERE session_id = :id GROUP BY 1, 2
         ), faces AS (
             SELECT participant_id, date_bin(make_interval(secs => :bucket), captured_at,
                                             (SELECT started_at FROM s)) AS bucket,
                    avg({POSITIVITY_SQL}) AS quality,
                    {", ".join(f"avg({e}) AS {e}" for e in EMOTIONS)}
-            FROM emotion_events WHERE session_id = :id AND face_index = 0 GROUP BY 1, 2
-        )
-        SELECT p.display_name AS participant, frames.bucket, frames.face_presence,
-               faces.quality, {", ".join(f"faces.{e}" for e in EMOTIONS)}
-        FROM frames JOIN participants p ON p.id = frames.participant_id
+            FROM emotion_events WHERE session_id = :id GROUP BY 1, 2
+        ), people AS ({_PEOPLE} WHERE p.session_id = :id)
+        SELECT p.id AS participant_id, p.label AS participant, frames.bucket,
+               frames.face_presence, frames.others_in_view, faces.quality,
+               {", ".join(f"faces.{e}" for e in EMOTIONS)}
+        FROM frames JOIN people p ON p.id = frames.participant_id
         LEFT JOIN faces USING (participant_id, bucket)
         WHERE p.role <> 'consultant'
-        ORDER BY p.display_name, frames.bucket""", id=session_id, bucket=bucket_s)
+        ORDER BY p.joined_at, p.id, frames.bucket""", id=session_id, bucket=bucket_s)
 
 
 def dominant_shares(session_id: str) -> list[dict]:
     """Per client or student: the share of their faces showing each dominant expression."""
     return _rows("""
-        SELECT p.display_name AS participant, e.dominant::text AS emotion,
-               count(*)::float8 / sum(count(*)) OVER (PARTITION BY p.id) AS share
+        SELECT e.participant_id, e.dominant::text AS emotion,
+               count(*)::float8 / sum(count(*)) OVER (PARTITION BY e.participant_id) AS share
         FROM emotion_events e JOIN participants p ON p.id = e.participant_id
-        WHERE e.session_id = :id AND e.face_index = 0 AND p.role <> 'consultant'
-        GROUP BY p.id, p.display_name, e.dominant
-        ORDER BY p.display_name, share DESC""", id=session_id)
+        WHERE e.session_id = :id AND p.role <> 'consultant'
+        GROUP BY e.participant_id, e.dominant
+        ORDER BY e.participant_id, share DESC""", id=session_id)
 
 
 def consultants() -> list[str]:
@@ -120,49 +146,52 @@ def weekly_quality(start: str | None, end: str | None) -> list[dict]:
 
 def live(window_s: int, alert_s: float) -> list[dict]:
     """Per client or student of each running session: the latest face, the negative share over
-    the alert window and face presence over the last 30 s."""
+    the alert window, face presence and others in view over the last 30 s."""
     return _rows(f"""
         WITH running AS (
             SELECT id, room FROM sessions
             WHERE ended_at IS NULL AND started_at > now() - interval '12 hours'
+        ), people AS ({_PEOPLE} WHERE p.session_id IN (SELECT id FROM running)
         ), latest AS (
             SELECT DISTINCT ON (e.participant_id) e.participant_id, e.captured_at,
                    {", ".join(f"e.{x}" for x in EMOTIONS)}, e.dominant::text AS dominant
             FROM emotion_events e JOIN running r ON r.id = e.session_id
-            WHERE e.face_index = 0 AND e.captured_at > now() - make_interval(secs => :window)
+            WHERE e.captured_at > now() - make_interval(secs => :window)
             ORDER BY e.participant_id, e.captured_at DESC
         ), recent AS (
             SELECT e.participant_id, avg(1 - ({POSITIVITY_SQL}) / 100) AS negative,
                    min(e.captured_at) AS since
             FROM emotion_events e JOIN running r ON r.id = e.session_id
-            WHERE e.face_index = 0 AND e.captured_at > now() - make_interval(secs => :alert)
+            WHERE e.captured_at > now() - make_interval(secs => :alert)
             GROUP BY e.participant_id
         ), presence AS (
-            SELECT s.participant_id, avg((s.face_count > 0)::int)::float8 AS face_presence
+            SELECT s.participant_id, avg(s.face_found::int)::float8 AS face_presence,
+                   max(s.others_in_view) AS others_in_view
             FROM samples s JOIN running r ON r.id = s.session_id
             WHERE s.captured_at > now() - interval '30 seconds' GROUP BY s.participant_id
         )
-        SELECT r.id AS session_id, r.room, p.id AS participant_id, p.display_name,
-               p.consent_at IS NOT NULL AND p.consent_withdrawn_at IS NULL AS analysed,
+        SELECT r.id AS session_id, r.room, p.id AS participant_id, p.label, p.consent,
                latest.captured_at, {", ".join(f"latest.{x}" for x in EMOTIONS)},
-               latest.dominant, recent.negative, recent.since, presence.face_presence
-        FROM running r JOIN participants p ON p.session_id = r.id
+               latest.dominant, recent.negative, recent.since, presence.face_presence,
+               presence.others_in_view
+        FROM running r JOIN people p ON p.session_id = r.id
         LEFT JOIN latest ON latest.participant_id = p.id
         LEFT JOIN recent ON recent.participant_id = p.id
         LEFT JOIN presence ON presence.participant_id = p.id
         WHERE p.role <> 'consultant' AND p.left_at IS NULL
-        ORDER BY r.room, p.display_name""", window=window_s, alert=alert_s)
+        ORDER BY r.room, r.id, p.joined_at, p.id""", window=window_s, alert=alert_s)
 
 
 def live_timeline(window_s: int, bucket_s: int) -> list[dict]:
     """Per running session, client or student and ``bucket_s`` over the last ``window_s``:
     the quality score."""
     return _rows(f"""
-        SELECT e.session_id, p.display_name,
+        WITH people AS ({_PEOPLE} WHERE p.session_id IN (
+            SELECT id FROM sessions WHERE ended_at IS NULL))
+        SELECT e.session_id, e.participant_id, p.label,
                date_bin(make_interval(secs => :bucket), e.captured_at, now()) AS bucket,
                avg({POSITIVITY_SQL}) AS quality
         FROM emotion_events e
-        JOIN sessions s ON s.id = e.session_id AND s.ended_at IS NULL
-        JOIN participants p ON p.id = e.participant_id AND p.role <> 'consultant'
-        WHERE e.face_index = 0 AND e.captured_at > now() - make_interval(secs => :window)
-        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""", window=window_s, bucket=bucket_s)
+        JOIN people p ON p.id = e.participant_id AND p.role <> 'consultant'
+        WHERE e.captured_at > now() - make_interval(secs => :window)
+        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 4""", window=window_s, bucket=bucket_s)

@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from statistics import fmean
 from typing import Any
 
 import redis.asyncio as aredis
 
+from contracts.outage import OUTAGES, first_line
 from contracts.quality import positivity
 from contracts.stream import LiveUpdate, StreamFormatError, StreamKeys
 from ingest.rooms import Member, Room, Rooms
 
 log = logging.getLogger("econsult.ingest")
+RELISTEN_S = 2.0
 
 
 async def relay_live_updates(client: aredis.Redis, keys: StreamKeys, rooms: Rooms) -> None:
-    """Runs for the life of the service: every update goes to its room's consultants."""
+    """Runs for the life of the service: every update goes to its room's consultants. While
+    Redis is out of reach it listens again every few seconds (updates sent meanwhile are lost:
+    the next one shows the current state)."""
+    while True:
+        try:
+            await _relay(client, keys, rooms)
+        except OUTAGES as exc:
+            log.warning("live feedback paused: Redis is unreachable (%s); listening again in "
+                        "%.0f s", first_line(exc), RELISTEN_S)
+            await asyncio.sleep(RELISTEN_S)
+
+
+async def _relay(client: aredis.Redis, keys: StreamKeys, rooms: Rooms) -> None:
     pubsub = client.pubsub()
     await pubsub.psubscribe(f"{keys.live_prefix}*")
     try:
@@ -48,7 +63,8 @@ def feedback(room: Room, member: Member, update: LiveUpdate) -> dict[str, Any]:
               if m.role != "consultant" and m.score.value is not None]
     return {
         "type": "live", "participant": str(member.id), "name": member.name,
-        "faces": update.faces, "probabilities": probabilities,
+        "face_found": update.face_found, "others_in_view": update.others_in_view,
+        "probabilities": probabilities,
         "dominant": max(probabilities, key=probabilities.get) if probabilities else None,
         "quality": member.score.value, "session_quality": fmean(scores) if scores else None,
     }

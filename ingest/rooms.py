@@ -1,13 +1,19 @@
 """Live rooms: who is in which room, and the room events that go on the stream for the record.
 
 A room exists while someone is in it. Its session starts with the first join and ends when the
-consultant ends it or the last participant leaves; every join, consent change and leave is
-published as a room event, which the workers store.
+consultant ends it, the last participant leaves or ingest stops; every join, consent change and
+leave is published as a room event, which the workers store. The rooms are the source of
+truth for their sessions: after a Redis restart they announce their whole state again (the
+workers' writes are idempotent), including rooms ended in the last ``RECENT_S``, whose last
+events might not have been read yet. A session ended here stays ended: a page reloaded after
+the end does not start another one for the same person.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,14 +21,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 from contracts.quality import SmoothedScore
-from contracts.stream import ROLES, RoomEvent
+from contracts.stream import ROLES, SESSION_ALIVE_S, RoomEvent
 
 Send = Callable[[dict[str, Any]], Any]
 ROOM_NAME = re.compile(r"[\w.-]{1,100}")
+RECENT_S = 600.0
+ENDED_KEPT_S = 12 * 3600.0
 
 
 class RoomError(ValueError):
     """A request the room cannot honour; the message is shown to the participant."""
+
+
+class SessionEnded(RoomError):
+    """The participant's session has ended; a new join would not be the same session."""
+
+
+async def _nobody(message: dict[str, Any]) -> None:
+    return None
 
 
 @dataclass
@@ -32,7 +48,11 @@ class Member:
     role: str
     consent: bool
     send: Send
+    joined_at: datetime
     connected: bool = True
+    left_at: datetime | None = None
+    # Every change of consent, (when, given), oldest first: announced again after a restart.
+    consents: list[tuple[datetime, bool]] = field(default_factory=list)
     # Set once the member has been told they joined: before that, they get no broadcasts.
     ready: bool = False
     score: SmoothedScore = field(default_factory=SmoothedScore)
@@ -46,8 +66,15 @@ class Member:
 class Room:
     name: str
     session_id: uuid.UUID
+    started_at: datetime
+    consultant: str | None
     members: dict[uuid.UUID, Member] = field(default_factory=dict)
-    ended: bool = False
+    ended_at: datetime | None = None
+    end_reason: str | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.ended_at is not None
 
     def present(self) -> list[Member]:
         """Members in the call who have been told so (and so may receive broadcasts)."""
@@ -59,74 +86,138 @@ class Room:
     def consultants(self) -> list[Member]:
         return [m for m in self.present() if m.role == "consultant"]
 
+    def record(self) -> list[RoomEvent]:
+        """Every room event that brings a store that lost some of them up to date."""
+        events = [RoomEvent("session_started", self.session_id, self.started_at, room=self.name,
+                            consultant=self.consultant, source="room")]
+        for member in self.members.values():
+            events.append(RoomEvent("participant_joined", self.session_id, member.joined_at,
+                                    participant_id=member.id, role=member.role,
+                                    display_name=member.name))
+            events += [RoomEvent("consent_given" if given else "consent_withdrawn",
+                                 self.session_id, at, participant_id=member.id)
+                       for at, given in member.consents]
+            if member.left_at is not None:
+                events.append(RoomEvent("participant_left", self.session_id, member.left_at,
+                                        participant_id=member.id))
+        if self.ended_at is not None:
+            events.append(RoomEvent("session_ended", self.session_id, self.ended_at,
+                                    reason=self.end_reason))
+        return events
+
 
 class Rooms:
-    """Every live room of this ingest process; ``publish`` records room events."""
+    """Every live room of this ingest process; ``publish`` queues room events for the stream."""
 
-    def __init__(self, publish: Callable[[RoomEvent], Any], capacity: int) -> None:
+    def __init__(self, publish: Callable[[RoomEvent], None], capacity: int) -> None:
         self._publish = publish
         self._capacity = capacity
         self.by_name: dict[str, Room] = {}
+        self._recent: dict[uuid.UUID, tuple[Room, float]] = {}
+        self._ended_members: dict[uuid.UUID, float] = {}
 
     def by_session(self, session_id: uuid.UUID) -> Room | None:
         return next((r for r in self.by_name.values() if r.session_id == session_id), None)
 
-    async def join(self, room_name: str, name: str, role: str, consent: bool, send: Send,
-                   rejoin: uuid.UUID | None = None) -> tuple[Room, Member]:
+    def join(self, room_name: str, name: str, role: str, consent: bool, send: Send,
+             rejoin: uuid.UUID | None = None) -> tuple[Room, Member]:
         if role not in ROLES:
             raise RoomError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-        if not name.strip() or len(name) > 100:
+        if not name.strip() or len(name) > 100 or not name.isprintable():
             raise RoomError("give a display name of 1 to 100 characters")
         if not ROOM_NAME.fullmatch(room_name):
             raise RoomError("a room name is 1 to 100 letters, digits, '-', '_' or '.'")
+        self._forget_old()
+        if rejoin in self._ended_members:
+            raise SessionEnded("this session has ended; open the room's link again to join a "
+                               "new one")
         room = self.by_name.get(room_name)
         now = datetime.now(UTC)
         if room is None:
-            room = self.by_name[room_name] = Room(room_name, uuid.uuid4())
-            await self._publish(RoomEvent(
-                "session_started", room.session_id, now, room=room_name,
-                consultant=name if role == "consultant" else None, source="room"))
+            room = Room(room_name, uuid.uuid4(), now,
+                        name.strip() if role == "consultant" else None)
+            self.by_name[room_name] = room
+            self._publish(room.record()[0])
         if room.occupied() >= self._capacity:
             raise RoomError(f"room {room_name!r} is full ({self._capacity} people)")
         previous = room.members.get(rejoin) if rejoin else None
         returning = previous is not None and not previous.connected
         member_id = previous.id if returning else uuid.uuid4()
-        member = room.members[member_id] = Member(member_id, name.strip(), role,
-                                                  consent and role != "consultant", send)
-        await self._publish(RoomEvent(
-            "participant_joined", room.session_id, now, participant_id=member.id, role=role,
-            display_name=member.name, consent_at=now if member.consent else None))
+        consenting = consent and role != "consultant"
+        member = room.members[member_id] = Member(member_id, name.strip(), role, consenting,
+                                                  send, now)
+        # The join carries the consent, so no frame ever finds the one without the other.
+        self._publish(RoomEvent("participant_joined", room.session_id, now,
+                                participant_id=member.id, role=role, display_name=member.name,
+                                consent_at=now if consenting else None))
         if returning:
-            # The earlier stay's consent does not carry over: the choice made now counts.
-            kind = "consent_given" if member.consent else "consent_withdrawn"
-            await self._publish(RoomEvent(kind, room.session_id, now, participant_id=member.id))
+            member.consents = previous.consents
+        if consenting:
+            member.consents.append((now, True))
+        elif returning and previous.consent:
+            # An earlier stay's consent does not carry over: the choice made now counts.
+            self._withdraw(room, member, now)
         return room, member
 
-    async def set_consent(self, room: Room, member: Member, given: bool) -> None:
+    def set_consent(self, room: Room, member: Member, given: bool) -> None:
         if member.consent == given:
             return
-        member.consent = given
-        kind = "consent_given" if given else "consent_withdrawn"
-        await self._publish(RoomEvent(kind, room.session_id, datetime.now(UTC),
-                                      participant_id=member.id))
+        now = datetime.now(UTC)
+        if not given:
+            self._withdraw(room, member, now)
+            return
+        member.consent = True
+        member.consents.append((now, True))
+        self._publish(RoomEvent("consent_given", room.session_id, now, participant_id=member.id))
 
-    async def leave(self, room: Room, member: Member) -> None:
+    def _withdraw(self, room: Room, member: Member, at: datetime) -> None:
+        member.consent = False
+        member.consents.append((at, False))
+        self._publish(RoomEvent("consent_withdrawn", room.session_id, at,
+                                participant_id=member.id))
+
+    def leave(self, room: Room, member: Member) -> None:
         if not member.connected:
             return
-        member.connected = False
-        await self._publish(RoomEvent("participant_left", room.session_id, datetime.now(UTC),
-                                      participant_id=member.id))
+        member.connected, member.left_at = False, datetime.now(UTC)
+        self._publish(RoomEvent("participant_left", room.session_id, member.left_at,
+                                participant_id=member.id))
         if not room.occupied():
-            await self.end(room)
+            self.end(room)
 
-    async def end(self, room: Room) -> None:
+    def end(self, room: Room, reason: str = "ended") -> None:
         if room.ended:
             return
-        room.ended = True
+        room.ended_at, room.end_reason = datetime.now(UTC), reason
         self.by_name.pop(room.name, None)
-        now = datetime.now(UTC)
         for member in [m for m in room.members.values() if m.connected]:
-            member.connected = False
-            await self._publish(RoomEvent("participant_left", room.session_id, now,
-                                          participant_id=member.id))
-        await self._publish(RoomEvent("session_ended", room.session_id, now))
+            member.connected, member.left_at = False, room.ended_at
+            self._publish(RoomEvent("participant_left", room.session_id, room.ended_at,
+                                    participant_id=member.id))
+        self._publish(RoomEvent("session_ended", room.session_id, room.ended_at, reason=reason))
+        now = time.monotonic()
+        for member in room.members.values():
+            member.send = _nobody  # an ended room holds no connection
+            self._ended_members[member.id] = now
+        self._recent[room.session_id] = (room, now)
+
+    def announce_again(self) -> None:
+        """Publish the whole state of every live and recently ended room (after a restart)."""
+        self._forget_old()
+        for room in [*self.by_name.values(), *(r for r, _ in self._recent.values())]:
+            for event in room.record():
+                self._publish(event)
+
+    async def keep_alive(self) -> None:
+        """Runs for the life of the service: tell the workers every live session still runs."""
+        while True:
+            await asyncio.sleep(SESSION_ALIVE_S)
+            now = datetime.now(UTC)
+            for room in list(self.by_name.values()):
+                self._publish(RoomEvent("session_alive", room.session_id, now))
+
+    def _forget_old(self) -> None:
+        now = time.monotonic()
+        self._recent = {k: v for k, v in self._recent.items() if now - v[1] < RECENT_S}
+        self._ended_members = {k: at for k, at in self._ended_members.items()
+                               if now - at < ENDED_KEPT_S}

@@ -2,7 +2,8 @@
 
 Start: connect to Redis, open the room registry, relay the workers' live updates.
 Serve: the room page, its WebSocket, analysis offers, /healthz and /metrics.
-Stop: close every analysis connection, end every live room (recorded as such), disconnect.
+Stop: close every analysis connection, end every live room (recorded as interrupted), send
+every room event still queued (waiting up to ``STOP_FLUSH_S`` for Redis), disconnect.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 SETTINGS = web.AppKey("settings", Settings)
 STATE = web.AppKey("state", dict)
 log = logging.getLogger("econsult.ingest")
+STOP_FLUSH_S = 10.0
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -60,24 +62,30 @@ async def _start(app: web.Application) -> None:
     client = aredis.Redis.from_url(settings.redis_url)
     publisher = StreamPublisher(client, settings)
     rooms = Rooms(publisher.room_event, settings.room_capacity)
+    publisher.on_restart = rooms.announce_again
+    publisher.start()
     peers = AnalysisPeers(settings, publisher)
     app[STATE] = {
-        "redis": client, "rooms": rooms, "peers": peers,
+        "redis": client, "rooms": rooms, "peers": peers, "publisher": publisher,
         "signalling": Signalling(rooms, peers, settings),
-        "feedback": asyncio.create_task(relay_live_updates(client, publisher.keys, rooms)),
+        "tasks": [asyncio.create_task(relay_live_updates(client, publisher.keys, rooms)),
+                  asyncio.create_task(rooms.keep_alive())],
     }
 
 
 async def _stop(app: web.Application) -> None:
     state = app[STATE]
-    state["feedback"].cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await state["feedback"]
+    for task in state["tasks"]:
+        task.cancel()
+    for task in state["tasks"]:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     await state["peers"].close_all()
     for room in list(state["rooms"].by_name.values()):
         for member in room.present():
             await member.send({"type": "ended"})
-        await state["rooms"].end(room)
+        state["rooms"].end(room, reason="interrupted")
+    await state["publisher"].stop(STOP_FLUSH_S)
     await state["redis"].aclose()
 
 

@@ -4,7 +4,8 @@ Messages are JSON objects with a ``type``. From the browser: ``join`` {name, rol
 rejoin?}, ``signal`` {to, description}, ``consent`` {given}, ``end`` (consultant only). From
 the server: ``joined`` {id, session, peers, analysis, iceServers, emotions, colours},
 ``peer-joined``, ``peer-left``, ``peer-consent``, ``signal`` {from, description}, ``live`` (to
-consultants), ``ended``, ``error`` {message}. The consultant offers a call to every other
+consultants), ``ended`` {message?} (also the answer to a rejoin of an ended session),
+``error`` {message}. The consultant offers a call to every other
 participant; clients and students connect only to the consultant.
 """
 
@@ -21,7 +22,7 @@ from aiohttp import WSMsgType, web
 from contracts.labels import COLOURS, EMOTIONS
 from contracts.settings import Settings
 from ingest.analysis import AnalysisPeers
-from ingest.rooms import Member, Room, RoomError, Rooms
+from ingest.rooms import Member, Room, RoomError, Rooms, SessionEnded
 
 MAX_MESSAGE_BYTES = 64 * 1024
 
@@ -53,6 +54,9 @@ class Signalling:
                         joined = await self._join(room_name, data, _sender(ws))
                     else:
                         await self._handle(*joined, data)
+                except SessionEnded as exc:
+                    await _sender(ws)({"type": "ended", "message": str(exc)})
+                    break
                 except (RoomError, ValueError, KeyError, TypeError) as exc:
                     await _sender(ws)({"type": "error", "message": str(exc)})
         finally:
@@ -65,9 +69,9 @@ class Signalling:
         if data.get("type") != "join":
             raise RoomError("join the room first")
         rejoin = uuid.UUID(data["rejoin"]) if data.get("rejoin") else None
-        room, member = await self.rooms.join(room_name, str(data.get("name", "")),
-                                             str(data.get("role", "")),
-                                             bool(data.get("consent")), send, rejoin)
+        room, member = self.rooms.join(room_name, str(data.get("name", "")),
+                                       str(data.get("role", "")), bool(data.get("consent")),
+                                       send, rejoin)
         others = [m.public() for m in room.present()]
         await send({"type": "joined", "id": str(member.id), "session": str(room.session_id),
                     "peers": others,
@@ -91,21 +95,21 @@ class Signalling:
             given = bool(data["given"]) and member.role != "consultant"
             if not given:
                 await self.peers.close(member.id)  # analysis stops now, not at the next frame
-            await self.rooms.set_consent(room, member, given)
+            self.rooms.set_consent(room, member, given)
             await _broadcast(room, {"type": "peer-consent", "id": str(member.id),
                                     "consent": given})
         elif kind == "end" and member.role == "consultant":
             await _broadcast(room, {"type": "ended"})
             for someone in room.members.values():
                 await self.peers.close(someone.id)
-            await self.rooms.end(room)
+            self.rooms.end(room)
         else:
             raise RoomError(f"unknown message type {kind!r}")
 
     async def _leave(self, room: Room, member: Member) -> None:
         await self.peers.close(member.id)
         if member.connected:
-            await self.rooms.leave(room, member)
+            self.rooms.leave(room, member)
             await _broadcast(room, {"type": "peer-left", "id": str(member.id)})
 
 

@@ -2,8 +2,10 @@
 
 aiortc queues every decoded frame of a received track without bound, so the reader drains the
 track continuously and keeps only the latest frame. A sampler takes that frame at the sampling
-rate and publishes it; while a publish is still under way, or while the workers are further
-behind than the lag budget, a sample is dropped and counted rather than queued.
+rate and publishes it; while a publish is still under way, while the workers are further
+behind than the lag budget, or while Redis is out of reach, a sample is dropped and counted
+rather than queued. Each tap is one capture (contracts/stream.py): its frames are numbered from
+0 with every sample it tries to publish, so a number is never given to two frames.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from ingest.encoding import encode_frame
 from ingest.metrics import METRICS
 
 log = logging.getLogger("econsult.ingest")
-Publish = Callable[[Frame], Awaitable[None]]
+Publish = Callable[[Frame], Awaitable[bool]]
 LagCheck = Callable[[], Awaitable[bool]]
 
 
@@ -34,6 +36,7 @@ class FrameTap:
                  sample_fps: float, silence_s: float, jpeg_quality: int, max_width: int) -> None:
         self.track = track
         self.session_id, self.participant_id = session_id, participant_id
+        self.capture_id = uuid.uuid4()
         self._publish, self._over_budget = publish, over_budget
         self._interval, self._silence_s = 1.0 / sample_fps, silence_s
         self._jpeg = (max_width, jpeg_quality)
@@ -88,14 +91,14 @@ class FrameTap:
             self._sending = asyncio.create_task(self._send(*taken))
 
     async def _send(self, frame: VideoFrame, captured: datetime) -> None:
+        seq, self._seq = self._seq, self._seq + 1
         try:
             started = time.perf_counter()
             jpeg = await asyncio.to_thread(_to_jpeg, frame, *self._jpeg)
             METRICS.encode_seconds.observe(time.perf_counter() - started)
-            await self._publish(Frame(self.session_id, self.participant_id, self._seq, captured,
-                                      jpeg))
-            self._seq += 1
-            METRICS.frames_published.inc()
+            published = await self._publish(Frame(self.session_id, self.participant_id,
+                                                  self.capture_id, seq, captured, jpeg))
+            (METRICS.frames_published if published else METRICS.frames_dropped).inc()
         except Exception:
             METRICS.frames_dropped.inc()
             log.exception("could not publish a frame of %s", self.participant_id)

@@ -1,16 +1,19 @@
-"""Decoded frames in, analysed frames out: find faces, classify every face of a batch at once."""
+"""Decoded frames in, analysed frames out: find the faces, choose the participant's own
+(worker/own_face.py), classify those of a whole batch at once, count the others."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from uuid import UUID
 
 import cv2
 import numpy as np
 
 from contracts.stream import Frame
 from worker.emotion_model import INPUT_SIZE, EmotionClassifier
-from worker.events import AnalysedFace, AnalysedFrame
-from worker.faces import FaceDetector, crop_face
+from worker.faces import Face, FaceDetector, crop_face
+from worker.own_face import Sighting, own_face
 
 
 class UnreadableImage(ValueError):
@@ -24,6 +27,22 @@ def decode_image(jpeg: bytes) -> np.ndarray:
     return image
 
 
+@dataclass(frozen=True)
+class AnalysedFace:
+    x: int
+    y: int
+    w: int
+    h: int
+    probabilities: Sequence[float]  # in EMOTIONS order
+
+
+@dataclass(frozen=True)
+class AnalysedFrame:
+    frame: Frame
+    face: AnalysedFace | None  # the participant's own face, if found
+    others_in_view: int
+
+
 class FrameAnalyser:
     def __init__(self, detector: FaceDetector, classifier: EmotionClassifier) -> None:
         self.detector = detector
@@ -33,19 +52,32 @@ class FrameAnalyser:
     def model_version(self) -> str:
         return self.classifier.version
 
-    def analyse(self, frames: Sequence[Frame], images: Sequence[np.ndarray]
-                ) -> list[AnalysedFrame]:
-        """Each frame with its decoded BGR image; every face found gets 7 probabilities."""
-        crops, faces_per_frame = [], []
-        for image in images:
-            gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-            faces = self.detector.detect(image)
-            crops.extend(crop_face(gray, face, INPUT_SIZE) for face in faces)
-            faces_per_frame.append(faces)
+    def analyse(self, frames: Sequence[Frame], images: Sequence[np.ndarray],
+                last_seen: Mapping[UUID, Sighting]) -> list[AnalysedFrame]:
+        """Each frame with its decoded BGR image, and where each capture's participant was last
+        seen before these frames; frames come back in the order given."""
+        sightings = dict(last_seen)
+        own: dict[int, Face] = {}
+        others: dict[int, int] = {}
+        crops = []
+        # A capture's frames in their order, so that the face is followed from one to the next.
+        for index in sorted(range(len(frames)), key=lambda i: (frames[i].capture_id,
+                                                              frames[i].seq)):
+            frame, faces = frames[index], self.detector.detect(images[index])
+            chosen = own_face(faces, sightings.get(frame.capture_id), frame.captured_at)
+            others[index] = len(faces) - (chosen is not None)
+            if chosen is not None:
+                own[index] = faces[chosen]
+                sightings[frame.capture_id] = Sighting.of(faces[chosen], frame.captured_at)
+                gray = cv2.cvtColor(images[index], cv2.COLOR_BGR2GRAY)
+                crops.append(crop_face(gray, faces[chosen], INPUT_SIZE))
         stacked = np.stack(crops) if crops else np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.uint8)
-        probabilities = iter(self.classifier.predict(stacked))
-        return [
-            AnalysedFrame(frame.session_id, frame.participant_id, frame.seq, frame.captured_at,
-                          [AnalysedFace(f.x, f.y, f.w, f.h, next(probabilities)) for f in faces])
-            for frame, faces in zip(frames, faces_per_frame, strict=True)
-        ]
+        probabilities = dict(zip(own, self.classifier.predict(stacked), strict=True))
+        return [AnalysedFrame(frame, _analysed(own.get(i), probabilities.get(i)), others[i])
+                for i, frame in enumerate(frames)]
+
+
+def _analysed(face: Face | None, probabilities: Sequence[float] | None) -> AnalysedFace | None:
+    if face is None or probabilities is None:
+        return None
+    return AnalysedFace(face.x, face.y, face.w, face.h, probabilities)

@@ -1,13 +1,17 @@
 """The worker's side of the Redis streams: read in batches, claim the dead's entries, ack.
 
 At-least-once: an entry stays pending until :meth:`StreamConsumer.ack`, which the worker calls
-only after its PostgreSQL commit. Entries pending longer than ``claim_idle_ms`` on a consumer
-that stopped are taken over with XAUTOCLAIM; one delivered ``max_deliveries`` times is
-presumed to crash workers and goes to the dead-letter stream instead.
+only after its PostgreSQL commit, and which deletes it from the stream as well: no frame stays
+in Redis once its analysis is stored. Entries pending longer than ``claim_idle_ms`` on a
+consumer that stopped are taken over with XAUTOCLAIM, and a dead consumer left with nothing
+pending is removed from the group; an entry delivered ``max_deliveries`` times is presumed to
+crash workers and goes to the dead-letter stream instead. If Redis lost the group (a restart
+without persistence), it is made again.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,13 +22,18 @@ from contracts.settings import Settings
 from contracts.stream import (
     HEARTBEAT_TTL_S,
     WORKER_GROUP,
+    Backlog,
     Fields,
     StreamKeys,
     dead_letter,
     ensure_group,
+    live_workers,
 )
 
 _PENDING_SCAN = 10_000
+# How often, as a share of the claim idle time, a worker looks for abandoned entries.
+CLAIM_CHECKS_PER_IDLE = 0.25
+log = logging.getLogger("econsult.worker")
 
 
 @dataclass(frozen=True)
@@ -48,11 +57,26 @@ class StreamConsumer:
         self._settings = settings
         self._streams = (self.keys.room_events, self.keys.frames)
         self._last_claim = 0.0
-        for stream in self._streams:
-            ensure_group(client, stream)
+        self._ensure_groups()
+
+    @property
+    def takeover_s(self) -> float:
+        """The longest another worker takes to take over a dead one's pending entries."""
+        return self._settings.claim_idle_ms * (1 + CLAIM_CHECKS_PER_IDLE) / 1000
 
     def next_batch(self, block_ms: int) -> Batch:
         """Entries abandoned by dead workers first, else new ones (waiting up to ``block_ms``)."""
+        try:
+            return self._next_batch(block_ms)
+        except redis.ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            log.warning("the consumer group is gone (Redis restarted without its data?); "
+                        "making it again")
+            self._ensure_groups()
+            return Batch([], [])
+
+    def _next_batch(self, block_ms: int) -> Batch:
         self.client.set(self.keys.heartbeat(self.name), "alive", ex=HEARTBEAT_TTL_S)
         batch = Batch([], [])
         for entry in self._claim_abandoned():
@@ -69,11 +93,26 @@ class StreamConsumer:
         return batch
 
     def ack(self, entries: Iterable[Entry]) -> None:
+        """Done with these entries: acknowledged and deleted, in one transaction."""
         by_stream: dict[str, list[bytes]] = {}
         for entry in entries:
             by_stream.setdefault(entry.stream, []).append(entry.id)
-        for stream, ids in by_stream.items():
-            self.client.xack(stream, WORKER_GROUP, *ids)
+        if not by_stream:
+            return
+        with self.client.pipeline(transaction=True) as pipe:
+            for stream, ids in by_stream.items():
+                pipe.xack(stream, WORKER_GROUP, *ids)
+                pipe.xdel(stream, *ids)
+            pipe.execute()
+
+    def caught_up(self, stream: str) -> bool:
+        """Has the group been handed every entry of ``stream``?"""
+        try:
+            backlog = Backlog.of(self.client.xinfo_stream(stream),
+                                 self.client.xinfo_groups(stream))
+        except redis.ResponseError:
+            return False
+        return backlog.unread == 0
 
     def reject(self, entry: Entry, reason: str) -> None:
         """Move an entry nobody can process to the dead-letter stream and ack it."""
@@ -94,7 +133,7 @@ class StreamConsumer:
     def _claim_abandoned(self) -> list[Entry]:
         now = time.monotonic()
         # Scanning the pending list costs a round trip per stream: a few times per idle period.
-        if now - self._last_claim < self._settings.claim_idle_ms / 4000:
+        if now - self._last_claim < self._settings.claim_idle_ms * CLAIM_CHECKS_PER_IDLE / 1000:
             return []
         self._last_claim = now
         claimed = []
@@ -104,7 +143,24 @@ class StreamConsumer:
                 count=self._settings.worker_batch,
             )
             claimed.extend(self._drop_poison(stream, entries))
+            self._forget_the_dead(stream)
         return claimed
+
+    def _forget_the_dead(self, stream: str) -> None:
+        """Remove consumers that hold nothing, are silent and have no heartbeat: dead workers,
+        whose entries were taken over. (A live one that was only slow joins again on its
+        next read, losing nothing: it held nothing.)"""
+        alive = set(live_workers(self.client, self.keys))
+        for consumer in self.client.xinfo_consumers(stream, WORKER_GROUP):
+            name = _text(consumer["name"])
+            if (name != self.name and name not in alive and consumer["pending"] == 0
+                    and consumer["idle"] > self._settings.claim_idle_ms):
+                self.client.xgroup_delconsumer(stream, WORKER_GROUP, name)
+                log.info("removed the dead consumer %s from the group of %s", name, stream)
+
+    def _ensure_groups(self) -> None:
+        for stream in self._streams:
+            ensure_group(self.client, stream)
 
     def _drop_poison(self, stream: str, entries: list) -> list[Entry]:
         if not entries:
@@ -129,3 +185,4 @@ class StreamConsumer:
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+

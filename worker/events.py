@@ -1,86 +1,143 @@
-"""What a worker writes to PostgreSQL: session lifecycle, analysed samples and emotion events.
+"""What a worker writes to PostgreSQL: session lifecycle, consent, analysed samples and events.
 
-Every write is idempotent (upserts, ``ON CONFLICT DO NOTHING`` on the natural keys), because an
-entry may be delivered again after a worker dies between its commit and its XACK.
+Every write is idempotent (upserts, ``ON CONFLICT DO NOTHING`` on the natural keys, times that
+only move forward), because an entry may be delivered again after a worker dies between its
+commit and its XACK, and because producers announce their rooms again after a Redis restart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from contracts.labels import EMOTIONS
-from contracts.schema import EmotionEvent, Participant, Sample, Session
+from contracts.schema import ConsentChange, EmotionEvent, Erasure, Participant, Sample, Session
 from contracts.stream import RoomEvent
+from worker.analysis import AnalysedFrame
+from worker.own_face import Sighting
+
+
+class EntryRefused(ValueError):
+    """An entry contradicts what is recorded (a participant of another session, say)."""
 
 
 @dataclass(frozen=True)
-class AnalysedFace:
-    x: int
-    y: int
-    w: int
-    h: int
-    probabilities: Sequence[float]  # in EMOTIONS order
+class Joined:
+    """What a frame needs to know of its participant."""
 
-
-@dataclass(frozen=True)
-class AnalysedFrame:
     session_id: UUID
-    participant_id: UUID
-    seq: int
-    captured_at: datetime
-    faces: Sequence[AnalysedFace]
+    consent_at: datetime | None
+    consent_withdrawn_at: datetime | None
 
 
 def apply_room_event(conn: Connection, event: RoomEvent) -> bool:
     """Record the event; False while the session or participant it names is not recorded yet.
 
     Workers take room events in parallel, so a join can come before its session's start.
+    Raises :class:`EntryRefused` for an event that can never apply.
     """
     return _ROOM_EVENT_WRITERS[event.kind](conn, event)
 
 
-def consenting_participants(conn: Connection, ids: Iterable[UUID]) -> dict[UUID, bool]:
-    """For each participant among ``ids`` whose join is recorded: is consent given now?"""
+def erased(conn: Connection, ids: Iterable[UUID]) -> set[UUID]:
+    """Those of ``ids`` that belong to an erased session or participant."""
+    wanted = list(set(ids))
+    if not wanted:
+        return set()
+    return set(conn.scalars(select(Erasure.id).where(Erasure.id.in_(wanted))))
+
+
+def joined_participants(conn: Connection, ids: Iterable[UUID]) -> dict[UUID, Joined]:
+    """The participants among ``ids`` whose join is recorded."""
     wanted = list(set(ids))
     if not wanted:
         return {}
-    rows = conn.execute(select(Participant.id, Participant.consent_at,
+    rows = conn.execute(select(Participant.id, Participant.session_id, Participant.consent_at,
                                Participant.consent_withdrawn_at)
                         .where(Participant.id.in_(wanted)))
-    return {row.id: row.consent_at is not None and (row.consent_withdrawn_at is None
-                                                    or row.consent_withdrawn_at < row.consent_at)
+    return {row.id: Joined(row.session_id, row.consent_at, row.consent_withdrawn_at)
             for row in rows}
 
 
-def store_frames(conn: Connection, frames: Sequence[AnalysedFrame], model_version: str) -> None:
-    """One multi-row insert for the samples and one for the faces; duplicates are skipped."""
+def last_sightings(conn: Connection, firsts: Sequence[tuple[UUID, UUID, int]]
+                   ) -> dict[UUID, Sighting]:
+    """For each (participant, capture, seq): where the participant's face was last stored in
+    that capture before frame ``seq``, keyed by capture."""
+    if not firsts:
+        return {}
+    participants, captures, seqs = (list(column) for column in zip(*firsts, strict=True))
+    rows = conn.execute(text("""
+        SELECT b.capture_id, last.captured_at, last.box_x, last.box_y, last.box_w, last.box_h
+        FROM unnest(CAST(:participants AS uuid[]), CAST(:captures AS uuid[]),
+                    CAST(:seqs AS integer[])) AS b(participant_id, capture_id, seq)
+        CROSS JOIN LATERAL (
+            SELECT captured_at, box_x, box_y, box_w, box_h FROM emotion_events e
+            WHERE e.participant_id = b.participant_id AND e.capture_id = b.capture_id
+              AND e.seq < b.seq
+            ORDER BY e.seq DESC LIMIT 1) last"""),
+        {"participants": participants, "captures": captures, "seqs": seqs})
+    return {row.capture_id: Sighting(row.captured_at, row.box_x, row.box_y, row.box_w, row.box_h)
+            for row in rows}
+
+
+def store_frames(conn: Connection, frames: Sequence[AnalysedFrame], model_version: str
+                 ) -> list[AnalysedFrame]:
+    """One multi-row insert for the samples and one for the faces; the frames stored now come
+    back (a frame delivered again is skipped: it is already stored)."""
     if not frames:
-        return
+        return []
     samples = [
-        {"session_id": f.session_id, "participant_id": f.participant_id, "seq": f.seq,
-         "captured_at": f.captured_at, "face_count": len(f.faces), "model_version": model_version}
+        {"session_id": f.frame.session_id, "participant_id": f.frame.participant_id,
+         "capture_id": f.frame.capture_id, "seq": f.frame.seq,
+         "captured_at": f.frame.captured_at, "face_found": f.face is not None,
+         "others_in_view": f.others_in_view, "model_version": model_version}
         for f in frames
     ]
-    conn.execute(insert(Sample).values(samples).on_conflict_do_nothing(
-        constraint="uq_samples_participant_seq"))
-    events = [_event_row(frame, index, face, model_version)
-              for frame in frames for index, face in enumerate(frame.faces)]
+    inserted = set(conn.execute(
+        insert(Sample).values(samples).on_conflict_do_nothing(constraint="uq_samples_frame")
+        .returning(Sample.participant_id, Sample.capture_id, Sample.seq)).tuples())
+    stored = [f for f in frames
+              if (f.frame.participant_id, f.frame.capture_id, f.frame.seq) in inserted]
+    events = [_event_row(f, model_version) for f in stored if f.face is not None]
     if events:
         conn.execute(insert(EmotionEvent).values(events).on_conflict_do_nothing(
-            constraint="uq_emotion_events_participant_seq_face"))
+            constraint="uq_emotion_events_frame"))
+    return stored
 
 
-def _event_row(frame: AnalysedFrame, index: int, face: AnalysedFace, version: str) -> dict:
+def seen(conn: Connection, session_ids: Iterable[UUID]) -> None:
+    """Something of these sessions was stored now; one closed for silence is open again."""
+    wanted = list(set(session_ids))
+    if not wanted:
+        return
+    silent = Session.end_reason == "silent"
+    conn.execute(update(Session).where(Session.id.in_(wanted)).values(
+        last_seen_at=func.greatest(Session.last_seen_at, func.now()),
+        ended_at=case((silent, None), else_=Session.ended_at),
+        end_reason=case((silent, None), else_=Session.end_reason)))
+
+
+def close_silent_sessions(conn: Connection, silence_s: float) -> int:
+    """End the open sessions nothing was stored of for ``silence_s``; how many were ended."""
+    result = conn.execute(
+        update(Session)
+        .where(Session.ended_at.is_(None),
+               Session.last_seen_at < func.now() - timedelta(seconds=silence_s))
+        .values(ended_at=Session.last_seen_at, end_reason="silent"))
+    return result.rowcount
+
+
+def _event_row(analysed: AnalysedFrame, version: str) -> dict:
+    frame, face = analysed.frame, analysed.face
     probabilities = dict(zip(EMOTIONS, map(float, face.probabilities), strict=True))
     return {
         "session_id": frame.session_id, "participant_id": frame.participant_id,
-        "seq": frame.seq, "captured_at": frame.captured_at, "face_index": index,
+        "capture_id": frame.capture_id, "seq": frame.seq, "captured_at": frame.captured_at,
         "box_x": face.x, "box_y": face.y, "box_w": face.w, "box_h": face.h,
         **probabilities, "dominant": max(probabilities, key=probabilities.get),
         "model_version": version,
@@ -98,39 +155,73 @@ def _participant_joined(conn: Connection, event: RoomEvent) -> bool:
     if conn.scalar(select(Session.id).where(Session.id == event.session_id)) is None:
         return False
     values = {"id": event.participant_id, "session_id": event.session_id, "role": event.role,
-              "display_name": event.display_name, "joined_at": event.at,
-              "consent_at": event.consent_at}
+              "display_name": event.display_name, "joined_at": event.at}
     # A participant who rejoins keeps their row and first join and is present again; a join
     # delivered twice (from before the leave) changes nothing.
     statement = insert(Participant).values(values)
     conn.execute(statement.on_conflict_do_update(
         index_elements=["id"], set_={"left_at": None},
-        where=Participant.left_at < statement.excluded.joined_at))
+        where=(Participant.left_at < statement.excluded.joined_at)
+        & (Participant.session_id == statement.excluded.session_id)))
+    _check_session(conn, event)
+    if event.consent_at is not None:
+        _consent(conn, event, event.consent_at, given=True)
     return True
 
 
 def _consent_given(conn: Connection, event: RoomEvent) -> bool:
-    return _update_participant(conn, event, consent_at=event.at)
+    return _known(conn, event) and _consent(conn, event, event.at, given=True)
 
 
 def _consent_withdrawn(conn: Connection, event: RoomEvent) -> bool:
-    return _update_participant(conn, event, consent_withdrawn_at=event.at)
+    return _known(conn, event) and _consent(conn, event, event.at, given=False)
 
 
-def _update_participant(conn: Connection, event: RoomEvent, **values: object) -> bool:
-    result = conn.execute(update(Participant).where(Participant.id == event.participant_id)
-                          .values(**values))
-    return result.rowcount > 0
+def _consent(conn: Connection, event: RoomEvent, at: datetime, given: bool) -> bool:
+    conn.execute(insert(ConsentChange).values(participant_id=event.participant_id, at=at,
+                                              given=given).on_conflict_do_nothing())
+    # The latest of each, whatever order the changes arrive in (contracts.consent).
+    column = Participant.consent_at if given else Participant.consent_withdrawn_at
+    conn.execute(update(Participant).where(Participant.id == event.participant_id)
+                 .values({column: func.greatest(column, at)}))
+    return True
 
 
 def _participant_left(conn: Connection, event: RoomEvent) -> bool:
-    return _update_participant(conn, event, left_at=event.at)
+    if not _known(conn, event):
+        return False
+    conn.execute(update(Participant).where(Participant.id == event.participant_id)
+                 .values(left_at=event.at))
+    return True
+
+
+def _session_alive(conn: Connection, event: RoomEvent) -> bool:
+    if conn.scalar(select(Session.id).where(Session.id == event.session_id)) is None:
+        return False
+    seen(conn, [event.session_id])
+    return True
 
 
 def _session_ended(conn: Connection, event: RoomEvent) -> bool:
     result = conn.execute(update(Session).where(Session.id == event.session_id)
-                          .values(ended_at=event.at))
+                          .values(ended_at=event.at, end_reason=event.reason or "ended"))
     return result.rowcount > 0
+
+
+def _known(conn: Connection, event: RoomEvent) -> bool:
+    """Is the event's participant recorded (in the event's session)?"""
+    if conn.scalar(select(Participant.id).where(Participant.id == event.participant_id)) is None:
+        return False
+    _check_session(conn, event)
+    return True
+
+
+def _check_session(conn: Connection, event: RoomEvent) -> None:
+    recorded = conn.scalar(select(Participant.session_id)
+                           .where(Participant.id == event.participant_id))
+    if recorded != event.session_id:
+        raise EntryRefused(f"participant {event.participant_id} belongs to session {recorded}, "
+                           f"not {event.session_id}")
 
 
 _ROOM_EVENT_WRITERS = {
@@ -139,5 +230,6 @@ _ROOM_EVENT_WRITERS = {
     "consent_given": _consent_given,
     "consent_withdrawn": _consent_withdrawn,
     "participant_left": _participant_left,
+    "session_alive": _session_alive,
     "session_ended": _session_ended,
 }

@@ -2,9 +2,12 @@
 
 Workers take entries in parallel, so an entry can arrive before what it refers to is
 committed by another worker: a participant's join before its session's start, a frame before
-its participant's join. Such an entry waits here, retried with every batch, for up to
-``WAIT_S``; then it goes to the dead-letter stream. Frames are analysed only for participants
-whose consent is recorded; the others are acknowledged unanalysed.
+its participant's join. Such an entry waits here, retried with every batch, for longer than
+another worker takes to take over a dead one's entries (``StreamConsumer.takeover_s``); then it
+goes to the dead-letter stream. Frames are analysed only while their participant's consent
+stands (contracts.consent); those of someone who withdrew it, and anything of an erased
+session or person, are dropped unanalysed. An entry that PostgreSQL refuses to store is found
+by writing the batch one entry at a time, and goes to the dead-letter stream alone.
 """
 
 from __future__ import annotations
@@ -12,30 +15,46 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 from uuid import UUID
 
 import numpy as np
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DataError, IntegrityError
 
+from contracts.consent import frame_consent
 from contracts.labels import EMOTIONS
 from contracts.stream import Frame, LiveUpdate, RoomEvent, StreamFormatError, publish_live_update
-from worker.analysis import FrameAnalyser, UnreadableImage, decode_image
+from worker.analysis import AnalysedFrame, FrameAnalyser, UnreadableImage, decode_image
 from worker.consumer import Batch, Entry, StreamConsumer
 from worker.emotion_model import EmotionClassifier
 from worker.events import (
-    AnalysedFrame,
+    EntryRefused,
     apply_room_event,
-    consenting_participants,
+    close_silent_sessions,
+    erased,
+    joined_participants,
+    last_sightings,
+    seen,
     store_frames,
 )
 from worker.faces import FaceDetector
 
 log = logging.getLogger("econsult.worker")
-WAIT_S = 10.0
+# Beyond a takeover, the time a worker may take over a batch before the waiting entry's turn.
+WAIT_MARGIN_S = 10.0
 RETRY_BLOCK_MS = 100
 LOG_EVERY_S = 10.0
+SILENCE_CHECK_S = 30.0
+# Values PostgreSQL cannot store, or that contradict a constraint: the entry's fault, not an
+# outage's, so it is dead-lettered instead of retried.
+REFUSED_BY_DATABASE = (DataError, IntegrityError)
+# What became of an entry written: done with (acknowledged), or the reason it is refused.
+APPLIED, ERASED, ALREADY_STORED = "applied", "erased", "already stored"
+DONE = (APPLIED, ERASED, ALREADY_STORED)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -47,14 +66,17 @@ class _Decoded:
 
 class BatchHandler:
     def __init__(self, consumer: StreamConsumer, engine: Engine, detector: FaceDetector,
-                 classifier: EmotionClassifier) -> None:
+                 classifier: EmotionClassifier, session_silence_s: float) -> None:
         self.consumer = consumer
         self.engine = engine
         self.analyser = FrameAnalyser(detector, classifier)
+        self.wait_s = consumer.takeover_s + WAIT_MARGIN_S
+        self.session_silence_s = session_silence_s
         self.totals: Counter[str] = Counter()
         self._waiting: dict[bytes, tuple[Entry, float]] = {}
         self._last_log = time.monotonic()
         self._logged: Counter[str] = Counter()
+        self._silence_checked = time.monotonic()
 
     @property
     def model_version(self) -> str:
@@ -71,7 +93,14 @@ class BatchHandler:
         frames = self._with_waiting(batch.frames, self.consumer.keys.frames)
         if frames:
             self._frames(frames)
+        self._close_silent_sessions()
         self._log_progress()
+
+    def outage_over(self) -> None:
+        """Waiting entries start their wait again: nothing could arrive while a service was
+        down, so that time does not count against them."""
+        now = time.monotonic()
+        self._waiting = {key: (entry, now) for key, (entry, _) in self._waiting.items()}
 
     def _with_waiting(self, entries: list[Entry], stream: str) -> list[Entry]:
         # A waiting entry may also come back claimed; by id, each is handled once.
@@ -86,50 +115,135 @@ class BatchHandler:
                 decoded.append((entry, RoomEvent.decode(entry.fields)))
             except StreamFormatError as exc:
                 self._reject(entry, f"room event: {exc}")
-        applied: dict[bytes, Entry] = {}
-        with self.engine.begin() as conn:
-            # Until no more apply: an end before its session's start in the same batch is then
-            # recorded now, not in a later pass that a busy worker could start after WAIT_S.
-            while newly := {e.id: e for e, event in decoded
-                            if e.id not in applied and apply_room_event(conn, event)}:
-                applied |= newly
-        self._done(list(applied.values()))
-        self._wait([(e, "the session or participant it names was never recorded")
-                    for e, _ in decoded if e.id not in applied])
-        self.totals["room_events"] += len(applied)
+        outcome = self._write([(e.id, event) for e, event in decoded], self._apply, "room event")
+        self._settle([(e, outcome.get(e.id)) for e, _ in decoded], "room event",
+                     "the session or participant it names was never recorded")
+        self.totals["room_events"] += sum(v == APPLIED for v in outcome.values())
+        self.totals["erased"] += sum(v == ERASED for v in outcome.values())
+
+    def _apply(self, conn: Connection, decoded: Sequence[tuple[bytes, RoomEvent]]
+               ) -> dict[bytes, str]:
+        """Each entry's outcome: applied, erased, or why it is refused; absent while it waits."""
+        gone = erased(conn, [ids for _, event in decoded
+                             for ids in (event.session_id, event.participant_id) if ids])
+        outcome = {key: ERASED for key, event in decoded
+                   if gone & {event.session_id, event.participant_id}}
+        # Until no more apply: an end before its session's start in the same batch is then
+        # recorded now, not in a later pass that a busy worker could start only much later.
+        progress = True
+        while progress:
+            progress = False
+            for key, event in decoded:
+                if key in outcome:
+                    continue
+                try:
+                    if apply_room_event(conn, event):
+                        outcome[key] = APPLIED
+                        progress = True
+                except EntryRefused as exc:
+                    outcome[key] = str(exc)
+        seen(conn, [event.session_id for key, event in decoded if outcome.get(key) == APPLIED])
+        return outcome
 
     def _frames(self, entries: list[Entry]) -> None:
         decoded = [d for d in map(self._decode, entries) if d is not None]
-        with self.engine.connect() as conn:
-            consent = consenting_participants(conn, {d.frame.participant_id for d in decoded})
-        ready = [d for d in decoded if consent.get(d.frame.participant_id)]
-        unconsented = [d for d in decoded if consent.get(d.frame.participant_id) is False]
+        ready, dropped, waiting = self._sort_frames(decoded)
+        self._done([d.entry for d in dropped])
         if ready:
-            analysed = self.analyser.analyse([d.frame for d in ready], [d.image for d in ready])
-            with self.engine.begin() as conn:
-                store_frames(conn, analysed, self.model_version)
-            self._publish_live(analysed)
-            self.totals["frames"] += len(ready)
-            self.totals["faces"] += sum(len(a.faces) for a in analysed)
-        # Frames of someone who has not consented are dropped unseen, never stored anywhere.
-        self._done([d.entry for d in ready + unconsented])
-        self.totals["frames_without_consent"] += len(unconsented)
+            with self.engine.connect() as conn:
+                sightings = last_sightings(conn, _first_of_each_capture(ready))
+            analysed = self.analyser.analyse([d.frame for d in ready], [d.image for d in ready],
+                                             sightings)
+            outcome = self._write([(d.entry.id, a) for d, a in zip(ready, analysed, strict=True)],
+                                  self._store, "frame")
+            self._publish_live([a for d, a in zip(ready, analysed, strict=True)
+                                if outcome.get(d.entry.id) == APPLIED])
+            self._settle([(d.entry, outcome.get(d.entry.id)) for d in ready], "frame", "")
+            self.totals["frames"] += sum(v == APPLIED for v in outcome.values())
+            self.totals["own_faces"] += sum(a.face is not None for a in analysed)
         self._wait([(d.entry, f"participant {d.frame.participant_id} never joined")
-                    for d in decoded if d.frame.participant_id not in consent])
+                    for d in waiting])
 
-    def _publish_live(self, analysed: list[AnalysedFrame]) -> None:
-        """The newest stored frame of each participant, for the room's live feedback."""
+    def _sort_frames(self, decoded: list[_Decoded]
+                     ) -> tuple[list[_Decoded], list[_Decoded], list[_Decoded]]:
+        """Frames to analyse, frames to drop unanalysed, frames waiting for their participant."""
+        with self.engine.connect() as conn:
+            people = joined_participants(conn, {d.frame.participant_id for d in decoded})
+            gone = erased(conn, {i for d in decoded
+                                 for i in (d.frame.session_id, d.frame.participant_id)})
+        ready, dropped, waiting = [], [], []
+        for d in decoded:
+            frame, joined = d.frame, people.get(d.frame.participant_id)
+            if gone & {frame.session_id, frame.participant_id}:
+                dropped.append(d)
+                self.totals["frames_erased"] += 1
+            elif joined is None:
+                waiting.append(d)
+            elif joined.session_id != frame.session_id:
+                self._reject(d.entry, f"frame: participant {frame.participant_id} belongs to "
+                                      f"session {joined.session_id}, not {frame.session_id}")
+            else:
+                consent = frame_consent(joined.consent_at, joined.consent_withdrawn_at,
+                                        frame.captured_at)
+                if consent == "wait" and self._waited_out(d.entry):
+                    consent = "drop"
+                {"analyse": ready, "drop": dropped, "wait": waiting}[consent].append(d)
+                # Never analysed, never stored anywhere: consent does not stand.
+                self.totals["frames_without_consent"] += consent == "drop"
+        return ready, dropped, waiting
+
+    def _store(self, conn: Connection, items: Sequence[tuple[bytes, AnalysedFrame]]
+               ) -> dict[bytes, str]:
+        stored = {a.frame for a in store_frames(conn, [a for _, a in items], self.model_version)}
+        seen(conn, [a.frame.session_id for _, a in items])
+        # A frame delivered again is already stored: done, but shown live only the first time.
+        return {key: APPLIED if a.frame in stored else ALREADY_STORED for key, a in items}
+
+    def _write(self, items: Sequence[tuple[bytes, T]],
+               write: Callable[[Connection, Sequence[tuple[bytes, T]]], dict[bytes, str]],
+               what: str) -> dict[bytes, str]:
+        """``write`` the items in one transaction or, if PostgreSQL refuses it, one at a time,
+        so that an item it refuses is the only one refused (with the database's reason)."""
+        if len(items) > 1:
+            try:
+                with self.engine.begin() as conn:
+                    return write(conn, items)
+            except REFUSED_BY_DATABASE:
+                log.info("PostgreSQL refused a batch of %ss; writing them one at a time", what)
+        outcome: dict[bytes, str] = {}
+        for item in items:
+            try:
+                with self.engine.begin() as conn:
+                    outcome |= write(conn, [item])
+            except REFUSED_BY_DATABASE as exc:
+                reason = str(exc.orig).strip().splitlines()[0]
+                outcome[item[0]] = f"PostgreSQL refused it: {reason}"
+        return outcome
+
+    def _settle(self, outcomes: Sequence[tuple[Entry, str | None]], what: str,
+                waits_for: str) -> None:
+        """Acknowledge the entries done with, dead-letter the refused, let the others wait."""
+        self._done([entry for entry, outcome in outcomes if outcome in DONE])
+        for entry, outcome in outcomes:
+            if outcome is not None and outcome not in DONE:
+                self._reject(entry, f"{what}: {outcome}")
+        self._wait([(entry, waits_for) for entry, outcome in outcomes if outcome is None])
+
+    def _publish_live(self, stored: list[AnalysedFrame]) -> None:
+        """The newest frame stored now of each participant, for the room's live feedback."""
         newest: dict[UUID, AnalysedFrame] = {}
-        for frame in analysed:
-            if frame.participant_id not in newest or frame.seq > newest[frame.participant_id].seq:
-                newest[frame.participant_id] = frame
-        for frame in newest.values():
-            # The detector lists faces most confident first.
-            probabilities = (dict(zip(EMOTIONS, map(float, frame.faces[0].probabilities),
-                                      strict=True)) if frame.faces else None)
+        for analysed in stored:
+            frame = analysed.frame
+            if (frame.participant_id not in newest
+                    or frame.captured_at > newest[frame.participant_id].frame.captured_at):
+                newest[frame.participant_id] = analysed
+        for analysed in newest.values():
+            frame, face = analysed.frame, analysed.face
+            probabilities = (dict(zip(EMOTIONS, map(float, face.probabilities), strict=True))
+                             if face else None)
             publish_live_update(self.consumer.client, self.consumer.keys, LiveUpdate(
-                frame.session_id, frame.participant_id, frame.captured_at, len(frame.faces),
-                probabilities))
+                frame.session_id, frame.participant_id, frame.captured_at, face is not None,
+                analysed.others_in_view, probabilities))
 
     def _decode(self, entry: Entry) -> _Decoded | None:
         try:
@@ -139,17 +253,34 @@ class BatchHandler:
             self._reject(entry, f"frame: {exc}")
             return None
 
+    def _close_silent_sessions(self) -> None:
+        # Only once every room event is read: a backlog may hold the news that a session lives.
+        if time.monotonic() - self._silence_checked < SILENCE_CHECK_S:
+            return
+        self._silence_checked = time.monotonic()
+        if not self.consumer.caught_up(self.consumer.keys.room_events):
+            return
+        with self.engine.begin() as conn:
+            closed = close_silent_sessions(conn, self.session_silence_s)
+        if closed:
+            log.info("closed %d session(s) nothing was heard of for %.0f s", closed,
+                     self.session_silence_s)
+
     def _done(self, entries: list[Entry]) -> None:
         self.consumer.ack(entries)
         for entry in entries:
             self._waiting.pop(entry.id, None)
 
     def _wait(self, entries: Iterable[tuple[Entry, str]]) -> None:
-        now = time.monotonic()
         for entry, reason in entries:
-            _, since = self._waiting.setdefault(entry.id, (entry, now))
-            if now - since > WAIT_S:
-                self._reject(entry, f"{reason} within {WAIT_S:.0f} s")
+            if self._waited_out(entry):
+                self._reject(entry, f"{reason} within {self.wait_s:.0f} s")
+
+    def _waited_out(self, entry: Entry) -> bool:
+        """Has the entry waited its time (starting now, on its first wait)?"""
+        now = time.monotonic()
+        _, since = self._waiting.setdefault(entry.id, (entry, now))
+        return now - since > self.wait_s
 
     def _reject(self, entry: Entry, reason: str) -> None:
         log.warning("dead-lettered %s %s: %s", entry.stream, entry.id.decode(), reason)
@@ -161,3 +292,12 @@ class BatchHandler:
         if time.monotonic() - self._last_log >= LOG_EVERY_S and self.totals != self._logged:
             self._last_log, self._logged = time.monotonic(), self.totals.copy()
             log.info("%s so far: %s", self.consumer.name, dict(self.totals))
+
+
+def _first_of_each_capture(ready: list[_Decoded]) -> list[tuple[UUID, UUID, int]]:
+    first: dict[UUID, Frame] = {}
+    for d in ready:
+        frame = d.frame
+        if frame.capture_id not in first or frame.seq < first[frame.capture_id].seq:
+            first[frame.capture_id] = frame
+    return [(f.participant_id, f.capture_id, f.seq) for f in first.values()]

@@ -1,7 +1,9 @@
 """``econsult worker``: one inference worker of the consumer group, from start to stop.
 
 Start: connect to Redis and PostgreSQL, load the face detector and the emotion model once.
-Serve: take a batch (room events before frames), write it in one transaction, then XACK.
+Serve: take a batch (room events before frames), write it in one transaction, then XACK. While
+Redis or PostgreSQL is unreachable, wait and try the same step again, with back-off: a worker
+never exits for an outage.
 Stop: SIGINT or SIGTERM finishes the batch in hand, leaves the group and exits.
 """
 
@@ -16,6 +18,7 @@ import threading
 import redis
 
 from contracts.database import engine_for
+from contracts.outage import OUTAGES, Outage, Stopped, first_line
 from contracts.settings import Settings
 from worker.consumer import StreamConsumer
 from worker.emotion_model import EmotionClassifier
@@ -34,16 +37,31 @@ def run(settings: Settings, name: str | None = None) -> int:
 
     client = redis.Redis.from_url(settings.redis_url)
     engine = engine_for(settings.database_url)
-    consumer = StreamConsumer(client, settings, name)
     classifier = EmotionClassifier(settings.model_path, settings.worker_threads)
-    handler = BatchHandler(consumer, engine, FaceDetector(), classifier)
+    outage = Outage(log.warning)
+    try:
+        consumer = outage.retry(lambda: StreamConsumer(client, settings, name), stop)
+    except Stopped:
+        return 0
+    handler = BatchHandler(consumer, engine, FaceDetector(), classifier,
+                           settings.session_silence_s)
     log.info("worker %s ready (model %s), reading %s", name, handler.model_version,
              consumer.keys.frames)
     try:
         while not stop.is_set():
-            handler.handle(consumer.next_batch(handler.block_ms(settings.worker_block_ms)))
+            batch = outage.retry(
+                lambda: consumer.next_batch(handler.block_ms(settings.worker_block_ms)), stop)
+            outage.retry(lambda b=batch: handler.handle(b), stop)
+            if outage.recovered():
+                handler.outage_over()
+    except Stopped:
+        pass
     finally:
-        consumer.leave()
+        try:
+            consumer.leave()
+        except OUTAGES as exc:
+            log.warning("could not leave the group (%s); another worker will remove this one",
+                        first_line(exc))
         engine.dispose()
         client.close()
         log.info("worker %s stopped after %s", name, dict(handler.totals))

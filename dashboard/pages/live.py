@@ -19,6 +19,8 @@ dash.register_page(__name__, path="/live", name="Live", title="econsult · live"
 # A face older than this is not "now": the participant shows as not in view.
 CURRENT_S = 10
 TIMELINE_S, TIMELINE_BUCKET_S = 120, 5
+NOT_ANALYSED = {"declined": "not analysed (declined)",
+                "withdrawn": "not analysed (consent withdrawn)"}
 
 
 def layout(**_: object) -> html.Div:
@@ -52,10 +54,10 @@ def refresh(_: int | None) -> list[html.Section] | html.P:
 
 def _timeline(points: list[dict], now: datetime) -> dict:
     """Each client's or student's quality over the last two minutes, one line each."""
-    lines = [{"type": "scatter", "mode": "lines+markers", "name": name,
+    lines = [{"type": "scatter", "mode": "lines+markers", "name": own[0]["label"],
               "x": [p["bucket"] for p in own], "y": [p["quality"] for p in own]}
-             for name, own in ((n, list(g)) for n, g in
-                               groupby(points, key=lambda p: p["display_name"]))]
+             for own in (list(g) for _, g in
+                         groupby(points, key=lambda p: p["participant_id"]))]
     return {"data": lines, "layout": {
         "title": {"text": "Quality, last two minutes"}, "height": 220,
         "yaxis": {"range": [0, 100]}, "margin": {"t": 40, "b": 30, "l": 40},
@@ -66,10 +68,9 @@ def _timeline(points: list[dict], now: datetime) -> dict:
 
 def _card(row: dict, now: datetime) -> html.Div:
     alert = _alert(row, now)
-    children = [html.H4(row["display_name"]), *([html.P(alert, className="alert")] if alert
-                                                 else [])]
-    if not row["analysed"]:
-        children.append(html.P("not analysed (no consent)", className="muted"))
+    children = [html.H4(row["label"]), *([html.P(alert, className="alert")] if alert else [])]
+    if row["consent"] != "given":
+        children.append(html.P(NOT_ANALYSED[row["consent"]], className="muted"))
     elif row["dominant"] is None:
         children.append(html.P("no face in view", className="muted"))
     else:
@@ -81,6 +82,8 @@ def _card(row: dict, now: datetime) -> html.Div:
                    f"{percent(row['face_presence'])}"),
             html.Div([_bar(e, probabilities[e]) for e in EMOTIONS], className="bars"),
         ]
+    if row["consent"] == "given" and row["others_in_view"]:
+        children.append(html.P("someone else in view (not analysed)", className="muted others"))
     return html.Div(children, className="card alerting" if alert else "card")
 
 

@@ -1,5 +1,7 @@
-"""Session report: per client or student, expressions over time, their shares, the quality
-score and face presence, the moments the mood turned; the figures download as CSV."""
+"""Session report: everyone in the session, each as themselves (two people of one name stay two
+sections), with when they gave or withdrew consent; per analysed client or student,
+expressions over time, their shares, the quality score, face presence, others in view and the
+moments the mood turned; the figures download as CSV."""
 
 from __future__ import annotations
 
@@ -28,27 +30,41 @@ def bucket_seconds(duration: timedelta | None) -> int:
     return 10 if minutes <= 10 else 30 if minutes <= 60 else 60
 
 
+END_REASONS = {"interrupted": "interrupted (the service stopped)",
+               "silent": "closed after a long silence (its room stopped reporting)",
+               "incomplete": "incomplete (the recording could not be read to its end)"}
+CSV_FIELDS = ("participant_id", "participant", "bucket", "face_presence", "others_in_view",
+              "quality", *EMOTIONS)
+
+
 def layout(session_id: str = "", **_: object) -> html.Div:
     length = data.session_length(session_id) if _is_uuid(session_id) else None
     if length is None:
         return html.Div([html.H2("Session report"), html.P("There is no such session.")])
     bucket = bucket_seconds(length)
-    # The three queries are independent: run side by side, a 2-hour class of 50 renders in
-    # well under a second (econsult bench dashboard).
-    with ThreadPoolExecutor(3) as pool:
-        summary, rows, shares = (f.result() for f in (
-            pool.submit(data.session, session_id), pool.submit(data.timeline, session_id, bucket),
-            pool.submit(data.dominant_shares, session_id)))
+    # The queries are independent: run side by side, a 2-hour class of 50 renders in well
+    # under a second (econsult bench dashboard).
+    with ThreadPoolExecutor(5) as pool:
+        summary, people, rows, shares, changes = (f.result() for f in (
+            pool.submit(data.session, session_id), pool.submit(data.participants, session_id),
+            pool.submit(data.timeline, session_id, bucket),
+            pool.submit(data.dominant_shares, session_id),
+            pool.submit(data.consent_changes, session_id)))
+    points = {pid: list(group) for pid, group in groupby(rows, key=lambda r: r["participant_id"])}
+    ended = END_REASONS.get(summary["end_reason"])
     return html.Div([
         html.H2(f"{summary['room']} · {summary['started_at']:%Y-%m-%d %H:%M}"),
         html.P(f"Consultant {summary['consultant'] or NONE} · quality "
                f"{whole(summary['quality'])} / 100 · face in view "
                f"{percent(summary['face_presence'])} · {bucket} s per point", id="summary"),
+        *([html.P(f"This session ended {ended}.", className="alert")] if ended else []),
         html.Button("Download CSV", id="csv-button"),
         dcc.Download(id="csv"),
         dcc.Store(id="session-id", data=session_id),
-        *[_participant(name, list(points), [s for s in shares if s["participant"] == name])
-          for name, points in groupby(rows, key=lambda r: r["participant"])],
+        *[_person(person, points.get(person["participant_id"], []),
+                  [s for s in shares if s["participant_id"] == person["participant_id"]],
+                  [c for c in changes if c["participant_id"] == person["participant_id"]])
+          for person in people],
     ])
 
 
@@ -58,14 +74,46 @@ def download(_: int, session_id: str) -> dict:
     summary = data.session(session_id)
     rows = data.timeline(session_id, bucket_seconds(data.session_length(session_id)))
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["participant", "bucket", "face_presence", "quality",
-                                             *EMOTIONS])
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
     writer.writeheader()
     writer.writerows(rows)
     return dcc.send_string(out.getvalue(), f"econsult-{summary['room']}-{session_id[:8]}.csv")
 
 
-def _participant(name: str, points: list[dict], shares: list[dict]) -> html.Section:
+def _person(person: dict, points: list[dict], shares: list[dict], changes: list[dict]
+            ) -> html.Section:
+    """One participant's section: who, their consent, and what was read of them."""
+    heading = html.H3(f"{person['label']} ({person['role']})")
+    consent = html.P(_consent(person, changes), className="consent")
+    if person["role"] == "consultant" or not points:
+        return html.Section([heading, consent], className="participant")
+    others = person["others_in_view"] or 0
+    return html.Section([
+        heading, consent,
+        *([html.P(f"Someone else was in view in {others:.0%} of their frames: counted, never "
+                  "analysed.", className="others")] if others else []),
+        html.P(" · ".join(f"{s['emotion']} {s['share']:.0%}" for s in shares), className="shares"),
+        *_charts(points),
+        html.H4("Where the mood turned"),
+        html.Ul([html.Li(turn) for turn in _turns(points)] or [html.Li("no clear turn")],
+                className="turns"),
+    ], className="participant")
+
+
+def _consent(person: dict, changes: list[dict]) -> str:
+    """Whether and when the person agreed to analysis (contracts.consent's states)."""
+    if person["role"] == "consultant":
+        return "Consultant: not analysed."
+    if person["consent"] == "declined":
+        return "Declined analysis: not analysed."
+    history = " · ".join(f"{'given' if c['given'] else 'withdrawn'} {c['at']:%H:%M:%S}"
+                         for c in changes)
+    now = ("analysed while it stood" if person["consent"] == "given"
+           else "not analysed since the withdrawal")
+    return f"Consent {history}: {now}."
+
+
+def _charts(points: list[dict]) -> list[dcc.Graph]:
     times = [p["bucket"] for p in points]
     # Plain dicts, not go.Figure: validating 100 figures for a class took over a second.
     expressions = {
@@ -86,15 +134,8 @@ def _participant(name: str, points: list[dict], shares: list[dict]) -> html.Sect
         "layout": {"title": {"text": "Quality and face in view"}, "height": 260,
                    "yaxis": {"range": [0, 100]}, "margin": {"t": 40, "b": 30}},
     }
-    return html.Section([
-        html.H3(name),
-        html.P(" · ".join(f"{s['emotion']} {s['share']:.0%}" for s in shares), className="shares"),
-        dcc.Graph(figure=expressions, config={"displayModeBar": False}),
-        dcc.Graph(figure=quality, config={"displayModeBar": False}),
-        html.H4("Where the mood turned"),
-        html.Ul([html.Li(turn) for turn in _turns(points)] or [html.Li("no clear turn")],
-                className="turns"),
-    ], className="participant")
+    return [dcc.Graph(figure=figure, config={"displayModeBar": False})
+            for figure in (expressions, quality)]
 
 
 def _turns(points: list[dict]) -> list[str]:

@@ -177,7 +177,10 @@ function feedbackCard(id, name) {
 function showLive(update) {
   const card = feedbackCard(update.participant, update.name);
   const dominant = card.querySelector(".dominant");
-  card.querySelector(".presence").textContent = update.faces ? "face in view" : "no face in view";
+  const others = update.others_in_view;
+  card.querySelector(".presence").textContent =
+    (update.face_found ? "face in view" : "no face in view") +
+    (others ? ` · ${others} other ${others === 1 ? "face" : "faces"} in view (not analysed)` : "");
   if (!update.probabilities) {
     // No face, no estimate: an older one would be read as current.
     dominant.textContent = "no expression to read";
@@ -214,7 +217,7 @@ function showClassSummary() {
   const counts = Object.fromEntries(emotions().map((e) => [e, 0]));
   fresh.filter((u) => u.dominant).forEach((u) => { counts[u.dominant] += 1; });
   const analysed = others.filter((p) => p.consent).length;
-  const inView = fresh.filter((u) => u.faces > 0).length;
+  const inView = fresh.filter((u) => u.face_found).length;
   summary.innerHTML = `<p><strong>${inView}</strong> of ${analysed} analysed participants with a
     face in view (${others.length - analysed} not analysed)</p>` +
     emotions().filter((e) => counts[e]).map((e) => `<span class="chip" style="background:${colour(e)}">
@@ -285,11 +288,11 @@ const handlers = {
   },
   signal: onSignal,
   live: showLive,
-  ended() {
+  ended(message) {
     leave();
     $("call").hidden = true;
     $("ended").hidden = false;
-    setStatus("Session ended");
+    setStatus(message.message ? `Session ended: ${message.message}` : "Session ended");
   },
   error: (message) => setStatus(`Problem: ${message.message}`),
 };

@@ -23,12 +23,13 @@ def _session_with(engine, names: list[str]) -> tuple[uuid.UUID, dict[str, uuid.U
             conn.execute(insert(Participant).values(id=pid, session_id=session_id,
                                                     role="client", display_name=name,
                                                     joined_at=now, consent_at=now))
-            conn.execute(insert(Sample).values(session_id=session_id, participant_id=pid, seq=0,
-                                               captured_at=now, face_count=1,
+            conn.execute(insert(Sample).values(session_id=session_id, participant_id=pid,
+                                               capture_id=pid, seq=0, captured_at=now,
+                                               face_found=True, others_in_view=0,
                                                model_version="test"))
             conn.execute(insert(EmotionEvent).values(
-                session_id=session_id, participant_id=pid, seq=0, captured_at=now,
-                face_index=0, box_x=0, box_y=0, box_w=1, box_h=1, dominant="happy",
+                session_id=session_id, participant_id=pid, capture_id=pid, seq=0,
+                captured_at=now, box_x=0, box_y=0, box_w=1, box_h=1, dominant="happy",
                 model_version="test", **dict.fromkeys(EMOTIONS, 1 / 7)))
     return session_id, people
 

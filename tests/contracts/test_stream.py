@@ -6,11 +6,18 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 
-from contracts.stream import Frame, RoomEvent, StreamFormatError, StreamKeys
+from contracts.stream import MAX_NAME_CHARS, Frame, RoomEvent, StreamFormatError, StreamKeys
+from ingest.encoding import encode_frame
 
 NOW = datetime(2026, 11, 21, 9, 30, 15, 123000, tzinfo=UTC)
+JPEG = encode_frame(np.zeros((48, 64, 3), np.uint8), 640, 80)
+
+
+def _frame(seq: int = 1) -> Frame:
+    return Frame(uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), seq, NOW, JPEG)
 
 
 def _wire(fields: dict) -> dict[bytes, bytes]:
@@ -19,7 +26,7 @@ def _wire(fields: dict) -> dict[bytes, bytes]:
 
 
 def test_a_frame_survives_the_round_trip_with_millisecond_capture_time():
-    frame = Frame(uuid.uuid4(), uuid.uuid4(), 42, NOW, b"\xff\xd8jpeg")
+    frame = _frame(42)
     assert Frame.decode(_wire(frame.encode())) == frame
 
 
@@ -30,7 +37,8 @@ def test_a_frame_survives_the_round_trip_with_millisecond_capture_time():
     ("participant_joined", {"participant_id": uuid.uuid4(), "role": "client",
                             "display_name": "Refuses"}),
     ("participant_left", {"participant_id": uuid.uuid4()}),
-    ("session_ended", {}),
+    ("session_alive", {}),
+    ("session_ended", {"reason": "interrupted"}),
 ])
 def test_room_events_survive_the_round_trip(kind, extra):
     event = RoomEvent(kind, uuid.uuid4(), NOW, **extra)
@@ -38,19 +46,28 @@ def test_room_events_survive_the_round_trip(kind, extra):
 
 
 @pytest.mark.parametrize("change, reason", [
-    ({"v": "2"}, "contract version"),
+    ({"v": "1"}, "contract version"),
     ({"seq": "x"}, "'seq' is not an integer"),
+    ({"seq": str(2**31)}, "'seq' is 2147483648, outside 0..2147483647"),
+    ({"seq": "-1"}, "outside 0.."),
+    ({"seq": "9" * 400}, "'seq' is not an integer"),
     ({"participant": "bob"}, "'participant' is not a UUID"),
+    ({"capture": "x" * 10_000}, "'capture' is not a UUID"),
+    ({"captured_at_ms": str(10**20)}, "'captured_at_ms' is 100000000000000000000, outside"),
+    ({"captured_at_ms": str(-10**15)}, "outside"),
     ({"jpeg": b"GIF89a"}, "does not hold a JPEG"),
+    ({"jpeg": b"\xff\xd8 not really"}, "does not hold a JPEG"),
+    ({"jpeg": JPEG + bytes(1 << 20)}, "more than 1048576"),
+    ({"jpeg": encode_frame(np.zeros((8, 5000, 3), np.uint8), 5000, 10)},
+     "is a 5000x8 image; frames are 1 to 4096 pixels a side"),
 ])
 def test_a_malformed_frame_is_refused_with_the_reason(change, reason):
-    fields = Frame(uuid.uuid4(), uuid.uuid4(), 1, NOW, b"\xff\xd8").encode() | change
     with pytest.raises(StreamFormatError, match=reason):
-        Frame.decode(_wire(fields))
+        Frame.decode(_wire(_frame().encode() | change))
 
 
 def test_a_frame_without_its_image_is_refused():
-    fields = Frame(uuid.uuid4(), uuid.uuid4(), 1, NOW, b"\xff\xd8").encode()
+    fields = _frame().encode()
     del fields["jpeg"]
     with pytest.raises(StreamFormatError, match="'jpeg' is missing"):
         Frame.decode(_wire(fields))
@@ -62,11 +79,26 @@ def test_a_frame_without_its_image_is_refused():
     ({"kind": "participant_joined", "participant": str(uuid.uuid4()), "name": "x",
       "role": "boss"}, "role 'boss'"),
     ({"kind": "reboot"}, "unknown room event kind"),
+    ({"kind": "session_started", "room": "r" * 201, "source": "room"}, "longer than 100"),
+    ({"kind": "session_started", "room": "a\x00b", "source": "room"}, "control characters"),
+    ({"kind": "session_started", "room": "   ", "source": "room"}, "blank"),
+    ({"kind": "participant_joined", "participant": str(uuid.uuid4()), "role": "client",
+      "name": "n" * (1 << 20)}, "longer than 100"),
+    ({"kind": "session_ended", "reason": "bored"}, "reason 'bored'"),
+    ({"kind": "session_ended", "at_ms": "1" * 20}, "outside"),
+    ({"kind": "session_ended", "session": "not-a-uuid"}, "'session' is not a UUID"),
 ])
-def test_an_incomplete_room_event_is_refused(fields, reason):
-    base = {"v": "1", "session": str(uuid.uuid4()), "at_ms": "0"}
+def test_a_malformed_room_event_is_refused(fields, reason):
+    base = {"v": "2", "session": str(uuid.uuid4()), "at_ms": "1764000000000"}
     with pytest.raises(StreamFormatError, match=reason):
         RoomEvent.decode(_wire(base | fields))
+
+
+def test_names_of_the_longest_allowed_length_pass():
+    name = "é" * MAX_NAME_CHARS
+    event = RoomEvent("participant_joined", uuid.uuid4(), NOW, participant_id=uuid.uuid4(),
+                      role="client", display_name=name)
+    assert RoomEvent.decode(_wire(event.encode())).display_name == name
 
 
 def test_every_key_starts_with_the_prefix():

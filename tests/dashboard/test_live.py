@@ -45,11 +45,12 @@ def _feed(engine, session_id, people, stop: threading.Event) -> None:
         with engine.begin() as conn:
             for pid, face in people.values():
                 conn.execute(insert(Sample).values(
-                    session_id=session_id, participant_id=pid, seq=seq, captured_at=captured,
-                    face_count=1, model_version="test"))
+                    session_id=session_id, participant_id=pid, capture_id=pid, seq=seq,
+                    captured_at=captured, face_found=True, others_in_view=0,
+                    model_version="test"))
                 conn.execute(insert(EmotionEvent).values(
-                    session_id=session_id, participant_id=pid, seq=seq, captured_at=captured,
-                    face_index=0, box_x=0, box_y=0, box_w=10, box_h=10,
+                    session_id=session_id, participant_id=pid, capture_id=pid, seq=seq,
+                    captured_at=captured, box_x=0, box_y=0, box_w=10, box_h=10,
                     dominant=max(face, key=face.get), model_version="test", **face))
         seq += 1
 

@@ -7,16 +7,13 @@ import asyncio
 import aiohttp
 import pytest
 
-from ingest.rooms import RoomError, Rooms
+from contracts.stream import RoomEvent
+from ingest.rooms import Room, RoomError, Rooms, SessionEnded
 
 
-def _rooms(capacity: int = 3) -> tuple[Rooms, list]:
-    events: list = []
-
-    async def publish(event) -> None:
-        events.append(event)
-
-    return Rooms(publish, capacity), events
+def _rooms(capacity: int = 3) -> tuple[Rooms, list[RoomEvent]]:
+    events: list[RoomEvent] = []
+    return Rooms(events.append, capacity), events
 
 
 async def _nobody(message) -> None:
@@ -24,43 +21,86 @@ async def _nobody(message) -> None:
 
 
 def test_the_first_join_starts_the_session_and_the_last_leave_ends_it():
-    async def scenario():
-        rooms, events = _rooms()
-        room, bob = await rooms.join("r", "Dr Bob", "consultant", True, _nobody)
-        _, ann = await rooms.join("r", "Ann", "client", True, _nobody)
-        await rooms.leave(room, bob)
-        await rooms.leave(room, ann)
-        return [e.kind for e in events], bob, ann, rooms
-
-    kinds, bob, ann, rooms = asyncio.run(scenario())
-    assert kinds == ["session_started", "participant_joined", "participant_joined",
-                     "participant_left", "participant_left", "session_ended"]
+    rooms, events = _rooms()
+    room, bob = rooms.join("r", "Dr Bob", "consultant", True, _nobody)
+    _, ann = rooms.join("r", "Ann", "client", True, _nobody)
+    rooms.leave(room, bob)
+    rooms.leave(room, ann)
+    assert [e.kind for e in events] == ["session_started", "participant_joined",
+                                        "participant_joined", "participant_left",
+                                        "participant_left", "session_ended"]
     assert not bob.consent and ann.consent, "a consultant is never analysed"
+    assert events[2].consent_at == events[2].at, "the join carries the consent"
     assert rooms.by_name == {}
 
 
 def test_a_full_room_refuses_one_more():
-    async def scenario():
-        rooms, _ = _rooms(capacity=2)
-        await rooms.join("r", "A", "consultant", False, _nobody)
-        await rooms.join("r", "B", "student", True, _nobody)
-        with pytest.raises(RoomError, match="is full"):
-            await rooms.join("r", "C", "student", True, _nobody)
-    asyncio.run(scenario())
+    rooms, _ = _rooms(capacity=2)
+    rooms.join("r", "A", "consultant", False, _nobody)
+    rooms.join("r", "B", "student", True, _nobody)
+    with pytest.raises(RoomError, match="is full"):
+        rooms.join("r", "C", "student", True, _nobody)
 
 
 def test_a_returning_participant_keeps_their_identity_and_restates_consent():
-    async def scenario():
-        rooms, events = _rooms()
-        room, _ = await rooms.join("r", "Dr Bob", "consultant", False, _nobody)
-        _, ann = await rooms.join("r", "Ann", "client", True, _nobody)
-        await rooms.leave(room, ann)
-        _, again = await rooms.join("r", "Ann", "client", False, _nobody, rejoin=ann.id)
-        return again, ann, events[-1]
-
-    again, ann, last = asyncio.run(scenario())
+    rooms, events = _rooms()
+    room, _ = rooms.join("r", "Dr Bob", "consultant", False, _nobody)
+    _, ann = rooms.join("r", "Ann", "client", True, _nobody)
+    rooms.leave(room, ann)
+    _, again = rooms.join("r", "Ann", "client", False, _nobody, rejoin=ann.id)
     assert again.id == ann.id
-    assert (last.kind, last.participant_id) == ("consent_withdrawn", ann.id)
+    assert (events[-1].kind, events[-1].participant_id) == ("consent_withdrawn", ann.id)
+
+
+def test_after_a_redis_restart_the_room_announces_its_whole_record_again():
+    rooms, events = _rooms()
+    room, _ = rooms.join("r", "Dr Bob", "consultant", False, _nobody)
+    _, ann = rooms.join("r", "Ann", "client", True, _nobody)
+    rooms.set_consent(room, ann, False)
+    rooms.set_consent(room, ann, True)
+    _, ben = rooms.join("r", "Ben", "client", False, _nobody)
+    rooms.leave(room, ben)
+    published = len(events)
+
+    rooms.announce_again()
+    again = events[published:]
+    assert [(e.kind, e.participant_id) for e in again] == [
+        ("session_started", None), ("participant_joined", room.members[_id(room, "Dr Bob")].id),
+        ("participant_joined", ann.id), ("consent_given", ann.id), ("consent_withdrawn", ann.id),
+        ("consent_given", ann.id), ("participant_joined", ben.id), ("participant_left", ben.id)]
+    assert {e.session_id for e in again} == {room.session_id}
+    assert _consent_times(again, ann.id) == _consent_times(events[:published], ann.id), (
+        "changes keep their times")
+
+
+def test_a_room_ended_before_a_restart_is_announced_again_with_its_end():
+    rooms, events = _rooms()
+    room, _ = rooms.join("r", "Dr Bob", "consultant", False, _nobody)
+    rooms.end(room)
+    ended = events[-1]
+    rooms.announce_again()
+    assert events[-1] == ended and ended.kind == "session_ended" and ended.reason == "ended"
+
+
+def test_rejoining_an_ended_session_is_refused_and_starts_nothing():
+    rooms, events = _rooms()
+    room, _ = rooms.join("r", "Dr Bob", "consultant", False, _nobody)
+    _, ann = rooms.join("r", "Ann", "client", True, _nobody)
+    rooms.end(room)
+    published = len(events)
+    with pytest.raises(SessionEnded, match="has ended"):
+        rooms.join("r", "Ann", "client", True, _nobody, rejoin=ann.id)
+    assert len(events) == published and rooms.by_name == {}
+
+
+def _consent_times(events: list[RoomEvent], participant_id) -> list:
+    """When consent was given or withdrawn, whether with the join or on its own."""
+    return [e.consent_at or e.at for e in events if e.participant_id == participant_id
+            and (e.kind.startswith("consent") or e.consent_at)]
+
+
+def _id(room: Room, name: str):
+    return next(m.id for m in room.members.values() if m.name == name)
 
 
 def test_one_address_cannot_hold_more_connections_than_allowed(ingest_url, settings):
@@ -96,10 +136,7 @@ def test_people_joining_at_once_each_hear_they_joined_before_anything_else(inges
 
 @pytest.mark.parametrize("room", ["", "x" * 101, "a room", "../etc"])
 def test_a_room_name_must_be_short_and_plain(room):
-    async def scenario():
-        rooms, events = _rooms()
-        with pytest.raises(RoomError, match="a room name is 1 to 100"):
-            await rooms.join(room, "Ann", "client", True, _nobody)
-        return events
-
-    assert asyncio.run(scenario()) == []
+    rooms, events = _rooms()
+    with pytest.raises(RoomError, match="a room name is 1 to 100"):
+        rooms.join(room, "Ann", "client", True, _nobody)
+    assert events == []

@@ -96,8 +96,8 @@ def test_a_tap_stops_while_its_track_delivers_frames_without_pause():
             self.delivered.set()
             return VideoFrame.from_ndarray(np.zeros((48, 48, 3), np.uint8), format="bgr24")
 
-    async def nowhere(frame) -> None:
-        pass
+    async def nowhere(frame) -> bool:
+        return True
 
     async def never_behind() -> bool:
         return False

@@ -21,7 +21,7 @@ def scratch_url(settings):
     drop_database(url)
 
 
-VIEWS = {"session_summary", "participant_minute"}
+VIEWS = {"session_summary", "participant_minute", "participant_summary"}
 
 
 def _tables_and_types(url: str) -> tuple[set[str], set[str]]:

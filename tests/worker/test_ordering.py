@@ -45,7 +45,8 @@ def test_a_batch_in_reverse_order_is_recorded_in_one_pass(settings, engine, redi
     settings = dataclasses.replace(settings, redis_prefix=f"{settings.redis_prefix}-batch")
     keys = StreamKeys.for_prefix(settings.redis_prefix)
     consumer = StreamConsumer(redis_client, settings, "in-test")
-    handler = BatchHandler(consumer, engine, FaceDetector(), EmotionClassifier(settings.model_path))
+    handler = BatchHandler(consumer, engine, FaceDetector(), EmotionClassifier(settings.model_path),
+                           settings.session_silence_s)
     session_id, participant_id = uuid.uuid4(), uuid.uuid4()
     started = datetime.now(UTC).replace(microsecond=0)
     ended = started + timedelta(minutes=5)
