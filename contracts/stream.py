@@ -339,7 +339,7 @@ def _text(fields: Fields, name: str, max_chars: int = MAX_NAME_CHARS) -> str:
     if len(raw) > 4 * max_chars:
         raise StreamFormatError(f"field {name!r} is longer than {max_chars} characters")
     try:
-        return check_text(raw.decode(), name, max_chars)
+        return check_text(raw.decode(), f"field {name!r}", max_chars)
     except UnicodeDecodeError:
         raise StreamFormatError(f"field {name!r} is not UTF-8 text") from None
 
@@ -387,9 +387,12 @@ def _int(fields: Fields, name: str, low: int, high: int) -> int:
 
 
 def _uuid(fields: Fields, name: str) -> UUID:
+    raw = _required(fields, name)
     try:
-        return UUID(_text(fields, name, 36))
-    except (ValueError, StreamFormatError):
+        if len(raw) > 45:  # the longest form UUID() reads: urn:uuid:…
+            raise ValueError
+        return UUID(raw.decode())
+    except (ValueError, UnicodeDecodeError):
         raise StreamFormatError(f"field {name!r} is not a UUID") from None
 
 

@@ -94,9 +94,7 @@ class StreamConsumer:
 
     def ack(self, entries: Iterable[Entry]) -> None:
         """Done with these entries: acknowledged and deleted, in one transaction."""
-        by_stream: dict[str, list[bytes]] = {}
-        for entry in entries:
-            by_stream.setdefault(entry.stream, []).append(entry.id)
+        by_stream = _by_stream(entries)
         if not by_stream:
             return
         with self.client.pipeline(transaction=True) as pipe:
@@ -113,6 +111,12 @@ class StreamConsumer:
         except redis.ResponseError:
             return False
         return backlog.unread == 0
+
+    def keep(self, entries: Iterable[Entry]) -> None:
+        """Still working on these: reset their idle time (not their delivery count), so that no
+        other worker takes them over while this one lives."""
+        for stream, ids in _by_stream(entries).items():
+            self.client.xclaim(stream, WORKER_GROUP, self.name, 0, ids, justid=True)
 
     def reject(self, entry: Entry, reason: str) -> None:
         """Move an entry nobody can process to the dead-letter stream and ack it."""
@@ -181,6 +185,13 @@ class StreamConsumer:
     def _sorted_into(self, batch: Batch, entry: Entry) -> None:
         target = batch.room_events if entry.stream == self.keys.room_events else batch.frames
         target.append(entry)
+
+
+def _by_stream(entries: Iterable[Entry]) -> dict[str, list[bytes]]:
+    by_stream: dict[str, list[bytes]] = {}
+    for entry in entries:
+        by_stream.setdefault(entry.stream, []).append(entry.id)
+    return by_stream
 
 
 def _text(value: bytes | str) -> str:

@@ -93,6 +93,7 @@ class BatchHandler:
         frames = self._with_waiting(batch.frames, self.consumer.keys.frames)
         if frames:
             self._frames(frames)
+        self.consumer.keep(entry for entry, _ in self._waiting.values())
         self._close_silent_sessions()
         self._log_progress()
 
