@@ -73,8 +73,16 @@ async def participant(url: str, room: str, name: str, faces: list[np.ndarray], f
                 "participant": joined["id"], "sdp": connection.localDescription.sdp}) as reply:
             answer = await reply.json()
         await connection.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+        # Read what the room sends, as a browser does: it answers the server's heartbeat.
+        listening = asyncio.create_task(_listen(ws))
         await stop.wait()
+        listening.cancel()
         await connection.close()
+
+
+async def _listen(ws: aiohttp.ClientWebSocketResponse) -> None:
+    async for _ in ws:
+        pass
 
 
 def cpu_seconds(pid: int) -> float:

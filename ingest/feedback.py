@@ -63,6 +63,7 @@ def feedback(room: Room, member: Member, update: LiveUpdate) -> dict[str, Any]:
               if m.role != "consultant" and m.score.value is not None]
     return {
         "type": "live", "participant": str(member.id), "name": member.name,
+        "captured_at_ms": round(update.captured_at.timestamp() * 1000),
         "face_found": update.face_found, "others_in_view": update.others_in_view,
         "probabilities": probabilities,
         "dominant": max(probabilities, key=probabilities.get) if probabilities else None,

@@ -75,16 +75,20 @@ async def _start(app: web.Application) -> None:
 
 async def _stop(app: web.Application) -> None:
     state = app[STATE]
+    # Before anything is awaited: a room whose connections close meanwhile would otherwise
+    # end as if everyone had left.
+    rooms = list(state["rooms"].by_name.values())
+    farewells = [member.send for room in rooms for member in room.present()]
+    for room in rooms:
+        state["rooms"].end(room, reason="interrupted")
     for task in state["tasks"]:
         task.cancel()
     for task in state["tasks"]:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await state["peers"].close_all()
-    for room in list(state["rooms"].by_name.values()):
-        for member in room.present():
-            await member.send({"type": "ended"})
-        state["rooms"].end(room, reason="interrupted")
+    for send in farewells:
+        await send({"type": "ended", "message": "the service stopped"})
     await state["publisher"].stop(STOP_FLUSH_S)
     await state["redis"].aclose()
 

@@ -256,7 +256,8 @@ class BatchHandler:
 
     def _close_silent_sessions(self) -> None:
         # Only once every room event is read: a backlog may hold the news that a session lives.
-        if time.monotonic() - self._silence_checked < SILENCE_CHECK_S:
+        if time.monotonic() - self._silence_checked < min(SILENCE_CHECK_S,
+                                                          self.session_silence_s / 4):
             return
         self._silence_checked = time.monotonic()
         if not self.consumer.caught_up(self.consumer.keys.room_events):

@@ -176,6 +176,7 @@ function feedbackCard(id, name) {
 
 function showLive(update) {
   const card = feedbackCard(update.participant, update.name);
+  card.dataset.captured = update.captured_at_ms;  // the stored frame this card shows
   const dominant = card.querySelector(".dominant");
   const others = update.others_in_view;
   card.querySelector(".presence").textContent =
