@@ -129,8 +129,7 @@ class Rooms:
             raise RoomError("a room name is 1 to 100 letters, digits, '-', '_' or '.'")
         self._forget_old()
         if rejoin in self._ended_members:
-            raise SessionEnded("this session has ended; open the room's link again to join a "
-                               "new one")
+            raise SessionEnded("this session has ended")
         room = self.by_name.get(room_name)
         now = datetime.now(UTC)
         if room is None:

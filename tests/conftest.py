@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 import redis
 from sqlalchemy import Engine
 
-from bench.processes import EconsultProcess, start_worker
+from bench.processes import EconsultProcess, econsult, free_port, health, start_worker, wait_for
 from contracts.database import drop_database, engine_for
 from contracts.settings import Settings
 from migrations.runner import upgrade
@@ -94,3 +95,25 @@ def env(settings: Settings) -> dict[str, str]:
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def ingest_url(settings: Settings, worker: EconsultProcess) -> Iterator[str]:
+    port = free_port()
+    server = EconsultProcess("ingest", econsult(
+        dataclasses.replace(settings, ingest_port=port, sample_fps=4.0), "ingest"))
+    url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: health(url) is not None or server.process.poll() is not None, 60,
+             "ingest to start")
+    assert server.process.poll() is None, "econsult ingest exited at start"
+    yield url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def camera_y4m(fer_clip, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Ten seconds of FER faces as the fake camera's Y4M (the browser loops it)."""
+    path = tmp_path_factory.mktemp("camera") / "faces.y4m"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(fer_clip.path), "-t", "10",
+                    "-vf", "fps=15,format=yuv420p", str(path)], check=True)
+    return path

@@ -14,7 +14,7 @@ from aiortc.mediastreams import MediaStreamError
 from playwright.sync_api import expect
 
 from bench.processes import wait_for
-from tests.ingest.conftest import launcher
+from tests.support.browsers import launcher
 
 STUDENTS = 5
 TIMEOUT_MS = 60_000

@@ -19,7 +19,7 @@ from bench.streams import wait_until_consumed
 from contracts.labels import EMOTIONS
 from contracts.schema import Participant, Sample, Session
 from contracts.stream import StreamKeys
-from tests.ingest.conftest import launcher
+from tests.support.browsers import launcher
 
 TIMEOUT_MS = 60_000
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"  # screenshots for review

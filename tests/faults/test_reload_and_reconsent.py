@@ -1,0 +1,110 @@
+"""Nothing analysed is lost or skipped: a client who reloads the room page mid-call, then
+withdraws and allows analysis again, stays one participant, and every frame of each of her
+three captures is stored (none of one taken for a repeat of another). What the consultant sees
+live is what is stored; a reload after the session ended starts no session."""
+
+from __future__ import annotations
+
+import uuid
+from itertools import groupby
+from urllib.parse import quote
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import func, select
+
+from bench.processes import health, wait_for
+from bench.streams import wait_until_consumed
+from contracts.schema import Participant, Sample, Session
+from contracts.stream import StreamKeys
+from tests.support.browsers import launcher
+
+TIMEOUT_MS = 60_000
+
+
+def test_reloads_and_re_consent_lose_no_frame_and_a_reload_after_the_end_starts_nothing(
+        ingest_url, camera_y4m, engine, redis_client, settings):
+    room = f"reload-{uuid.uuid4().hex[:6]}"
+    with launcher(camera_y4m) as launch:
+        consultant = _join(launch().new_page(), ingest_url, room, "consultant", "Dr Bob")
+        rosa = _join(launch().new_page(), ingest_url, room, "client", "Rosa")
+        _agree(rosa)
+        rosa_id = _participant(engine, room, "Rosa").id
+        wait_for(lambda: len(_captures(engine, rosa_id)) == 1 and _stored(engine, rosa_id) >= 4,
+                 90, "Rosa's first frames")
+
+        rosa.reload()
+        _agree(rosa)
+        wait_for(lambda: len(_captures(engine, rosa_id)) == 2, 90, "frames after the reload")
+
+        rosa.click("#toggle-analysis")
+        expect(rosa.locator("#status")).to_contain_text("analysis is off", timeout=TIMEOUT_MS)
+        wait_for(lambda: health(ingest_url)["analysis_peers"] == 0, 30, "analysis to stop")
+        rosa.click("#toggle-analysis")
+        expect(rosa.locator("#status")).to_contain_text("analysis is on", timeout=TIMEOUT_MS)
+        wait_for(lambda: len(_captures(engine, rosa_id)) == 3, 90, "frames after re-consent")
+
+        card = consultant.locator("#participants .participant", has_text="Rosa")
+        expect(card).to_have_attribute("data-captured", _digits(), timeout=TIMEOUT_MS)
+        shown = int(card.get_attribute("data-captured"))
+
+        consultant.click("#end")
+        expect(rosa.locator("#ended")).to_be_visible(timeout=TIMEOUT_MS)
+        rosa.reload()
+        rosa.click("#agree")
+        expect(rosa.locator("#ended")).to_be_visible(timeout=TIMEOUT_MS)
+
+    keys = StreamKeys.for_prefix(settings.redis_prefix)
+    [(last, _)] = redis_client.xrevrange(keys.frames, count=1) or [(b"0-1", None)]
+    wait_until_consumed(redis_client, settings, last)
+    captures = _captures(engine, rosa_id)
+    assert len(captures) == 3
+    for capture, seqs in captures.items():
+        assert seqs == list(range(len(seqs))), f"a frame of capture {capture} is missing"
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(Session)
+                           .where(Session.room == room)) == 1, "the reload started a session"
+        assert conn.scalar(select(func.count()).select_from(Participant).join(Session)
+                           .where(Session.room == room, Participant.display_name == "Rosa")) == 1
+        assert shown in {round(t.timestamp() * 1000) for t in conn.scalars(
+            select(Sample.captured_at).where(Sample.participant_id == rosa_id))}, (
+            "the consultant was shown a reading that is not stored")
+
+
+def _join(page: Page, url: str, room: str, role: str, name: str) -> Page:
+    page.goto(f"{url}/room/{room}?role={role}&name={quote(name)}")
+    return page
+
+
+def _agree(page: Page) -> None:
+    page.click("#agree")
+    expect(page.locator("#status")).to_contain_text("analysis is on", timeout=TIMEOUT_MS)
+
+
+def _digits():
+    import re
+
+    return re.compile(r"^\d+$")
+
+
+def _participant(engine, room: str, name: str) -> Participant:
+    def find():
+        with engine.connect() as conn:
+            return conn.execute(select(Participant).join(Session).where(
+                Session.room == room, Participant.display_name == name)).one_or_none()
+    wait_for(lambda: find() is not None, 30, f"{name}'s join to be stored")
+    return find()
+
+
+def _stored(engine, participant_id) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(Sample)
+                           .where(Sample.participant_id == participant_id))
+
+
+def _captures(engine, participant_id) -> dict[uuid.UUID, list[int]]:
+    """Each capture of the participant's, with its stored frame numbers in order."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(Sample.capture_id, Sample.seq)
+                            .where(Sample.participant_id == participant_id)
+                            .order_by(Sample.capture_id, Sample.seq)).all()
+    return {capture: [r.seq for r in group] for capture, group in groupby(rows, lambda r: r[0])}
