@@ -64,7 +64,8 @@ class FrameAnalyser:
         for index in sorted(range(len(frames)), key=lambda i: (frames[i].capture_id,
                                                               frames[i].seq)):
             frame, faces = frames[index], self.detector.detect(images[index])
-            chosen = own_face(faces, sightings.get(frame.capture_id), frame.captured_at)
+            chosen = own_face(faces, sightings.get(frame.capture_id), frame.captured_at,
+                              images[index].shape[1])
             others[index] = len(faces) - (chosen is not None)
             if chosen is not None:
                 own[index] = faces[chosen]

@@ -6,8 +6,9 @@ theirs; the others are counted as "others in view" and never classified.
 
 How the face is chosen, per capture (one analysis stream of one device):
 
-1. With nothing known yet, the participant's face is the largest in view: the person at the
-   camera is nearer to it than anyone behind them.
+1. With nothing known yet, the participant's face is the largest of those in the middle
+   ``CENTRAL_SHARE`` of the frame's width: the person at the camera sits in front of it and
+   nearer to it than anyone behind them. A face off to the side is not taken for theirs.
 2. Once their face has been found, it is followed: within ``FOLLOW_S`` of the last sighting,
    their face is the one nearest where it was, if it moved less than ``MAX_STEP`` face sizes.
    A face that appears elsewhere, or one less than ``MIN_SIZE_RATIO`` of their size (someone
@@ -17,8 +18,9 @@ How the face is chosen, per capture (one analysis stream of one device):
 4. After ``REACQUIRE_S`` without them, rule 1 applies again.
 
 Limits: faces are told apart by where they are and how large, not by who they are. Someone
-who takes the participant's seat while they are away, or leans in larger than them after
-``REACQUIRE_S``, is taken for them.
+who takes the participant's seat while they are away, or leans in larger than them in the
+middle of the frame after ``REACQUIRE_S``, is taken for them; a participant who sits off to the
+side of their own camera is analysed only once they have been found in its middle.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ FOLLOW_S = 2.0
 MAX_STEP = 1.0
 MIN_SIZE_RATIO = 0.5
 REACQUIRE_S = 30.0
+CENTRAL_SHARE = 0.7
 
 
 @dataclass(frozen=True)
@@ -59,13 +62,16 @@ class Sighting:
         return cls(at, face.x, face.y, face.w, face.h)
 
 
-def own_face(faces: Sequence[Face], last: Sighting | None, at: datetime) -> int | None:
-    """The index of the participant's face among ``faces`` (captured at ``at``), or None."""
-    if not faces:
-        return None
+def own_face(faces: Sequence[Face], last: Sighting | None, at: datetime, frame_width: int
+             ) -> int | None:
+    """The index of the participant's face among ``faces`` (in a frame ``frame_width`` pixels
+    wide, captured at ``at``), or None."""
     since = (at - last.at).total_seconds() if last is not None else math.inf
     if last is None or since > REACQUIRE_S:
-        return max(range(len(faces)), key=lambda i: faces[i].w * faces[i].h)
+        margin = frame_width * (1 - CENTRAL_SHARE) / 2
+        central = [i for i, face in enumerate(faces)
+                   if margin <= face.x + face.w / 2 <= frame_width - margin]
+        return max(central, key=lambda i: faces[i].w * faces[i].h, default=None)
     distance = {i: math.dist(Sighting.of(face, at).centre, last.centre)
                 for i, face in enumerate(faces)
                 if max(face.w, face.h) >= MIN_SIZE_RATIO * last.size}
