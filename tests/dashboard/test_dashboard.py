@@ -74,7 +74,7 @@ def test_a_session_report_shows_each_client_over_time_and_downloads(page: Page, 
                                  "WHERE room = :room"), {"room": analysed_room}).one()
     expect(page.locator("#summary")).to_contain_text(
         f"quality {view.quality:.0f} / 100 · face in view {view.face_presence:.0%}")
-    section = page.locator("section.participant", has_text="client")
+    section = page.locator("section.participant", has_text="client (client)")
     expect(section.locator(".js-plotly-plot")).to_have_count(2)
     expect(section.locator(".shares")).to_contain_text("%")
     for emotion in ("happy", "neutral", "sad"):
@@ -84,8 +84,9 @@ def test_a_session_report_shows_each_client_over_time_and_downloads(page: Page, 
     rows = (tmp_path / "report.csv")
     download.value.save_as(rows)
     header, *lines = rows.read_text().splitlines()
-    assert header.startswith("participant,bucket,face_presence,quality,angry")
-    assert lines and all(line.startswith("client,") for line in lines)
+    assert header.startswith("participant_id,participant,bucket,face_presence,others_in_view,"
+                             "quality,angry")
+    assert lines and all(line.split(",")[1] == "client" for line in lines)
     page.screenshot(path=ARTIFACTS / "dashboard-report.png", full_page=True)
 
 
