@@ -38,6 +38,10 @@ def probe(path: Path) -> Recording:
         elif container.duration is not None:
             duration = container.duration / av.time_base
         fps = float(stream.average_rate) if stream.average_rate else None
+        if stream.frames and fps:
+            # An index lost with the end of a file shortens the duration FFmpeg estimates; the
+            # frame count in the header still says how long the video was meant to be.
+            duration = max(duration or 0.0, stream.frames / fps)
         if next(_decoded(container, path), None) is None:
             raise RecordingError(f"{path} holds no video frames")
     return Recording(path, duration, fps)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import uuid
@@ -9,8 +10,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select
 
+from bench.streams import join, publish_images, wait_until_consumed
 from contracts.labels import EMOTIONS
 from contracts.schema import EmotionEvent, Participant, Sample, Session
+from contracts.stream import RoomEvent, StreamKeys, publish_room_event
+from training import data
+from training.fer_clips import framed_face
 
 
 def _session_with(engine, names: list[str]) -> tuple[uuid.UUID, dict[str, uuid.UUID]]:
@@ -67,3 +72,35 @@ def test_an_unknown_or_malformed_id_is_a_clear_error(env):
     assert missing.returncode == 2 and "there is no session" in missing.stderr
     malformed = _delete(env, "--participant", "alice")
     assert malformed.returncode == 2 and "is not a session or participant id" in malformed.stderr
+
+
+def test_deleting_a_participant_deletes_their_unanalysed_frames_and_keeps_them_deleted(
+        settings, engine, redis_client, env, worker_factory):
+    """Frames still in Redis go with the participant, and whatever still names them later (a
+    replay after a Redis restart, a late frame) is dropped, never stored again."""
+    own = dataclasses.replace(settings, redis_prefix=f"{settings.redis_prefix}-erase")
+    keys = StreamKeys.for_prefix(own.redis_prefix)
+    worker = worker_factory(redis_prefix=own.redis_prefix)
+    joined = join(redis_client, own)
+    face = framed_face(data.load(data.PUBLIC_TEST).images[0])
+    [first] = publish_images(redis_client, own, joined, [face])
+    wait_until_consumed(redis_client, own, first)
+    worker.stop()  # nobody analyses what comes next before the deletion
+    publish_images(redis_client, own, joined, [face] * 5, first_seq=1)
+
+    result = _delete({**env, **own.to_env()}, "--participant", str(joined.participant_id))
+    assert result.returncode == 0, result.stderr
+    assert "5 entries not yet processed deleted from Redis" in result.stdout
+    assert redis_client.xlen(keys.frames) == 0
+
+    worker_factory(redis_prefix=own.redis_prefix)
+    again = join(redis_client, own)  # the same session announced again, as after a restart
+    publish_room_event(redis_client, keys, RoomEvent(
+        "participant_joined", joined.session_id, joined.started,
+        participant_id=joined.participant_id, role="client", display_name="Test Client",
+        consent_at=joined.started))
+    [last] = publish_images(redis_client, own, joined, [face], first_seq=6)
+    publish_images(redis_client, own, again, [face])
+    wait_until_consumed(redis_client, own, last)
+    assert _rows(engine, Participant, id=joined.participant_id) == 0
+    assert _rows(engine, Sample, participant_id=joined.participant_id) == 0
