@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from contracts.labels import EMOTIONS
 from contracts.schema import EmotionEvent, Participant, Sample, Session
+from contracts.stream import StreamKeys
 from tests.conftest import CLIP_FACES
 from training import data
 from worker.emotion_model import EmotionClassifier
@@ -90,3 +91,11 @@ def test_the_summary_names_the_frames_and_the_models_limits(analysed):
     assert f"{len(samples)} frames analysed" in result.stdout
     assert str(session.id) in result.stdout
     assert "not feelings" in result.stdout
+
+
+def test_nothing_of_the_session_stays_in_redis_once_stored(analysed, redis_client, settings):
+    _, session, _, _, _ = analysed
+    keys = StreamKeys.for_prefix(settings.redis_prefix)
+    for stream in (keys.frames, keys.room_events):
+        assert not [entry for entry, fields in redis_client.xrange(stream)
+                    if fields.get(b"session") == str(session.id).encode()], stream
