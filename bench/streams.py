@@ -16,6 +16,7 @@ from contracts.schema import Sample
 from contracts.settings import Settings
 from contracts.stream import (
     WORKER_GROUP,
+    Backlog,
     Frame,
     RoomEvent,
     StreamKeys,
@@ -82,3 +83,15 @@ def wait_until_consumed(client: redis.Redis, settings: Settings, last_id: bytes,
         return delivered >= tuple(map(int, last_id.split(b"-"))) and group["pending"] == 0
 
     wait_for(consumed, timeout_s, f"the workers to consume {last_id.decode()}")
+
+
+def wait_until_all_consumed(client: redis.Redis, settings: Settings, timeout_s: float = 60
+                            ) -> None:
+    """Until the workers have read and finished every frame published so far."""
+    stream = StreamKeys.for_prefix(settings.redis_prefix).frames
+
+    def consumed() -> bool:
+        backlog = Backlog.of(client.xinfo_stream(stream), client.xinfo_groups(stream))
+        return backlog.unread + backlog.pending == 0
+
+    wait_for(consumed, timeout_s, "the workers to consume every frame")

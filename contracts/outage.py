@@ -17,7 +17,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 # BusyLoadingError (Redis still loading its data) is a ConnectionError too.
 OUTAGES = (redis.ConnectionError, redis.TimeoutError, OperationalError, InterfaceError)
 FIRST_WAIT_S = 0.5
-LONGEST_WAIT_S = 5.0
+LONGEST_WAIT_S = 2.0
 T = TypeVar("T")
 
 

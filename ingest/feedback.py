@@ -62,7 +62,7 @@ def feedback(room: Room, member: Member, update: LiveUpdate) -> dict[str, Any]:
     scores = [m.score.value for m in room.members.values()
               if m.role != "consultant" and m.score.value is not None]
     return {
-        "type": "live", "participant": str(member.id), "name": member.name,
+        "type": "live", "participant": str(member.id),
         "captured_at_ms": round(update.captured_at.timestamp() * 1000),
         "face_found": update.face_found, "others_in_view": update.others_in_view,
         "probabilities": probabilities,

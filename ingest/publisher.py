@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import redis.asyncio as aredis
 
-from contracts.outage import OUTAGES, first_line
+from contracts.outage import FIRST_WAIT_S, LONGEST_WAIT_S, OUTAGES, first_line
 from contracts.settings import Settings
 from contracts.stream import (
     Backlog,
@@ -32,7 +32,6 @@ from contracts.stream import (
 log = logging.getLogger("econsult.ingest")
 LAG_CHECK_S = 1.0
 WATCH_S = 1.0
-FIRST_WAIT_S, LONGEST_WAIT_S = 0.5, 5.0
 # Outage lines are logged at most this often: a 30 s outage of a class of 50 is a few lines.
 LOG_EVERY_S = 10.0
 

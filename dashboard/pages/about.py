@@ -13,12 +13,14 @@ dash.register_page(__name__, path="/about", name="About the numbers",
 TEXT = """
 **What is measured.** With their consent, econsult estimates the facial expression of each
 client or student a few times a second: angry, disgust, fear, happy, neutral, sad or surprise,
-each with a probability. No image is kept, only these estimates. Consultants are not analysed.
+each with a probability. Only their own face is read: anyone else in their camera is counted
+("someone else in view"), never analysed. No image is kept, only these estimates. Consultants
+are not analysed, nor is anyone who declined or withdrew consent, from that moment on.
 
 **The quality score.** A face's positivity is the probability given to happy, surprise and
 neutral (100 × their sum). A session's score is the mean positivity of its clients' and
 students' faces; the room shows it live, smoothed over 20 seconds. *Face in view* is the share
-of analysed frames with a face found: a measure of attention, not of mood.
+of analysed frames with the participant's face found: a measure of attention, not of mood.
 
 **How far to trust it.** The model names the right expression for about 6 faces in 10 on test
 photos, and faces on calls are harder. It reads expressions, not feelings: a calm client can

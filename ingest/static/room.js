@@ -59,14 +59,33 @@ function iceGathered(pc) {
 
 function send(message) { state.ws.send(JSON.stringify(message)); }
 
+// People are identities, not names: two "Tina"s in a room show as "Tina (1)" and "Tina (2)",
+// numbered in the order they joined, as in the dashboard (contracts/people.py).
+function labelOf(id) {
+  const entry = state.peers.get(id);
+  if (!entry) return "";
+  const namesakes = [...state.peers.values()].filter((e) => e.info.name === entry.info.name);
+  const number = namesakes.indexOf(entry) + 1;
+  return namesakes.length > 1 ? `${entry.info.name} (${number})` : entry.info.name;
+}
+
+function relabel() {
+  state.peers.forEach((entry, id) => {
+    const caption = document.querySelector(`#peer-${id} figcaption`);
+    if (caption) caption.textContent = `${labelOf(id)} (${entry.info.role})`;
+    const heading = document.querySelector(`#live-${id} h3`);
+    if (heading) heading.textContent = labelOf(id);
+  });
+}
+
 function remoteVideo(peer) {
   let figure = $(`peer-${peer.id}`);
   if (!figure) {
     figure = document.createElement("figure");
     figure.id = `peer-${peer.id}`;
     figure.innerHTML = `<video autoplay playsinline></video><figcaption></figcaption>`;
-    figure.querySelector("figcaption").textContent = `${peer.name} (${peer.role})`;
     $("videos").append(figure);
+    relabel();
   }
   return figure.querySelector("video");
 }
@@ -160,7 +179,7 @@ async function toggleConsent() {
   showConsent();
 }
 
-function feedbackCard(id, name) {
+function feedbackCard(id) {
   let card = $(`live-${id}`);
   if (!card) {
     card = document.createElement("div");
@@ -168,14 +187,14 @@ function feedbackCard(id, name) {
     card.className = "participant";
     card.innerHTML = `<h3></h3><div class="dominant muted">waiting for analysis…</div>
       <div class="presence muted"></div><div class="score"></div><div class="bars"></div>`;
-    card.querySelector("h3").textContent = name;
     $("participants").append(card);
+    relabel();
   }
   return card;
 }
 
 function showLive(update) {
-  const card = feedbackCard(update.participant, update.name);
+  const card = feedbackCard(update.participant);
   card.dataset.captured = update.captured_at_ms;  // the stored frame this card shows
   const dominant = card.querySelector(".dominant");
   const others = update.others_in_view;
@@ -228,7 +247,7 @@ function showClassSummary() {
 function showPeerConsent(peer) {
   // The consultant sees every participant, analysed or not, so nobody is silently left out.
   if (role !== "consultant" || peer.role === "consultant") return;
-  const card = feedbackCard(peer.id, peer.name);
+  const card = feedbackCard(peer.id);
   const dominant = card.querySelector(".dominant");
   dominant.className = "dominant muted";
   dominant.style.color = "";
@@ -242,6 +261,7 @@ function dropPeer(id) {
   state.peers.delete(id);
   state.latest.delete(id);
   for (const element of [$(`peer-${id}`), $(`live-${id}`)]) if (element) element.remove();
+  relabel();
 }
 
 function leave() {

@@ -15,6 +15,7 @@ from bench.streams import Joined, join, publish_images, stored_samples
 from contracts.schema import Participant, Session
 from contracts.stream import Frame, StreamKeys
 from ingest.encoding import encode_frame
+from tests.support.figures import record
 from training import data
 from training.fer_clips import framed_face
 
@@ -82,6 +83,10 @@ def test_two_hundred_malformed_entries_are_dead_lettered_and_a_session_beside_th
     assert Counter(kind for reason in reasons for kind in kinds if kind in reason) == (
         dict.fromkeys(kinds, EACH)), "each entry is refused for its own fault, and only that"
     assert worker.process.poll() is None, "the worker stopped"
+    record("bad-entries", f"""
+{len(bad)} malformed entries of {len(kinds)} kinds among {NORMAL_FRAMES} frames of a normal session:
+{len(reasons)} dead-lettered, each for its own fault; the session's frames published
+{NORMAL_FRAMES}, stored {NORMAL_FRAMES}, 0 duplicated; the worker never stopped.""")
     assert redis_client.xlen(keys.frames) == redis_client.xlen(keys.room_events) == 0
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(Participant).where(

@@ -24,11 +24,12 @@ from contracts.database import engine_for
 from contracts.schema import Participant, Sample, Session
 from contracts.settings import Settings
 from contracts.stream import StreamKeys, live_workers
+from tests.conftest import CLIP_FACES
+from tests.support.figures import record
 from tests.support.participants import StreamingParticipant
 from tests.support.services import OwnPostgres, OwnRedis
 
 OUTAGE_S = 30.0
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 
 @pytest.fixture
@@ -93,11 +94,11 @@ def test_a_postgres_outage_under_econsult_up_loses_nothing_and_stops_nobody(
         session = conn.execute(select(Session).where(Session.room == room)).one()
         recording = conn.execute(select(Session).where(Session.room == f"{room}-recording")).one()
     assert (session.end_reason, recording.end_reason) == ("interrupted", "ended")
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "fault-postgres-outage.txt").write_text(
-        f"PostgreSQL down {OUTAGE_S:.0f} s under econsult up: Olga published {len(seqs)} "
-        f"frames, stored {len(seqs)} (no gap, no duplicate); the recording stored all its "
-        f"frames; all stored {recovery_s:.1f} s after PostgreSQL was back\n")
+    record("postgres-outage", f"""
+PostgreSQL down {OUTAGE_S:.0f} s under econsult up, during a call and a recording's analysis:
+the call's frames published {len(seqs)}, stored {len(seqs)} (no gap), 0 duplicated; the
+recording stored all {CLIP_FACES * 2} of its frames; all stored {recovery_s:.1f} s after
+PostgreSQL was back; no service exited; a killed worker was started again.""")
 
 
 def _env(settings: Settings) -> dict[str, str]:

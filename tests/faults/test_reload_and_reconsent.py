@@ -13,9 +13,8 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from bench.processes import health, wait_for
-from bench.streams import wait_until_consumed
+from bench.streams import wait_until_all_consumed
 from contracts.schema import Participant, Sample, Session
-from contracts.stream import StreamKeys
 from tests.support.browsers import launcher
 
 TIMEOUT_MS = 60_000
@@ -53,9 +52,7 @@ def test_reloads_and_re_consent_lose_no_frame_and_a_reload_after_the_end_starts_
         rosa.click("#agree")
         expect(rosa.locator("#ended")).to_be_visible(timeout=TIMEOUT_MS)
 
-    keys = StreamKeys.for_prefix(settings.redis_prefix)
-    [(last, _)] = redis_client.xrevrange(keys.frames, count=1) or [(b"0-1", None)]
-    wait_until_consumed(redis_client, settings, last)
+    wait_until_all_consumed(redis_client, settings)
     captures = _captures(engine, rosa_id)
     assert len(captures) == 3
     for capture, seqs in captures.items():

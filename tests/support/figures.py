@@ -1,0 +1,12 @@
+"""Figures a fault test measured, kept beside the screenshots in artifacts/ for the notes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+
+def record(fault: str, figures: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"fault-{fault}.txt").write_text(figures.strip() + "\n")
