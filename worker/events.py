@@ -21,6 +21,8 @@ from contracts.stream import RoomEvent
 from worker.analysis import AnalysedFrame
 from worker.own_face import Sighting
 
+SEEN_EVERY_S = 1.0
+
 
 class EntryRefused(ValueError):
     """An entry contradicts what is recorded (a participant of another session, say)."""
@@ -111,12 +113,17 @@ def store_frames(conn: Connection, frames: Sequence[AnalysedFrame], model_versio
 
 
 def seen(conn: Connection, session_ids: Iterable[UUID]) -> None:
-    """Something of these sessions was stored now; one closed for silence is open again."""
+    """Something of these sessions was stored now; one closed for silence is open again.
+
+    A session's row is written at most every ``SEEN_EVERY_S``: workers storing its frames side
+    by side would otherwise queue for it with every batch.
+    """
     wanted = list(set(session_ids))
     if not wanted:
         return
     silent = Session.end_reason == "silent"
-    conn.execute(update(Session).where(Session.id.in_(wanted)).values(
+    stale = Session.last_seen_at < func.now() - timedelta(seconds=SEEN_EVERY_S)
+    conn.execute(update(Session).where(Session.id.in_(wanted), stale | silent).values(
         last_seen_at=func.greatest(Session.last_seen_at, func.now()),
         ended_at=case((silent, None), else_=Session.ended_at),
         end_reason=case((silent, None), else_=Session.end_reason)))

@@ -2,9 +2,8 @@
 
 Workers take entries in parallel, so an entry can arrive before what it refers to is
 committed by another worker: a participant's join before its session's start, a frame before
-its participant's join. Such an entry waits here, retried with every batch, for longer than
-another worker takes to take over a dead one's entries (``StreamConsumer.takeover_s``); then it
-goes to the dead-letter stream. Frames are analysed only while their participant's consent
+its participant's join. Such an entry waits (worker/waiting.py); if what it names never comes,
+it goes to the dead-letter stream. Frames are analysed only while their participant's consent
 stands (contracts.consent); those of someone who withdrew it, and anything of an erased
 session or person, are dropped unanalysed. An entry that PostgreSQL refuses to store is found
 by writing the batch one entry at a time, and goes to the dead-letter stream alone.
@@ -41,6 +40,7 @@ from worker.events import (
     store_frames,
 )
 from worker.faces import FaceDetector
+from worker.waiting import WaitingRoom
 
 log = logging.getLogger("econsult.worker")
 # Beyond a takeover, the time a worker may take over a batch before the waiting entry's turn.
@@ -70,10 +70,9 @@ class BatchHandler:
         self.consumer = consumer
         self.engine = engine
         self.analyser = FrameAnalyser(detector, classifier)
-        self.wait_s = consumer.takeover_s + WAIT_MARGIN_S
         self.session_silence_s = session_silence_s
         self.totals: Counter[str] = Counter()
-        self._waiting: dict[bytes, tuple[Entry, float]] = {}
+        self.waiting = WaitingRoom(consumer.takeover_s + WAIT_MARGIN_S)
         self._last_log = time.monotonic()
         self._logged: Counter[str] = Counter()
         self._silence_checked = time.monotonic()
@@ -84,7 +83,7 @@ class BatchHandler:
 
     def block_ms(self, idle_block_ms: int) -> int:
         """How long to wait for new entries: briefly while entries wait for what they name."""
-        return RETRY_BLOCK_MS if self._waiting else idle_block_ms
+        return RETRY_BLOCK_MS if self.waiting else idle_block_ms
 
     def handle(self, batch: Batch) -> None:
         room_events = self._with_waiting(batch.room_events, self.consumer.keys.room_events)
@@ -93,19 +92,17 @@ class BatchHandler:
         frames = self._with_waiting(batch.frames, self.consumer.keys.frames)
         if frames:
             self._frames(frames)
-        self.consumer.keep(entry for entry, _ in self._waiting.values())
+        self.consumer.keep(self.waiting.entries())
         self._close_silent_sessions()
         self._log_progress()
 
     def outage_over(self) -> None:
-        """Waiting entries start their wait again: nothing could arrive while a service was
-        down, so that time does not count against them."""
-        now = time.monotonic()
-        self._waiting = {key: (entry, now) for key, (entry, _) in self._waiting.items()}
+        """Nothing could arrive while a service was down: waiting entries wait anew."""
+        self.waiting.restart_clocks()
 
     def _with_waiting(self, entries: list[Entry], stream: str) -> list[Entry]:
         # A waiting entry may also come back claimed; by id, each is handled once.
-        merged = {e.id: e for e, _ in self._waiting.values() if e.stream == stream}
+        merged = {e.id: e for e in self.waiting.entries(stream)}
         merged |= {e.id: e for e in entries}
         return list(merged.values())
 
@@ -186,7 +183,7 @@ class BatchHandler:
             else:
                 consent = frame_consent(joined.consent_at, joined.consent_withdrawn_at,
                                         frame.captured_at)
-                if consent == "wait" and self._waited_out(d.entry):
+                if consent == "wait" and self.waiting.waited_out(d.entry):
                     consent = "drop"
                 {"analyse": ready, "drop": dropped, "wait": waiting}[consent].append(d)
                 # Never analysed, never stored anywhere: consent does not stand.
@@ -271,23 +268,17 @@ class BatchHandler:
     def _done(self, entries: list[Entry]) -> None:
         self.consumer.ack(entries)
         for entry in entries:
-            self._waiting.pop(entry.id, None)
+            self.waiting.leave(entry)
 
     def _wait(self, entries: Iterable[tuple[Entry, str]]) -> None:
         for entry, reason in entries:
-            if self._waited_out(entry):
-                self._reject(entry, f"{reason} within {self.wait_s:.0f} s")
-
-    def _waited_out(self, entry: Entry) -> bool:
-        """Has the entry waited its time (starting now, on its first wait)?"""
-        now = time.monotonic()
-        _, since = self._waiting.setdefault(entry.id, (entry, now))
-        return now - since > self.wait_s
+            if self.waiting.waited_out(entry):
+                self._reject(entry, f"{reason} within {self.waiting.wait_s:.0f} s")
 
     def _reject(self, entry: Entry, reason: str) -> None:
         log.warning("dead-lettered %s %s: %s", entry.stream, entry.id.decode(), reason)
         self.consumer.reject(entry, reason)
-        self._waiting.pop(entry.id, None)
+        self.waiting.leave(entry)
         self.totals["dead_lettered"] += 1
 
     def _log_progress(self) -> None:

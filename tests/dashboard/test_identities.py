@@ -12,7 +12,8 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import insert
 
 from contracts.labels import EMOTIONS
-from contracts.schema import ConsentChange, EmotionEvent, Participant, Sample, Session
+from contracts.schema import ConsentChange, Participant, Session
+from tests.support.records import insert_frame
 
 MOODS = [dict(zip(EMOTIONS, p, strict=True)) for p in (
     (0.0, 0.0, 0.0, 0.9, 0.1, 0.0, 0.0), (0.1, 0.0, 0.1, 0.0, 0.1, 0.7, 0.0),
@@ -41,15 +42,7 @@ def _class(engine, started: datetime, ended: datetime | None) -> tuple[str, list
             dict(participant_id=tinas[2], at=withdrawn, given=False)])
         for pid, mood in zip(tinas, MOODS, strict=True):
             for seq in range(20):
-                captured = started + timedelta(seconds=seq)
-                conn.execute(insert(Sample).values(
-                    session_id=session_id, participant_id=pid, capture_id=pid, seq=seq,
-                    captured_at=captured, face_found=True, others_in_view=0,
-                    model_version="test"))
-                conn.execute(insert(EmotionEvent).values(
-                    session_id=session_id, participant_id=pid, capture_id=pid, seq=seq,
-                    captured_at=captured, box_x=0, box_y=0, box_w=10, box_h=10,
-                    dominant=max(mood, key=mood.get), model_version="test", **mood))
+                insert_frame(conn, session_id, pid, seq, started + timedelta(seconds=seq), mood)
     return room, tinas
 
 

@@ -11,8 +11,9 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import insert
 
 from contracts.labels import EMOTIONS
-from contracts.schema import EmotionEvent, Participant, Sample, Session
+from contracts.schema import Participant, Session
 from tests.dashboard.conftest import ARTIFACTS
+from tests.support.records import insert_frame
 
 SAD = dict(zip(EMOTIONS, (0.1, 0.0, 0.1, 0.0, 0.1, 0.7, 0.0), strict=True))
 HAPPY = dict(zip(EMOTIONS, (0.0, 0.0, 0.0, 0.8, 0.2, 0.0, 0.0), strict=True))
@@ -44,14 +45,7 @@ def _feed(engine, session_id, people, stop: threading.Event) -> None:
         captured = datetime.now(UTC)
         with engine.begin() as conn:
             for pid, face in people.values():
-                conn.execute(insert(Sample).values(
-                    session_id=session_id, participant_id=pid, capture_id=pid, seq=seq,
-                    captured_at=captured, face_found=True, others_in_view=0,
-                    model_version="test"))
-                conn.execute(insert(EmotionEvent).values(
-                    session_id=session_id, participant_id=pid, capture_id=pid, seq=seq,
-                    captured_at=captured, box_x=0, box_y=0, box_w=10, box_h=10,
-                    dominant=max(face, key=face.get), model_version="test", **face))
+                insert_frame(conn, session_id, pid, seq, captured, face)
         seq += 1
 
 

@@ -12,21 +12,21 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bench.processes import free_port, health, wait_for
 from contracts.database import engine_for
-from contracts.schema import Participant, Sample, Session
+from contracts.schema import Session
 from contracts.settings import Settings
 from contracts.stream import StreamKeys, live_workers
 from tests.conftest import CLIP_FACES
 from tests.support.figures import record
 from tests.support.participants import StreamingParticipant
+from tests.support.records import participant_named, published_frames, samples_of
 from tests.support.services import OwnPostgres, OwnRedis
 
 OUTAGE_S = 30.0
@@ -57,8 +57,8 @@ def test_a_postgres_outage_under_econsult_up_loses_nothing_and_stops_nobody(
         wait_for(lambda: health(url) is not None and len(live_workers(redis.client(), keys)) == 2,
                  120, "econsult up to start ingest and both workers")
         student = StreamingParticipant(url, room, "Olga")
-        olga = _participant(engine, room, "Olga")
-        wait_for(lambda: _stored(engine, olga.id) >= 5, 60, "Olga's first frames")
+        olga = participant_named(engine, room, "Olga")
+        wait_for(lambda: len(samples_of(engine, olga.id)) >= 5, 60, "Olga's first frames")
 
         analysis = subprocess.Popen(
             [sys.executable, "-m", "cli.main", "analyze", str(fer_clip.path), "--room",
@@ -72,10 +72,10 @@ def test_a_postgres_outage_under_econsult_up_loses_nothing_and_stops_nobody(
         assert analysis.returncode == 0, err
         assert "waiting for it" in err, "econsult analyze did not say it was waiting"
 
-        wait_for(lambda: _stored(engine, olga.id) == _published(url), 120,
+        wait_for(lambda: len(samples_of(engine, olga.id)) == published_frames(url), 120,
                  "every frame Olga published to be stored")
         recovery_s = time.monotonic() - back
-        seqs = _seqs(engine, olga.id)
+        seqs = [s.seq for s in samples_of(engine, olga.id)]
         assert seqs == list(range(len(seqs))), "a published frame of Olga's is missing"
         assert not re.search(r"exited with code", log.read_text()), log.read_text()
 
@@ -115,31 +115,3 @@ def _kill_a_worker(log: Path, redis, keys: StreamKeys) -> None:
              "econsult up to start worker-1 again")
     wait_for(lambda: "worker-1" in live_workers(redis.client(), keys), 120,
              "the new worker-1 to read")
-
-
-def _participant(engine, room: str, name: str) -> Participant:
-    def find():
-        with engine.connect() as conn:
-            return conn.execute(select(Participant).join(Session).where(
-                Session.room == room, Participant.display_name == name)).one_or_none()
-    wait_for(lambda: find() is not None, 60, f"{name}'s join to be stored")
-    return find()
-
-
-def _stored(engine, participant_id) -> int:
-    with engine.connect() as conn:
-        return conn.scalar(select(func.count()).select_from(Sample)
-                           .where(Sample.participant_id == participant_id))
-
-
-def _seqs(engine, participant_id) -> list[int]:
-    with engine.connect() as conn:
-        return list(conn.scalars(select(Sample.seq).where(Sample.participant_id == participant_id)
-                                 .order_by(Sample.seq)))
-
-
-def _published(url: str) -> int:
-    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
-        text = response.read().decode()
-    return int(float(re.search(r"^econsult_ingest_frames_published_total (\S+)$", text,
-                               re.M).group(1)))

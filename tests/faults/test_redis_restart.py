@@ -7,21 +7,18 @@ restart, and every frame after it is stored."""
 from __future__ import annotations
 
 import dataclasses
-import re
 import time
-import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
 
 from bench.processes import EconsultProcess, econsult, free_port, health, start_worker, wait_for
 from bench.streams import wait_until_all_consumed
-from contracts.schema import Participant, Sample, Session
 from contracts.stream import StreamKeys
 from tests.support.figures import record
 from tests.support.participants import StreamingParticipant
+from tests.support.records import participant_named, published_frames, samples_of, session_in
 from tests.support.services import OwnRedis
 
 # Frames captured this long after Redis is back are all stored.
@@ -55,7 +52,7 @@ def test_redis_restarts_lose_no_record_and_only_the_frames_in_their_moment(
         wait_for(lambda: client.xlen(keys.room_events) >= 3, 30,
                  "ingest to announce the room again")
         worker = start_worker(own, "through-restarts")
-        rita_id = _participant(engine, room, "Rita").id
+        rita_id = participant_named(engine, room, "Rita").id
         wait_for(lambda: _captured_after(engine, rita_id, blip) >= 5, 60,
                  "Rita's frames after the blip")
 
@@ -66,7 +63,7 @@ def test_redis_restarts_lose_no_record_and_only_the_frames_in_their_moment(
         time.sleep(OUTAGE_S)  # the outage itself: nothing to wait for, it is the fault
         redis_of_its_own.start()
         back, back_at = time.monotonic(), datetime.now(UTC)
-        sam_id = _participant(engine, room, "Sam").id
+        sam_id = participant_named(engine, room, "Sam").id
         wait_for(lambda: min(_captured_after(engine, rita_id, back_at),
                              _captured_after(engine, sam_id, back_at)) >= 1, 60,
                  "both people's first frames after the outage")
@@ -76,9 +73,9 @@ def test_redis_restarts_lose_no_record_and_only_the_frames_in_their_moment(
                  "more of both people's frames")
         rita.leave()
         sam.leave()
-        wait_for(lambda: _session(engine, room).ended_at is not None, 30,
+        wait_for(lambda: session_in(engine, room).ended_at is not None, 30,
                  "the session's end to be stored")
-        published = _published(url)
+        published = published_frames(url)
         wait_until_all_consumed(client, own)
         assert worker.process.poll() is None, "the worker exited"
     finally:
@@ -87,12 +84,12 @@ def test_redis_restarts_lose_no_record_and_only_the_frames_in_their_moment(
                 process.stop()
         client.close()
 
-    assert _session(engine, room).end_reason == "ended"
+    assert session_in(engine, room).end_reason == "ended"
     stored = 0
     for name in ("Rita", "Sam"):
-        person = _participant(engine, room, name)
+        person = participant_named(engine, room, name)
         assert person.consent_at is not None and person.left_at is not None, name
-        samples = _samples(engine, person.id)
+        samples = samples_of(engine, person.id)
         stored += len(samples)
         recovered = [s for s in samples
                      if s.captured_at > down + timedelta(seconds=OUTAGE_S + RECOVERY_S)]
@@ -114,32 +111,9 @@ def _restart(redis: OwnRedis, down_s: float) -> datetime:
     return at
 
 
-def _published(url: str) -> float:
-    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
-        text = response.read().decode()
-    return float(re.search(r"^econsult_ingest_frames_published_total (\S+)$", text,
-                           re.M).group(1))
 
 
-def _session(engine, room: str) -> Session:
-    with engine.connect() as conn:
-        return conn.execute(select(Session).where(Session.room == room)).one()
-
-
-def _participant(engine, room: str, name: str) -> Participant:
-    def find():
-        with engine.connect() as conn:
-            return conn.execute(select(Participant).join(Session).where(
-                Session.room == room, Participant.display_name == name)).one_or_none()
-    wait_for(lambda: find() is not None, 60, f"{name}'s join to be stored")
-    return find()
-
-
-def _samples(engine, participant_id) -> list[Sample]:
-    with engine.connect() as conn:
-        return conn.execute(select(Sample).where(Sample.participant_id == participant_id)
-                            .order_by(Sample.seq)).all()
 
 
 def _captured_after(engine, participant_id, moment: datetime) -> int:
-    return sum(s.captured_at > moment for s in _samples(engine, participant_id))
+    return sum(s.captured_at > moment for s in samples_of(engine, participant_id))

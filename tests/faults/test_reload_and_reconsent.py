@@ -16,6 +16,7 @@ from bench.processes import health, wait_for
 from bench.streams import wait_until_all_consumed
 from contracts.schema import Participant, Sample, Session
 from tests.support.browsers import launcher
+from tests.support.records import participant_named, samples_of
 
 TIMEOUT_MS = 60_000
 
@@ -27,9 +28,9 @@ def test_reloads_and_re_consent_lose_no_frame_and_a_reload_after_the_end_starts_
         consultant = _join(launch().new_page(), ingest_url, room, "consultant", "Dr Bob")
         rosa = _join(launch().new_page(), ingest_url, room, "client", "Rosa")
         _agree(rosa)
-        rosa_id = _participant(engine, room, "Rosa").id
-        wait_for(lambda: len(_captures(engine, rosa_id)) == 1 and _stored(engine, rosa_id) >= 4,
-                 90, "Rosa's first frames")
+        rosa_id = participant_named(engine, room, "Rosa").id
+        wait_for(lambda: [len(seqs) >= 4 for seqs in _captures(engine, rosa_id).values()] == [
+            True], 90, "Rosa's first frames")
 
         rosa.reload()
         _agree(rosa)
@@ -83,25 +84,10 @@ def _digits():
     return re.compile(r"^\d+$")
 
 
-def _participant(engine, room: str, name: str) -> Participant:
-    def find():
-        with engine.connect() as conn:
-            return conn.execute(select(Participant).join(Session).where(
-                Session.room == room, Participant.display_name == name)).one_or_none()
-    wait_for(lambda: find() is not None, 30, f"{name}'s join to be stored")
-    return find()
-
-
-def _stored(engine, participant_id) -> int:
-    with engine.connect() as conn:
-        return conn.scalar(select(func.count()).select_from(Sample)
-                           .where(Sample.participant_id == participant_id))
 
 
 def _captures(engine, participant_id) -> dict[uuid.UUID, list[int]]:
     """Each capture of the participant's, with its stored frame numbers in order."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(Sample.capture_id, Sample.seq)
-                            .where(Sample.participant_id == participant_id)
-                            .order_by(Sample.capture_id, Sample.seq)).all()
-    return {capture: [r.seq for r in group] for capture, group in groupby(rows, lambda r: r[0])}
+    return {capture: [s.seq for s in samples]
+            for capture, samples in groupby(samples_of(engine, participant_id),
+                                            key=lambda s: s.capture_id)}

@@ -13,7 +13,7 @@ from bench.streams import join
 from contracts.schema import Session
 from contracts.stream import RoomEvent, StreamKeys, publish_room_event
 
-SILENCE_S = 2.0
+SILENCE_S = 3.0
 
 
 def test_a_silent_session_is_closed_and_one_still_reported_is_not(
@@ -43,8 +43,8 @@ def test_a_silent_session_is_closed_and_one_still_reported_is_not(
 
 
 def _report(client, keys: StreamKeys, session_id, stop: threading.Event) -> None:
-    """What a live room's ingest does, here four times per silence."""
-    while not stop.wait(SILENCE_S / 4):
+    """What a live room's ingest does, here six times per silence."""
+    while not stop.wait(SILENCE_S / 6):
         publish_room_event(client, keys, RoomEvent("session_alive", session_id,
                                                    datetime.now(UTC)))
 

@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 from bench.processes import health, wait_for
 from bench.streams import wait_until_all_consumed
 from contracts.labels import EMOTIONS
-from contracts.schema import Participant, Sample, Session
+from contracts.schema import Sample, Session
 from tests.support.browsers import launcher
+from tests.support.records import participant_named
 
 TIMEOUT_MS = 60_000
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"  # screenshots for review
@@ -50,7 +51,7 @@ def test_the_consultant_and_the_client_see_each_other(call):
 
 
 def test_the_consenting_clients_expressions_are_stored(call, engine):
-    carla = _participant(engine, call[0], "Carla")
+    carla = participant_named(engine, call[0], "Carla")
     assert carla.consent_at is not None
     wait_for(lambda: _samples(engine, carla.id) >= 5, 90, "Carla's analysed frames")
 
@@ -81,7 +82,7 @@ def test_the_consultant_sees_who_is_not_analysed(call):
 
 
 def test_a_client_who_declines_is_never_analysed(call, engine):
-    carla, dan = (_participant(engine, call[0], name) for name in ("Carla", "Dan"))
+    carla, dan = (participant_named(engine, call[0], name) for name in ("Carla", "Dan"))
     assert dan.consent_at is None
     # Once Carla's frames from well after Dan joined are stored, Dan's would be too.
     wait_for(lambda: _samples(engine, carla.id, after=dan.joined_at + timedelta(seconds=3)) > 0,
@@ -94,14 +95,6 @@ def _join(launch, url: str, room: str, role: str, name: str) -> Page:
     page.goto(f"{url}/room/{room}?role={role}&name={quote(name)}")
     return page
 
-
-def _participant(engine, room: str, name: str) -> Participant:
-    def find():
-        with engine.connect() as conn:
-            return conn.execute(select(Participant).join(Session).where(
-                Session.room == room, Participant.display_name == name)).one_or_none()
-    wait_for(lambda: find() is not None, 30, f"{name}'s join to be stored")
-    return find()
 
 
 def _samples(engine, participant_id, after=None) -> int:
@@ -116,16 +109,16 @@ def _samples(engine, participant_id, after=None) -> int:
 def test_a_participant_who_leaves_and_comes_back_is_the_same_participant(call, engine,
                                                                          ingest_url):
     room, consultant, _, decliner = call
-    dan = _participant(engine, room, "Dan")
+    dan = participant_named(engine, room, "Dan")
     decliner.click("#leave")
-    wait_for(lambda: _participant(engine, room, "Dan").left_at is not None, 30,
+    wait_for(lambda: participant_named(engine, room, "Dan").left_at is not None, 30,
              "Dan's leaving to be stored")
     decliner.goto(f"{ingest_url}/room/{room}?role=client&name=Dan")
     decliner.click("#decline")
     consultant.wait_for_function(SEES, arg="Dan", timeout=TIMEOUT_MS)
-    wait_for(lambda: _participant(engine, room, "Dan").left_at is None, 30,
+    wait_for(lambda: participant_named(engine, room, "Dan").left_at is None, 30,
              "Dan's return to be stored")
-    assert _participant(engine, room, "Dan").id == dan.id
+    assert participant_named(engine, room, "Dan").id == dan.id
 
 
 def test_withdrawing_consent_mid_call_stops_the_analysis_at_once(call, engine, ingest_url,
@@ -133,9 +126,9 @@ def test_withdrawing_consent_mid_call_stops_the_analysis_at_once(call, engine, i
     client = call[2]
     client.click("#toggle-analysis")
     expect(client.locator("#status")).to_contain_text("analysis is off", timeout=TIMEOUT_MS)
-    wait_for(lambda: _participant(engine, call[0], "Carla").consent_withdrawn_at is not None,
+    wait_for(lambda: participant_named(engine, call[0], "Carla").consent_withdrawn_at is not None,
              30, "the withdrawal to be recorded")
-    carla = _participant(engine, call[0], "Carla")
+    carla = participant_named(engine, call[0], "Carla")
     wait_for(lambda: health(ingest_url)["analysis_peers"] == 0, 30,
              "ingest to close the analysis connection")
     # Whatever was already on the stream is worked off before looking.
@@ -153,4 +146,4 @@ def test_the_consultant_ends_the_session_for_everyone(call, engine):
         with engine.connect() as conn:
             return conn.scalar(select(Session.ended_at).where(Session.room == room))
     wait_for(lambda: ended_at() is not None, 30, "the session's end to be stored")
-    assert _participant(engine, room, "Carla").left_at is not None
+    assert participant_named(engine, room, "Carla").left_at is not None
