@@ -62,7 +62,7 @@ def participants(session_id: str) -> list[dict]:
     that tells two people of one name apart and their consent (contracts.consent)."""
     return _rows("""
         SELECT participant_id, label, display_name, role, joined_at, left_at, consent, frames,
-               face_presence, others_in_view, faces, quality
+               frames_missing, face_presence, others_in_view, faces, quality
         FROM participant_summary WHERE session_id = :id
         ORDER BY role <> 'consultant', joined_at, participant_id""", id=session_id)
 

@@ -87,11 +87,13 @@ def _person(person: dict, points: list[dict], shares: list[dict], changes: list[
     consent = html.P(_consent(person, changes), className="consent")
     if person["role"] == "consultant" or not points:
         return html.Section([heading, consent], className="participant")
-    others = person["others_in_view"] or 0
+    others, missing = person["others_in_view"] or 0, person["frames_missing"]
     return html.Section([
         heading, consent,
         *([html.P(f"Someone else was in view in {others:.0%} of their frames: counted, never "
                   "analysed.", className="others")] if others else []),
+        *([html.P(f"{missing} of their sampled frames were never stored (lost while Redis "
+                  "restarted, or refused as damaged).", className="missing")] if missing else []),
         html.P(" · ".join(f"{s['emotion']} {s['share']:.0%}" for s in shares), className="shares"),
         *_charts(points),
         html.H4("Where the mood turned"),

@@ -9,7 +9,7 @@
   anything of them was last stored; ``erasures`` remembers the ids of erased people and sessions.
 - The analysts' views follow, with consent read by contracts.consent's rule, and a new view
   ``participant_summary``, one row per person, labelled so that two people of the same name
-  stay two people.
+  stay two people, with the frames sampled but never stored (missing numbers of a capture).
 
 Revision ID: 0005
 Revises: 0004
@@ -76,12 +76,17 @@ PARTICIPANT_SUMMARY = f"""
 CREATE VIEW participant_summary AS
 SELECT p.session_id, p.id AS participant_id, p.display_name, {LABEL} AS label, p.role,
        p.joined_at, p.left_at, {CONSENT_STATE} AS consent, p.consent_at, p.consent_withdrawn_at,
-       frames.frames, frames.face_presence, frames.others_in_view, faces.faces, faces.quality
+       frames.frames, frames.frames_missing, frames.face_presence, frames.others_in_view,
+       faces.faces, faces.quality
 FROM participants p
 CROSS JOIN LATERAL (
-    SELECT count(*) AS frames, avg(face_found::int)::float8 AS face_presence,
-           avg((others_in_view > 0)::int)::float8 AS others_in_view
-    FROM samples WHERE participant_id = p.id) frames
+    SELECT coalesce(sum(frames), 0) AS frames, coalesce(sum(missing), 0) AS frames_missing,
+           sum(with_face)::float8 / nullif(sum(frames), 0) AS face_presence,
+           sum(with_others)::float8 / nullif(sum(frames), 0) AS others_in_view
+    FROM (SELECT count(*) AS frames, max(seq) + 1 - count(*) AS missing,
+                 count(*) FILTER (WHERE face_found) AS with_face,
+                 count(*) FILTER (WHERE others_in_view > 0) AS with_others
+          FROM samples WHERE participant_id = p.id GROUP BY capture_id) captures) frames
 CROSS JOIN LATERAL (
     SELECT count(*) AS faces, avg({POSITIVITY}) AS quality
     FROM emotion_events e WHERE e.participant_id = p.id) faces

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bench.processes import wait_for
 from bench.streams import join, publish_images, stored_samples
 from contracts.schema import EmotionEvent, Sample
+from tests.support.figures import record
 from training import data
 from training.fer_clips import framed_face
 
@@ -47,3 +48,7 @@ def test_a_bystanders_face_is_counted_and_never_analysed(settings, engine, redis
     for event in events:  # the participant's face, in the middle; never the one at the corner
         centre = (event.box_x + event.box_w / 2, event.box_y + event.box_h / 2)
         assert abs(centre[0] - 320) < 60 and abs(centre[1] - 240) < 60, centre
+    record("bystander", f"""
+Someone else in view behind a consenting participant in all {FRAMES} frames: found in
+{seen_behind}, counted as others in view; stored expressions {len(events)}, all of the
+participant's face, 0 of the bystander's.""")

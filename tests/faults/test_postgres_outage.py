@@ -66,8 +66,8 @@ def test_a_postgres_outage_under_econsult_up_loses_nothing_and_stops_nobody(
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         postgres.stop()
         time.sleep(OUTAGE_S)  # the outage itself: nothing to wait for, it is the fault
-        postgres.start()
         back = time.monotonic()
+        postgres.start()
         out, err = analysis.communicate(timeout=180)
         assert analysis.returncode == 0, err
         assert "waiting for it" in err, "econsult analyze did not say it was waiting"
@@ -98,7 +98,8 @@ def test_a_postgres_outage_under_econsult_up_loses_nothing_and_stops_nobody(
 PostgreSQL down {OUTAGE_S:.0f} s under econsult up, during a call and a recording's analysis:
 the call's frames published {len(seqs)}, stored {len(seqs)} (no gap), 0 duplicated; the
 recording stored all {CLIP_FACES * 2} of its frames; all stored {recovery_s:.1f} s after
-PostgreSQL was back; no service exited; a killed worker was started again.""")
+PostgreSQL was started again (its start included); no service exited; a killed worker was
+started again.""")
 
 
 def _env(settings: Settings) -> dict[str, str]:

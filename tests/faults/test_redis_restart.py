@@ -61,8 +61,8 @@ def test_redis_restarts_lose_no_record_and_only_the_frames_in_their_moment(
         down = datetime.now(UTC)
         sam = StreamingParticipant(url, room, "Sam")
         time.sleep(OUTAGE_S)  # the outage itself: nothing to wait for, it is the fault
-        redis_of_its_own.start()
         back, back_at = time.monotonic(), datetime.now(UTC)
+        redis_of_its_own.start()
         sam_id = participant_named(engine, room, "Sam").id
         wait_for(lambda: min(_captured_after(engine, rita_id, back_at),
                              _captured_after(engine, sam_id, back_at)) >= 1, 60,

@@ -16,6 +16,7 @@ from bench.processes import health, wait_for
 from bench.streams import wait_until_all_consumed
 from contracts.schema import Participant, Sample, Session
 from tests.support.browsers import launcher
+from tests.support.figures import record
 from tests.support.records import participant_named, samples_of
 
 TIMEOUT_MS = 60_000
@@ -58,6 +59,11 @@ def test_reloads_and_re_consent_lose_no_frame_and_a_reload_after_the_end_starts_
     assert len(captures) == 3
     for capture, seqs in captures.items():
         assert seqs == list(range(len(seqs))), f"a frame of capture {capture} is missing"
+    record("reload-and-reconsent", f"""
+A client reloaded the room page mid-call, then withdrew and allowed analysis again: one
+participant, 3 captures, frames stored {sum(map(len, captures.values()))} (per capture
+{", ".join(str(len(seqs)) for seqs in captures.values())}), 0 missing, 0 duplicated; the
+consultant's card showed a stored frame; her reload after the end started no session.""")
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(Session)
                            .where(Session.room == room)) == 1, "the reload started a session"

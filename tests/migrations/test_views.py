@@ -97,9 +97,26 @@ def test_the_participant_summary_keeps_two_people_of_one_name_apart(engine, sess
         ("Ann (1)", "given"), ("Dr Bob", "declined"), ("Ann (2)", "withdrawn"),
         ("Cy", "withdrawn"), ("Dee", "declined")]
     first = rows[0]
-    assert (first["frames"], first["faces"]) == (3, 2)
+    assert (first["frames"], first["frames_missing"], first["faces"]) == (3, 0, 2)
     assert first["quality"] == pytest.approx(
         sum(positivity(face) for face in FACES) / len(FACES), abs=1e-3)
+
+
+def test_frames_sampled_but_never_stored_are_counted_per_capture(engine, session_id):
+    with engine.connect() as conn:
+        ann = conn.scalar(text("SELECT participant_id FROM participant_summary "
+                               "WHERE session_id = :id AND label = 'Ann (1)'"), {"id": session_id})
+        second_capture = uuid.uuid4()
+        conn.execute(insert(Sample), [  # numbers 0, 1 and 4 of a second capture: 2 and 3 lost
+            dict(session_id=session_id, participant_id=ann, capture_id=second_capture, seq=seq,
+                 captured_at=START + timedelta(minutes=2, seconds=seq), face_found=True,
+                 others_in_view=0, model_version="test") for seq in (0, 1, 4)])
+        row = conn.execute(text("SELECT frames, frames_missing, face_presence FROM "
+                                "participant_summary WHERE participant_id = :id"),
+                           {"id": ann}).one()
+        conn.rollback()
+    assert (row.frames, row.frames_missing) == (6, 2)
+    assert row.face_presence == pytest.approx(5 / 6)
 
 
 def test_the_views_read_consent_and_names_as_the_contracts_do():
