@@ -2,11 +2,14 @@
 still unread, the room announces them again and nothing of the session's record is lost; down
 for 30 s while someone joins, the join waits and is recorded when it is back; a worker rides out
 both, makes its consumer group again and goes on; frames are lost only in the moments of a
-restart, and every frame after it is stored."""
+restart, and every frame after it is stored; ``econsult analyze`` loses none at all."""
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -16,6 +19,7 @@ import pytest
 from bench.processes import EconsultProcess, econsult, free_port, health, start_worker, wait_for
 from bench.streams import wait_until_all_consumed
 from contracts.stream import StreamKeys
+from tests.conftest import CLIP_FACES
 from tests.support.figures import record
 from tests.support.participants import StreamingParticipant
 from tests.support.records import participant_named, published_frames, samples_of, session_in
@@ -117,3 +121,35 @@ def _restart(redis: OwnRedis, down_s: float) -> datetime:
 
 def _captured_after(engine, participant_id, moment: datetime) -> int:
     return sum(s.captured_at > moment for s in samples_of(engine, participant_id))
+
+
+def test_econsult_analyze_publishes_what_a_restart_lost_again_and_stores_every_frame(
+        settings, engine, redis_of_its_own, fer_clip):
+    own = dataclasses.replace(settings, redis_url=redis_of_its_own.url)
+    keys = StreamKeys.for_prefix(own.redis_prefix)
+    client = redis_of_its_own.client()
+    # A worker's heartbeat, so that analyze starts; the real worker comes after the restart.
+    client.set(keys.heartbeat("about-to-start"), "alive", ex=60)
+    room = f"restart-recording-{uuid.uuid4().hex[:6]}"
+    analysis = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "analyze", str(fer_clip.path), "--room", room],
+        env={**os.environ, **own.to_env()}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    worker = None
+    try:
+        wait_for(lambda: client.xlen(keys.frames) == CLIP_FACES * 2, 60,
+                 "every frame of the recording to wait in Redis")
+        _restart(redis_of_its_own, BLIP_S)
+        worker = start_worker(own, "after-the-restart")
+        _, err = analysis.communicate(timeout=120)
+    finally:
+        if analysis.poll() is None:
+            analysis.kill()
+        if worker is not None:
+            worker.stop()
+        client.close()
+    assert analysis.returncode == 0, err
+    assert "Redis restarted; publishing the session and 160 frames not yet stored again" in err
+    assert session_in(engine, room).end_reason == "ended"
+    recorded = participant_named(engine, room, "client")
+    assert [s.seq for s in samples_of(engine, recorded.id)] == list(range(CLIP_FACES * 2))
