@@ -48,10 +48,10 @@ MAX_SEQ = 2**31 - 1
 MAX_NAME_CHARS = 100
 MAX_JPEG_BYTES = 1 << 20
 MAX_IMAGE_SIDE = 4096
-DEAD_FIELD_BYTES = 200
-ERASE_SCAN = 500
 # A producer announces each live session this often, so one nobody hears of can be closed.
 SESSION_ALIVE_S = 60.0
+DEAD_FIELD_BYTES = 200  # of each field a dead letter keeps
+ERASE_SCAN = 500  # entries read at a time when erasing someone from the streams
 Fields = dict[bytes, bytes]
 T = TypeVar("T")
 

@@ -69,7 +69,7 @@ class StreamConsumer:
         try:
             return self._next_batch(block_ms)
         except redis.ResponseError as exc:
-            if "NOGROUP" not in str(exc):
+            if not _group_gone(exc):
                 raise
             log.warning("the consumer group is gone (Redis restarted without its data?); "
                         "making it again")
@@ -116,7 +116,12 @@ class StreamConsumer:
         """Still working on these: reset their idle time (not their delivery count), so that no
         other worker takes them over while this one lives."""
         for stream, ids in _by_stream(entries).items():
-            self.client.xclaim(stream, WORKER_GROUP, self.name, 0, ids, justid=True)
+            try:
+                self.client.xclaim(stream, WORKER_GROUP, self.name, 0, ids, justid=True)
+            except redis.ResponseError as exc:
+                if not _group_gone(exc):
+                    raise
+                self._ensure_groups()  # Redis restarted: no other worker can take them either
 
     def reject(self, entry: Entry, reason: str) -> None:
         """Move an entry nobody can process to the dead-letter stream and ack it."""
@@ -185,6 +190,10 @@ class StreamConsumer:
     def _sorted_into(self, batch: Batch, entry: Entry) -> None:
         target = batch.room_events if entry.stream == self.keys.room_events else batch.frames
         target.append(entry)
+
+
+def _group_gone(error: redis.ResponseError) -> bool:
+    return "NOGROUP" in str(error)
 
 
 def _by_stream(entries: Iterable[Entry]) -> dict[str, list[bytes]]:
