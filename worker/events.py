@@ -159,7 +159,7 @@ def _session_started(conn: Connection, event: RoomEvent) -> bool:
 
 
 def _participant_joined(conn: Connection, event: RoomEvent) -> bool:
-    if conn.scalar(select(Session.id).where(Session.id == event.session_id)) is None:
+    if not _session_known(conn, event):
         return False
     values = {"id": event.participant_id, "session_id": event.session_id, "role": event.role,
               "display_name": event.display_name, "joined_at": event.at}
@@ -170,7 +170,7 @@ def _participant_joined(conn: Connection, event: RoomEvent) -> bool:
         index_elements=["id"], set_={"left_at": None},
         where=(Participant.left_at < statement.excluded.joined_at)
         & (Participant.session_id == statement.excluded.session_id)))
-    _check_session(conn, event)
+    _known(conn, event)  # refuses a participant of another session
     if event.consent_at is not None:
         _consent(conn, event, event.consent_at, given=True)
     return True
@@ -203,10 +203,8 @@ def _participant_left(conn: Connection, event: RoomEvent) -> bool:
 
 
 def _session_alive(conn: Connection, event: RoomEvent) -> bool:
-    if conn.scalar(select(Session.id).where(Session.id == event.session_id)) is None:
-        return False
-    seen(conn, [event.session_id])
-    return True
+    # Nothing to write here: every applied room event marks its session as seen (``seen``).
+    return _session_known(conn, event)
 
 
 def _session_ended(conn: Connection, event: RoomEvent) -> bool:
@@ -215,20 +213,18 @@ def _session_ended(conn: Connection, event: RoomEvent) -> bool:
     return result.rowcount > 0
 
 
+def _session_known(conn: Connection, event: RoomEvent) -> bool:
+    return conn.scalar(select(Session.id).where(Session.id == event.session_id)) is not None
+
+
 def _known(conn: Connection, event: RoomEvent) -> bool:
-    """Is the event's participant recorded (in the event's session)?"""
-    if conn.scalar(select(Participant.id).where(Participant.id == event.participant_id)) is None:
-        return False
-    _check_session(conn, event)
-    return True
-
-
-def _check_session(conn: Connection, event: RoomEvent) -> None:
+    """Is the event's participant recorded? :class:`EntryRefused` if in another session."""
     recorded = conn.scalar(select(Participant.session_id)
                            .where(Participant.id == event.participant_id))
-    if recorded != event.session_id:
+    if recorded is not None and recorded != event.session_id:
         raise EntryRefused(f"participant {event.participant_id} belongs to session {recorded}, "
                            f"not {event.session_id}")
+    return recorded is not None
 
 
 _ROOM_EVENT_WRITERS = {

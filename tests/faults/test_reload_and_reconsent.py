@@ -5,6 +5,7 @@ live is what is stored; a reload after the session ended starts no session."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from itertools import groupby
 from urllib.parse import quote
@@ -20,6 +21,7 @@ from tests.support.figures import record
 from tests.support.records import participant_named, samples_of
 
 TIMEOUT_MS = 60_000
+DIGITS = re.compile(r"^\d+$")
 
 
 def test_reloads_and_re_consent_lose_no_frame_and_a_reload_after_the_end_starts_nothing(
@@ -45,7 +47,7 @@ def test_reloads_and_re_consent_lose_no_frame_and_a_reload_after_the_end_starts_
         wait_for(lambda: len(_captures(engine, rosa_id)) == 3, 90, "frames after re-consent")
 
         card = consultant.locator("#participants .participant", has_text="Rosa")
-        expect(card).to_have_attribute("data-captured", _digits(), timeout=TIMEOUT_MS)
+        expect(card).to_have_attribute("data-captured", DIGITS, timeout=TIMEOUT_MS)
         shown = int(card.get_attribute("data-captured"))
 
         consultant.click("#end")
@@ -59,11 +61,6 @@ def test_reloads_and_re_consent_lose_no_frame_and_a_reload_after_the_end_starts_
     assert len(captures) == 3
     for capture, seqs in captures.items():
         assert seqs == list(range(len(seqs))), f"a frame of capture {capture} is missing"
-    record("reload-and-reconsent", f"""
-A client reloaded the room page mid-call, then withdrew and allowed analysis again: one
-participant, 3 captures, frames stored {sum(map(len, captures.values()))} (per capture
-{", ".join(str(len(seqs)) for seqs in captures.values())}), 0 missing, 0 duplicated; the
-consultant's card showed a stored frame; her reload after the end started no session.""")
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(Session)
                            .where(Session.room == room)) == 1, "the reload started a session"
@@ -72,6 +69,11 @@ consultant's card showed a stored frame; her reload after the end started no ses
         assert shown in {round(t.timestamp() * 1000) for t in conn.scalars(
             select(Sample.captured_at).where(Sample.participant_id == rosa_id))}, (
             "the consultant was shown a reading that is not stored")
+    record("reload-and-reconsent", f"""
+A client reloaded the room page mid-call, then withdrew and allowed analysis again: one
+participant, 3 captures, frames stored {sum(map(len, captures.values()))} (per capture
+{", ".join(str(len(seqs)) for seqs in captures.values())}), 0 missing, 0 duplicated; the
+consultant's card showed a stored frame; her reload after the end started no session.""")
 
 
 def _join(page: Page, url: str, room: str, role: str, name: str) -> Page:
@@ -82,14 +84,6 @@ def _join(page: Page, url: str, room: str, role: str, name: str) -> Page:
 def _agree(page: Page) -> None:
     page.click("#agree")
     expect(page.locator("#status")).to_contain_text("analysis is on", timeout=TIMEOUT_MS)
-
-
-def _digits():
-    import re
-
-    return re.compile(r"^\d+$")
-
-
 
 
 def _captures(engine, participant_id) -> dict[uuid.UUID, list[int]]:
