@@ -102,11 +102,15 @@ class _OfAFrame:
 
 class Sample(_OfAFrame, Base):
     """One analysed frame of one participant: when it was captured, whether their own face was
-    found, and how many other people's faces were in view (counted, never analysed)."""
+    found (and if so, their head's pose and whether it faced the screen, worker/head_pose.py),
+    and how many other people's faces were in view (counted, never analysed)."""
 
     __tablename__ = "samples"
     stored_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.clock_timestamp())
     face_found: Mapped[bool]
+    head_yaw: Mapped[float | None] = mapped_column(REAL)
+    head_pitch: Mapped[float | None] = mapped_column(REAL)
+    facing_screen: Mapped[bool | None]
     others_in_view: Mapped[int] = mapped_column(SmallInteger)
     model_version: Mapped[str] = mapped_column(String(64))
     __table_args__ = (

@@ -206,13 +206,15 @@ class LiveUpdate:
     face_found: bool
     others_in_view: int
     probabilities: dict[str, float] | None  # of the participant's own face; None without it
+    facing_screen: bool | None = None  # None where no face was found or its pose not known
 
     def encode(self) -> str:
         return json.dumps({"v": VERSION, "session": str(self.session_id),
                            "participant": str(self.participant_id),
                            "captured_at_ms": _to_ms(self.captured_at),
                            "face_found": self.face_found, "others_in_view": self.others_in_view,
-                           "probabilities": self.probabilities})
+                           "probabilities": self.probabilities,
+                           "facing_screen": self.facing_screen})
 
     @classmethod
     def decode(cls, message: str | bytes) -> LiveUpdate:
@@ -223,7 +225,7 @@ class LiveUpdate:
             return cls(UUID(body["session"]), UUID(body["participant"]),
                        datetime.fromtimestamp(body["captured_at_ms"] / 1000, tz=UTC),
                        bool(body["face_found"]), int(body["others_in_view"]),
-                       body["probabilities"])
+                       body["probabilities"], body.get("facing_screen"))
         except (ValueError, KeyError, TypeError, OverflowError) as exc:
             raise StreamFormatError(f"malformed live update: {exc}") from None
 

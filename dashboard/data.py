@@ -11,6 +11,7 @@ from contracts.labels import EMOTIONS
 from contracts.people import label_sql
 from contracts.quality import POSITIVITY_SQL
 from contracts.settings import Settings
+from contracts.smoothing import WINDOW_S, leading_sql, smoothed_sql
 
 # Participants with their label and consent state; queries add the WHERE clause.
 _PEOPLE = (f"SELECT p.*, {label_sql('p')} AS label, {consent_state_sql('p')} AS consent "
@@ -62,7 +63,7 @@ def participants(session_id: str) -> list[dict]:
     that tells two people of one name apart and their consent (contracts.consent)."""
     return _rows("""
         SELECT participant_id, label, display_name, role, joined_at, left_at, consent, frames,
-               frames_missing, face_presence, others_in_view, faces, quality
+               frames_missing, face_presence, facing_screen, others_in_view, faces, quality
         FROM participant_summary WHERE session_id = :id
         ORDER BY role <> 'consultant', joined_at, participant_id""", id=session_id)
 
@@ -76,13 +77,15 @@ def consent_changes(session_id: str) -> list[dict]:
 
 
 def timeline(session_id: str, bucket_s: int) -> list[dict]:
-    """Per client or student and time bucket: mean probabilities, quality, face presence."""
+    """Per client or student and time bucket: mean probabilities, quality, face presence and
+    facing the screen."""
     return _rows(f"""
         WITH s AS (SELECT started_at FROM sessions WHERE id = :id),
         frames AS (
             SELECT participant_id, date_bin(make_interval(secs => :bucket), captured_at,
                                             (SELECT started_at FROM s)) AS bucket,
                    avg(face_found::int)::float8 AS face_presence,
+                   avg(coalesce(facing_screen, false)::int)::float8 AS facing_screen,
                    avg((others_in_view > 0)::int)::float8 AS others_in_view
             FROM samples WHERE session_id = :id GROUP BY 1, 2
         ), faces AS (
@@ -93,7 +96,7 @@ def timeline(session_id: str, bucket_s: int) -> list[dict]:
             FROM emotion_events WHERE session_id = :id GROUP BY 1, 2
         ), people AS ({_PEOPLE} WHERE p.session_id = :id)
         SELECT p.id AS participant_id, p.label AS participant, frames.bucket,
-               frames.face_presence, frames.others_in_view, faces.quality,
+               frames.face_presence, frames.facing_screen, frames.others_in_view, faces.quality,
                {", ".join(f"faces.{e}" for e in EMOTIONS)}
         FROM frames JOIN people p ON p.id = frames.participant_id
         LEFT JOIN faces USING (participant_id, bucket)
@@ -102,14 +105,15 @@ def timeline(session_id: str, bucket_s: int) -> list[dict]:
 
 
 def dominant_shares(session_id: str) -> list[dict]:
-    """Per client or student: the share of their faces showing each dominant expression."""
+    """Per client or student: the share of their faces at which each expression led their live
+    reading (contracts.smoothing), as the consultant saw it."""
     return _rows("""
-        SELECT e.participant_id, e.dominant::text AS emotion,
-               count(*)::float8 / sum(count(*)) OVER (PARTITION BY e.participant_id) AS share
-        FROM emotion_events e JOIN participants p ON p.id = e.participant_id
-        WHERE e.session_id = :id AND p.role <> 'consultant'
-        GROUP BY e.participant_id, e.dominant
-        ORDER BY e.participant_id, share DESC""", id=session_id)
+        SELECT r.participant_id, r.leading::text AS emotion,
+               count(*)::float8 / sum(count(*)) OVER (PARTITION BY r.participant_id) AS share
+        FROM emotion_readings r JOIN participants p ON p.id = r.participant_id
+        WHERE r.session_id = :id AND p.role <> 'consultant'
+        GROUP BY r.participant_id, r.leading
+        ORDER BY r.participant_id, share DESC""", id=session_id)
 
 
 def consultants() -> list[str]:
@@ -145,19 +149,24 @@ def weekly_quality(start: str | None, end: str | None) -> list[dict]:
 
 
 def live(window_s: int, alert_s: float) -> list[dict]:
-    """Per client or student of each running session: the latest face, the negative share over
-    the alert window, face presence and others in view over the last 30 s."""
+    """Per client or student of each running session: the live reading at their latest face
+    (contracts.smoothing), the negative share over the alert window, and face presence, facing
+    the screen and others in view over the last 30 s."""
     return _rows(f"""
         WITH running AS (
             SELECT id, room FROM sessions
             WHERE ended_at IS NULL AND started_at > now() - interval '12 hours'
         ), people AS ({_PEOPLE} WHERE p.session_id IN (SELECT id FROM running)
-        ), latest AS (
-            SELECT DISTINCT ON (e.participant_id) e.participant_id, e.captured_at,
-                   {", ".join(f"e.{x}" for x in EMOTIONS)}, e.dominant::text AS dominant
+        ), readings AS (
+            SELECT e.participant_id, e.captured_at,
+                   {", ".join(f"{smoothed_sql(x)} AS {x}" for x in EMOTIONS)}
             FROM emotion_events e JOIN running r ON r.id = e.session_id
-            WHERE e.captured_at > now() - make_interval(secs => :window)
-            ORDER BY e.participant_id, e.captured_at DESC
+            -- the reading at the window's first face needs the seconds before it
+            WHERE e.captured_at > now() - make_interval(secs => :window + {WINDOW_S})
+        ), latest AS (
+            SELECT DISTINCT ON (r.participant_id) r.*, {leading_sql("r")} AS dominant
+            FROM readings r WHERE r.captured_at > now() - make_interval(secs => :window)
+            ORDER BY r.participant_id, r.captured_at DESC
         ), recent AS (
             SELECT e.participant_id, avg(1 - ({POSITIVITY_SQL}) / 100) AS negative,
                    min(e.captured_at) AS since
@@ -166,6 +175,7 @@ def live(window_s: int, alert_s: float) -> list[dict]:
             GROUP BY e.participant_id
         ), presence AS (
             SELECT s.participant_id, avg(s.face_found::int)::float8 AS face_presence,
+                   avg(coalesce(s.facing_screen, false)::int)::float8 AS facing_screen,
                    max(s.others_in_view) AS others_in_view
             FROM samples s JOIN running r ON r.id = s.session_id
             WHERE s.captured_at > now() - interval '30 seconds' GROUP BY s.participant_id
@@ -173,7 +183,7 @@ def live(window_s: int, alert_s: float) -> list[dict]:
         SELECT r.id AS session_id, r.room, p.id AS participant_id, p.label, p.consent,
                latest.captured_at, {", ".join(f"latest.{x}" for x in EMOTIONS)},
                latest.dominant, recent.negative, recent.since, presence.face_presence,
-               presence.others_in_view
+               presence.facing_screen, presence.others_in_view
         FROM running r JOIN people p ON p.session_id = r.id
         LEFT JOIN latest ON latest.participant_id = p.id
         LEFT JOIN recent ON recent.participant_id = p.id

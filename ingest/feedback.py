@@ -11,6 +11,7 @@ import redis.asyncio as aredis
 
 from contracts.outage import OUTAGES, first_line
 from contracts.quality import positivity
+from contracts.smoothing import leading
 from contracts.stream import LiveUpdate, StreamFormatError, StreamKeys
 from ingest.rooms import Member, Room, Rooms
 
@@ -55,17 +56,20 @@ async def _relay(client: aredis.Redis, keys: StreamKeys, rooms: Rooms) -> None:
 
 
 def feedback(room: Room, member: Member, update: LiveUpdate) -> dict[str, Any]:
-    """What the consultant's page shows for one update, with the session's quality score."""
-    probabilities = update.probabilities
-    if probabilities:
-        member.score.add(positivity(probabilities), update.captured_at.timestamp())
+    """What the consultant's page shows for one update: the member's live reading (their
+    expressions smoothed over the last seconds), and the session's quality score."""
+    probabilities = None
+    if update.probabilities:
+        at = update.captured_at.timestamp()
+        probabilities = member.reading.add(update.probabilities, at)
+        member.score.add(positivity(update.probabilities), at)
     scores = [m.score.value for m in room.members.values()
               if m.role != "consultant" and m.score.value is not None]
     return {
         "type": "live", "participant": str(member.id),
         "captured_at_ms": round(update.captured_at.timestamp() * 1000),
         "face_found": update.face_found, "others_in_view": update.others_in_view,
-        "probabilities": probabilities,
-        "dominant": max(probabilities, key=probabilities.get) if probabilities else None,
+        "facing_screen": update.facing_screen, "probabilities": probabilities,
+        "dominant": leading(probabilities) if probabilities else None,
         "quality": member.score.value, "session_quality": fmean(scores) if scores else None,
     }

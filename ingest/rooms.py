@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from contracts.quality import SmoothedScore
+from contracts.smoothing import LiveReading
 from contracts.stream import ROLES, SESSION_ALIVE_S, RoomEvent
 
 Send = Callable[[dict[str, Any]], Any]
@@ -56,6 +57,7 @@ class Member:
     # Set once the member has been told they joined: before that, they get no broadcasts.
     ready: bool = False
     score: SmoothedScore = field(default_factory=SmoothedScore)
+    reading: LiveReading = field(default_factory=LiveReading)
 
     def public(self) -> dict[str, Any]:
         return {"id": str(self.id), "name": self.name, "role": self.role,

@@ -7,6 +7,7 @@ mean's batch-norm statistics belong to none of the averaged models, so they are 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -47,12 +48,12 @@ def reestimate_batch_norm(model: keras.Model, faces: np.ndarray) -> None:
 
 class WeightAverage(keras.callbacks.Callback):
     """From epoch ``start`` (counted from 1) on, keeps the mean of each epoch's final weights in
-    ``path`` and logs its PublicTest accuracy as ``val_average_accuracy``."""
+    ``path`` and logs its ``score`` (the run's selection measure) as ``val_average_score``."""
 
     def __init__(self, start: int, path: Path, train_faces: np.ndarray,
-                 validation: tuple[np.ndarray, np.ndarray], resumed_after: int = 0) -> None:
+                 score: Callable[[keras.Model], float], resumed_after: int = 0) -> None:
         super().__init__()
-        self.start, self.path, self.validation = start, path, validation
+        self.start, self.path, self.score = start, path, score
         self.count = max(0, resumed_after - start + 1)  # epochs already in the saved mean
         rng = np.random.default_rng(start)
         self.faces = train_faces[rng.permutation(len(train_faces))[:BATCH_NORM_FACES]]
@@ -72,9 +73,7 @@ class WeightAverage(keras.callbacks.Callback):
                                       strict=True)])
         reestimate_batch_norm(self.average, self.faces)
         self.average.save(self.path)
-        faces, labels = self.validation
-        predicted = self.average.predict(faces, batch_size=512, verbose=0).argmax(1)
-        accuracy = float(np.mean(predicted == labels))
+        score = self.score(self.average)
         if logs is not None:
-            logs["val_average_accuracy"] = accuracy
-        print(f"mean of {self.count} epochs' weights: PublicTest accuracy {accuracy:.4f}")
+            logs["val_average_score"] = score
+        print(f"mean of {self.count} epochs' weights: {score:.4f}")

@@ -13,6 +13,7 @@ import numpy as np
 from contracts.stream import Frame
 from worker.emotion_model import INPUT_SIZE, EmotionClassifier
 from worker.faces import Face, FaceDetector, crop_face
+from worker.head_pose import HeadPose, head_pose
 from worker.own_face import Sighting, own_face
 
 
@@ -34,6 +35,7 @@ class AnalysedFace:
     w: int
     h: int
     probabilities: Sequence[float]  # in EMOTIONS order
+    pose: HeadPose | None  # None where the fit failed
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class FrameAnalyser:
         """Each frame with its decoded BGR image, and where each capture's participant was last
         seen before these frames; frames come back in the order given."""
         sightings = dict(last_seen)
-        own: dict[int, Face] = {}
+        own: dict[int, tuple[Face, HeadPose | None]] = {}
         others: dict[int, int] = {}
         crops = []
         # A capture's frames in their order, so that the face is followed from one to the next.
@@ -68,7 +70,8 @@ class FrameAnalyser:
                               images[index].shape[1])
             others[index] = len(faces) - (chosen is not None)
             if chosen is not None:
-                own[index] = faces[chosen]
+                height, width = images[index].shape[:2]
+                own[index] = faces[chosen], head_pose(faces[chosen].keypoints, width, height)
                 sightings[frame.capture_id] = Sighting.of(faces[chosen], frame.captured_at)
                 gray = cv2.cvtColor(images[index], cv2.COLOR_BGR2GRAY)
                 crops.append(crop_face(gray, faces[chosen], INPUT_SIZE))
@@ -78,7 +81,9 @@ class FrameAnalyser:
                 for i, frame in enumerate(frames)]
 
 
-def _analysed(face: Face | None, probabilities: Sequence[float] | None) -> AnalysedFace | None:
-    if face is None or probabilities is None:
+def _analysed(own: tuple[Face, HeadPose | None] | None, probabilities: Sequence[float] | None
+              ) -> AnalysedFace | None:
+    if own is None or probabilities is None:
         return None
-    return AnalysedFace(face.x, face.y, face.w, face.h, probabilities)
+    face, pose = own
+    return AnalysedFace(face.x, face.y, face.w, face.h, probabilities, pose)

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from contracts.labels import EMOTIONS
 from contracts.schema import ConsentChange, EmotionEvent, Erasure, Participant, Sample, Session
 from contracts.stream import RoomEvent
-from worker.analysis import AnalysedFrame
+from worker.analysis import AnalysedFace, AnalysedFrame
 from worker.own_face import Sighting
 
 SEEN_EVERY_S = 1.0
@@ -97,7 +97,8 @@ def store_frames(conn: Connection, frames: Sequence[AnalysedFrame], model_versio
         {"session_id": f.frame.session_id, "participant_id": f.frame.participant_id,
          "capture_id": f.frame.capture_id, "seq": f.frame.seq,
          "captured_at": f.frame.captured_at, "face_found": f.face is not None,
-         "others_in_view": f.others_in_view, "model_version": model_version}
+         **_pose_columns(f.face), "others_in_view": f.others_in_view,
+         "model_version": model_version}
         for f in frames
     ]
     inserted = set(conn.execute(
@@ -137,6 +138,12 @@ def close_silent_sessions(conn: Connection, silence_s: float) -> int:
                Session.last_seen_at < func.now() - timedelta(seconds=silence_s))
         .values(ended_at=Session.last_seen_at, end_reason="silent"))
     return result.rowcount
+
+
+def _pose_columns(face: AnalysedFace | None) -> dict:
+    pose = face.pose if face else None
+    return {"head_yaw": pose.yaw if pose else None, "head_pitch": pose.pitch if pose else None,
+            "facing_screen": pose.facing_screen if pose else None}
 
 
 def _event_row(analysed: AnalysedFrame, version: str) -> dict:

@@ -228,20 +228,16 @@ class BatchHandler:
         self._wait([(entry, waits_for) for entry, outcome in outcomes if outcome is None])
 
     def _publish_live(self, stored: list[AnalysedFrame]) -> None:
-        """The newest frame stored now of each participant, for the room's live feedback."""
-        newest: dict[UUID, AnalysedFrame] = {}
-        for analysed in stored:
-            frame = analysed.frame
-            if (frame.participant_id not in newest
-                    or frame.captured_at > newest[frame.participant_id].frame.captured_at):
-                newest[frame.participant_id] = analysed
-        for analysed in newest.values():
+        """Every frame stored now, in capture order, for the room's live reading, which smooths
+        each participant's frames over a few seconds (contracts/smoothing.py)."""
+        for analysed in sorted(stored, key=lambda a: a.frame.captured_at):
             frame, face = analysed.frame, analysed.face
             probabilities = (dict(zip(EMOTIONS, map(float, face.probabilities), strict=True))
                              if face else None)
+            facing = face.pose.facing_screen if face and face.pose else None
             publish_live_update(self.consumer.client, self.consumer.keys, LiveUpdate(
                 frame.session_id, frame.participant_id, frame.captured_at, face is not None,
-                analysed.others_in_view, probabilities))
+                analysed.others_in_view, probabilities, facing))
 
     def _decode(self, entry: Entry) -> _Decoded | None:
         try:

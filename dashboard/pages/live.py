@@ -79,7 +79,8 @@ def _card(row: dict, now: datetime) -> html.Div:
             html.P(row["dominant"], className="dominant",
                    style={"color": COLOURS[row["dominant"]]}),
             html.P(f"quality {positivity(probabilities):.0f} · face in view "
-                   f"{percent(row['face_presence'])}"),
+                   f"{percent(row['face_presence'])} · facing the screen "
+                   f"{percent(row['facing_screen'])}"),
             html.Div([_bar(e, probabilities[e]) for e in EMOTIONS], className="bars"),
         ]
     if row["consent"] == "given" and row["others_in_view"]:

@@ -1,7 +1,8 @@
 """Session report: everyone in the session, each as themselves (two people of one name stay two
 sections), with when they gave or withdrew consent; per analysed client or student,
-expressions over time, their shares, the quality score, face presence, others in view and the
-moments the mood turned; the figures download as CSV."""
+expressions over time, how long each led their live reading, the quality score, face presence,
+facing the screen, others in view and the moments the mood turned; the figures download as
+CSV."""
 
 from __future__ import annotations
 
@@ -33,8 +34,8 @@ def bucket_seconds(duration: timedelta | None) -> int:
 END_REASONS = {"interrupted": "interrupted (the service stopped)",
                "silent": "closed after a long silence (its room stopped reporting)",
                "incomplete": "incomplete (the recording could not be read to its end)"}
-CSV_FIELDS = ("participant_id", "participant", "bucket", "face_presence", "others_in_view",
-              "quality", *EMOTIONS)
+CSV_FIELDS = ("participant_id", "participant", "bucket", "face_presence", "facing_screen",
+              "others_in_view", "quality", *EMOTIONS)
 
 
 def layout(session_id: str = "", **_: object) -> html.Div:
@@ -56,7 +57,8 @@ def layout(session_id: str = "", **_: object) -> html.Div:
         html.H2(f"{summary['room']} · {summary['started_at']:%Y-%m-%d %H:%M}"),
         html.P(f"Consultant {summary['consultant'] or NONE} · quality "
                f"{whole(summary['quality'])} / 100 · face in view "
-               f"{percent(summary['face_presence'])} · {bucket} s per point", id="summary"),
+               f"{percent(summary['face_presence'])} · facing the screen "
+               f"{percent(summary['facing_screen'])} · {bucket} s per point", id="summary"),
         *([html.P(f"This session ended {ended}.", className="alert")] if ended else []),
         html.Button("Download CSV", id="csv-button"),
         dcc.Download(id="csv"),
@@ -94,7 +96,8 @@ def _person(person: dict, points: list[dict], shares: list[dict], changes: list[
                   "analysed.", className="others")] if others else []),
         *([html.P(f"{missing} of their sampled frames were never stored (lost while Redis "
                   "restarted, or refused as damaged).", className="missing")] if missing else []),
-        html.P(" · ".join(f"{s['emotion']} {s['share']:.0%}" for s in shares), className="shares"),
+        html.P("Leading expression of the live reading (the last 3 s of faces): " + " · ".join(
+            f"{s['emotion']} {s['share']:.0%}" for s in shares), className="shares"),
         *_charts(points),
         html.H4("Where the mood turned"),
         html.Ul([html.Li(turn) for turn in _turns(points)] or [html.Li("no clear turn")],
@@ -132,8 +135,10 @@ def _charts(points: list[dict]) -> list[dcc.Graph]:
              "name": "quality (0-100)", "line": {"color": "#1f5f99", "width": 3}},
             {"type": "bar", "x": times, "y": [100 * p["face_presence"] for p in points],
              "name": "face in view (%)", "marker": {"color": "#c9d1dc"}},
+            {"type": "scatter", "x": times, "y": [100 * p["facing_screen"] for p in points],
+             "name": "facing the screen (%)", "line": {"color": "#6b7a8f", "dash": "dot"}},
         ],
-        "layout": {"title": {"text": "Quality and face in view"}, "height": 260,
+        "layout": {"title": {"text": "Quality, face in view, facing the screen"}, "height": 260,
                    "yaxis": {"range": [0, 100]}, "margin": {"t": 40, "b": 30}},
     }
     return [dcc.Graph(figure=figure, config={"displayModeBar": False})

@@ -198,8 +198,10 @@ function showLive(update) {
   card.dataset.captured = update.captured_at_ms;  // the stored frame this card shows
   const dominant = card.querySelector(".dominant");
   const others = update.others_in_view;
+  const facing = update.facing_screen === null ? ""
+    : update.facing_screen ? ", facing the screen" : ", turned away from the screen";
   card.querySelector(".presence").textContent =
-    (update.face_found ? "face in view" : "no face in view") +
+    (update.face_found ? `face in view${facing}` : "no face in view") +
     (others ? ` · ${others} other ${others === 1 ? "face" : "faces"} in view (not analysed)` : "");
   if (!update.probabilities) {
     // No face, no estimate: an older one would be read as current.

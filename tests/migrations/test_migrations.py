@@ -21,7 +21,7 @@ def scratch_url(settings):
     drop_database(url)
 
 
-VIEWS = {"session_summary", "participant_minute", "participant_summary"}
+VIEWS = {"session_summary", "participant_minute", "participant_summary", "emotion_readings"}
 
 
 def _tables_and_types(url: str) -> tuple[set[str], set[str]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training import data
+from training import data, ferplus
 from training.architecture import build
 from training.train import TEACHER_SHARE, TrainConfig, _chosen, _model, _targets
 
@@ -48,20 +48,24 @@ def test_widths_that_are_not_channel_counts_are_refused():
     assert "'32,wide' is not a list of channel counts like 32,64,128" in result.stderr
 
 
-def test_a_teacher_softens_each_label_with_its_probabilities():
-    faces = data.load(data.PUBLIC_TEST)
-    few = data.FaceSet(faces.images[:50], faces.labels[:50])
+def _few_voted_faces() -> ferplus.VotedFaces:
+    faces = ferplus.load(data.PUBLIC_TEST, ferplus.PUBLIC_TEST_VOTES)
+    return ferplus.VotedFaces(faces.images[:50], faces.shares[:50], faces.majority[:50],
+                              faces.fer_labels[:50])
+
+
+def test_a_run_learns_the_votes_and_a_teacher_softens_them_with_its_probabilities():
+    few = _few_voted_faces()
+    assert np.array_equal(_targets(few, []), few.shares)
     targets = _targets(few, [SHIPPED])
     assert np.allclose(targets.sum(1), 1, atol=1e-5)
-    on_label = targets[np.arange(50), few.labels]
-    assert np.all(on_label >= 1 - TEACHER_SHARE)  # the label keeps its share, whatever the teacher
-    assert np.all(on_label < 1)  # and the teacher spreads the rest over the emotions it sees
-    assert np.array_equal(_targets(few, []).argmax(1), few.labels)
+    # The votes keep their share, whatever the teacher; the teacher spreads the rest.
+    assert np.all(targets >= (1 - TEACHER_SHARE) * few.shares - 1e-6)
+    assert not np.allclose(targets, few.shares)
 
 
 def test_several_teachers_teach_the_mean_of_their_probabilities():
-    faces = data.load(data.PUBLIC_TEST)
-    few = data.FaceSet(faces.images[:50], faces.labels[:50])
+    few = _few_voted_faces()
     assert np.allclose(_targets(few, [SHIPPED, SHIPPED]), _targets(few, [SHIPPED]), atol=1e-6)
 
 
@@ -74,15 +78,15 @@ def test_averaging_from_an_epoch_the_run_does_not_have_is_refused():
 
 def test_the_weight_average_is_exported_only_when_it_beats_the_best_epoch(tmp_path):
     best, average = tmp_path / "best.keras", tmp_path / "average.keras"
-    state = {"epoch": 12, "best_val_accuracy": 0.69, "average_val_accuracy": 0.70}
+    state = {"epoch": 12, "best_score": 0.69, "average_score": 0.70}
     assert _chosen(best, average, state) == (average, 0.70)
-    assert _chosen(best, average, {**state, "average_val_accuracy": 0.68}) == (best, 0.69)
+    assert _chosen(best, average, {**state, "average_score": 0.68}) == (best, 0.69)
     assert _chosen(best, None, state) == (best, 0.69)  # a run that did not average
 
 
 def test_a_new_run_in_a_used_checkpoints_folder_does_not_inherit_the_earlier_runs_best(tmp_path):
     state = tmp_path / "state.json"
-    state.write_text('{"epoch": 30, "best_val_accuracy": 0.69}')
+    state.write_text('{"epoch": 30, "best_score": 0.69}')
     config = TrainConfig(version="test-v2", checkpoints=tmp_path, widths=(8, 16))
-    _, done = _model(config, 10, tmp_path / "last.keras", state)
+    _, done = _model(config, np.full(7, 1 / 7), 10, tmp_path / "last.keras", state)
     assert done == 0 and not state.exists()
