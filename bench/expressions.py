@@ -45,8 +45,8 @@ def expression_figures(model_path: str, media: Path = MEDIA) -> dict[str, float]
         raise MediaMissing(f"{', '.join(missing)} not in {media}: run scripts/fetch-face-media")
     for name in STEADY_CLIPS:
         single, smoothed = _flicker(detector, classifier, media / name)
-        figures[f"flicker, {name}: leader changes per update, single frames"] = single
-        figures[f"flicker, {name}: leader changes per update, live reading"] = smoothed
+        figures[f"flicker, {name}: share of updates changing the leader, single frames"] = single
+        figures[f"flicker, {name}: share of updates changing the leader, live reading"] = smoothed
     figures.update(_delay(detector, classifier))
     return figures
 
@@ -68,9 +68,9 @@ def _london(detector: FaceDetector, classifier: EmotionClassifier) -> dict[str, 
         photos = sorted(LONDON.glob(f"*_{label}.jpg"))
         read = [read_face(detector, classifier, _in_frame(cv2.imread(str(p)))) for p in photos]
         right = [r is not None and EMOTIONS[int(r.argmax())] == label for r in read]
-        figures[f"real faces (London set), {label}: faces found"] = _share(
+        figures[f"real faces (London set), {label}: share found"] = _share(
             [r is not None for r in read])
-        figures[f"real faces (London set), {label}: read correctly"] = _share(right)
+        figures[f"real faces (London set), {label}: share read right"] = _share(right)
     return figures
 
 
@@ -83,10 +83,10 @@ def _publictest_in_frames(detector: FaceDetector, classifier: EmotionClassifier
              for r, truth in zip(read, faces.majority, strict=True)]
     per_class = [np.mean([ok for ok, truth in zip(right, faces.majority, strict=True)
                           if truth == index]) for index in range(len(EMOTIONS))]
-    return {f"PublicTest faces in frames ({len(read)}): faces found": _share(
+    return {f"PublicTest faces in frames ({len(read)}): share found": _share(
                 [r is not None for r in read]),
-            "PublicTest faces in frames: read correctly": _share(right),
-            "PublicTest faces in frames: read correctly, balanced": float(np.mean(per_class))}
+            "PublicTest faces in frames: share read right": _share(right),
+            "PublicTest faces in frames: share read right, balanced": float(np.mean(per_class))}
 
 
 def _flicker(detector: FaceDetector, classifier: EmotionClassifier, clip: Path
@@ -120,9 +120,9 @@ def _delay(detector: FaceDetector, classifier: EmotionClassifier) -> dict[str, f
                 delays.append(step / LIVE_FPS)
                 break
         previous = leading(named)
-    return {"delay, a change of expression to the live reading: median s": float(
-                np.median(delays)),
-            "delay, a change of expression to the live reading: longest s": float(max(delays))}
+    what = "delay, a change of expression to the live reading"
+    return {f"{what}: median seconds": float(np.median(delays)),
+            f"{what}: 90th percentile seconds": float(np.percentile(delays, 90))}
 
 
 def _chosen_faces() -> ferplus.VotedFaces:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bench.codec_cost import codec_cost
 from bench.components import detector_figures, model_faces_per_second
 from bench.dashboard_load import run_dashboard_bench
+from bench.expressions import expression_figures
 from bench.host import describe_cpu
 from bench.pipeline import run_pipeline_bench
 from bench.real_faces import MediaMissing, real_face_figures
@@ -22,10 +23,12 @@ def run(settings: Settings, what: str, workers: int, participants: list[int],
         _print(codec_cost())
         _print(run_room_bench(settings, participants, seconds, workers))
         return 0
-    if what == "faces":
-        _print(detector_figures())
+    if what in ("faces", "expressions"):
+        if what == "faces":
+            _print(detector_figures())
         try:
-            _print(real_face_figures())
+            _print(real_face_figures() if what == "faces"
+                   else expression_figures(settings.model_path))
         except MediaMissing as exc:
             print(f"  no real clips measured: {exc}")
             return 1
@@ -37,6 +40,7 @@ def run(settings: Settings, what: str, workers: int, participants: list[int],
 
 def _print(figures: dict[str, float]) -> None:
     for name, value in figures.items():
-        shown = (f"{value:.0%}" if "recall" in name
-                 else f"{value:.3f}" if "crop" in name or " ms " in name else f"{value:,.1f}")
+        shown = (f"{value:.1%}" if "recall" in name or "share" in name
+                 else f"{value:.3f}" if "crop" in name or " ms " in name or "seconds" in name
+                 else f"{value:,.1f}")
         print(f"  {name:<66} {shown:>10}", flush=True)

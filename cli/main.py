@@ -94,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     erase.set_defaults(run=_delete)
 
     # Defaults live in training.train.TrainConfig; only what is given here overrides them.
-    train = commands.add_parser("train", help="train the emotion model on FER2013",
+    train = commands.add_parser("train", help="train the emotion model on FER+ votes",
                                 argument_default=argparse.SUPPRESS)
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
@@ -127,11 +127,14 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data", type=Path, required=True)
     evaluate.add_argument("--model", type=Path, help="default ECONSULT_MODEL_PATH")
     evaluate.add_argument("--confusion-png", type=Path, help="also draw the confusion matrix")
+    evaluate.add_argument("--votes", type=Path,
+                          help="FER+ votes for --data's faces: score against their majority")
     evaluate.set_defaults(run=_evaluate)
     bench = commands.add_parser(
-        "bench", help="measure the model and the pipeline, the face detector, the room or the "
-                      "dashboard")
-    bench.add_argument("what", nargs="?", choices=("pipeline", "faces", "room", "dashboard"),
+        "bench", help="measure the model and the pipeline, the face detector, expressions read "
+                      "end to end, the room or the dashboard")
+    bench.add_argument("what", nargs="?",
+                       choices=("pipeline", "faces", "expressions", "room", "dashboard"),
                        default="pipeline")
     bench.add_argument("--workers", type=int, default=2, help="workers to run")
     bench.add_argument("--participants", type=int, nargs="+", default=[10, 25, 50],
@@ -242,7 +245,8 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from training.evaluate import evaluate
 
-    return evaluate(args.data, args.model or Path(settings.model_path), args.confusion_png)
+    return evaluate(args.data, args.model or Path(settings.model_path), args.confusion_png,
+                    args.votes)
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:

@@ -13,7 +13,7 @@ updates, this reading's on 2-7%.
 
 from __future__ import annotations
 
-from collections import deque
+from bisect import insort
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -24,18 +24,21 @@ WINDOW_S = 3.0
 
 @dataclass
 class LiveReading:
-    """One participant's reading, fed their frames' probabilities in capture order."""
+    """One participant's reading, fed their frames' probabilities as they are stored (two
+    workers may store them a little out of capture order)."""
 
     window_s: float = WINDOW_S
-    frames: deque[tuple[float, Mapping[str, float]]] = field(default_factory=deque)
+    frames: list[tuple[float, list[float]]] = field(default_factory=list)
 
     def add(self, probabilities: Mapping[str, float], at: float) -> dict[str, float]:
-        """The smoothed probabilities once the frame captured at ``at`` (seconds) is in."""
-        self.frames.append((at, probabilities))
-        while self.frames[0][0] < at - self.window_s:
-            self.frames.popleft()
-        return {name: sum(p[name] for _, p in self.frames) / len(self.frames)
-                for name in EMOTIONS}
+        """The smoothed probabilities at the newest frame once the frame captured at ``at``
+        (seconds) is in."""
+        insort(self.frames, (at, [probabilities[name] for name in EMOTIONS]))
+        newest = self.frames[-1][0]
+        while self.frames[0][0] < newest - self.window_s:
+            self.frames.pop(0)
+        return {name: sum(p[index] for _, p in self.frames) / len(self.frames)
+                for index, name in enumerate(EMOTIONS)}
 
 
 def leading(probabilities: Mapping[str, float]) -> str:

@@ -108,11 +108,11 @@ def dominant_shares(session_id: str) -> list[dict]:
     """Per client or student: the share of their faces at which each expression led their live
     reading (contracts.smoothing), as the consultant saw it."""
     return _rows("""
-        SELECT r.participant_id, r.leading::text AS emotion,
+        SELECT r.participant_id, r.leading_expression::text AS emotion,
                count(*)::float8 / sum(count(*)) OVER (PARTITION BY r.participant_id) AS share
         FROM emotion_readings r JOIN participants p ON p.id = r.participant_id
         WHERE r.session_id = :id AND p.role <> 'consultant'
-        GROUP BY r.participant_id, r.leading
+        GROUP BY r.participant_id, r.leading_expression
         ORDER BY r.participant_id, share DESC""", id=session_id)
 
 

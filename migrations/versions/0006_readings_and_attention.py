@@ -4,7 +4,7 @@
   and whether it faced the screen (``facing_screen``); all three are NULL where no face was
   found, and for frames stored before this revision.
 - A new view, ``emotion_readings``: every stored face with the smoothed probabilities and the
-  leading expression people were shown live (contracts.smoothing).
+  leading expression people were shown live (``leading_expression``; contracts.smoothing).
 - ``session_summary``, ``participant_summary`` and ``participant_minute`` gain
   ``facing_screen``: the share of frames in which the participant's face was found facing the
   screen, beside ``face_presence``.
@@ -45,7 +45,7 @@ LEADING = "CASE " + " ".join(
 
 EMOTION_READINGS = f"""
 CREATE VIEW emotion_readings AS
-SELECT r.*, ({LEADING})::emotion AS leading
+SELECT r.*, ({LEADING})::emotion AS leading_expression
 FROM (SELECT e.session_id, e.participant_id, e.capture_id, e.seq, e.captured_at,
              {", ".join(f"{_smoothed(x)} AS {x}" for x in EMOTIONS)}
       FROM emotion_events e) r

@@ -70,13 +70,21 @@ def test_a_session_report_shows_each_client_over_time_and_downloads(page: Page, 
     page.click(f"text={analysed_room}")
     expect(page.locator("#summary")).to_contain_text("quality", timeout=30_000)
     with engine.connect() as conn:
-        view = conn.execute(text("SELECT quality, face_presence FROM session_summary "
-                                 "WHERE room = :room"), {"room": analysed_room}).one()
+        view = conn.execute(text("SELECT session_id, quality, face_presence, facing_screen "
+                                 "FROM session_summary WHERE room = :room"),
+                            {"room": analysed_room}).one()
+        # The shares are of the live reading's leading expression (contracts.smoothing).
+        led_most = conn.execute(text(
+            "SELECT leading_expression::text AS emotion, count(*) FROM emotion_readings "
+            "WHERE session_id = :id GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1"),
+            {"id": view.session_id}).one()
     expect(page.locator("#summary")).to_contain_text(
-        f"quality {view.quality:.0f} / 100 · face in view {view.face_presence:.0%}")
+        f"quality {view.quality:.0f} / 100 · face in view {view.face_presence:.0%} · "
+        f"facing the screen {view.facing_screen:.0%}")
     section = page.locator("section.participant", has_text="client (client)")
     expect(section.locator(".js-plotly-plot")).to_have_count(2)
-    expect(section.locator(".shares")).to_contain_text("%")
+    expect(section.locator(".shares")).to_contain_text(
+        f"Leading expression of the live reading (the last 3 s of faces): {led_most.emotion} ")
     for emotion in ("happy", "neutral", "sad"):
         expect(section.locator(".legend").first).to_contain_text(emotion)
     with page.expect_download() as download:
@@ -84,8 +92,8 @@ def test_a_session_report_shows_each_client_over_time_and_downloads(page: Page, 
     rows = (tmp_path / "report.csv")
     download.value.save_as(rows)
     header, *lines = rows.read_text().splitlines()
-    assert header.startswith("participant_id,participant,bucket,face_presence,others_in_view,"
-                             "quality,angry")
+    assert header.startswith("participant_id,participant,bucket,face_presence,facing_screen,"
+                             "others_in_view,quality,angry")
     assert lines and all(line.split(",")[1] == "client" for line in lines)
     page.screenshot(path=ARTIFACTS / "dashboard-report.png", full_page=True)
 

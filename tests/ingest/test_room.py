@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bench.processes import health, wait_for
 from bench.streams import wait_until_all_consumed
@@ -66,6 +66,27 @@ def test_the_consultant_sees_live_feedback_with_a_quality_score(call):
                                                                 timeout=TIMEOUT_MS)
     for page, who in ((consultant, "consultant"), (call[2], "client")):
         page.screenshot(path=ARTIFACTS / f"room-{who}.png", full_page=True)
+
+
+def test_the_consultant_sees_the_live_reading_the_reports_keep(call, engine):
+    """The card shows the expressions smoothed over the last seconds, the same reading the
+    live dashboard and the reports compute in SQL (contracts.smoothing), and whether the face
+    is turned to the screen."""
+    consultant = call[1]
+    card = consultant.locator("#participants .participant", has_text="Carla")
+    expect(card.locator(".presence")).to_have_text(re.compile("facing the screen|turned away"),
+                                                   timeout=TIMEOUT_MS)
+    carla = participant_named(engine, call[0], "Carla")
+    # The card's frame and reading, read together: the card changes with every stored frame.
+    shown = card.evaluate("c => [Number(c.dataset.captured), "
+                          "c.querySelector('.dominant').textContent]")
+    with engine.connect() as conn:
+        kept = conn.execute(text(
+            "SELECT leading_expression::text FROM emotion_readings WHERE participant_id = :id "
+            "AND captured_at BETWEEN to_timestamp((:ms - 0.5) / 1000.0) "
+            "AND to_timestamp((:ms + 0.5) / 1000.0)"),
+            {"id": carla.id, "ms": shown[0]}).scalar_one()
+    assert shown[1] == kept
 
 
 def test_the_consultant_sees_a_summary_of_the_whole_room(call):

@@ -70,6 +70,15 @@ def test_events_belong_to_their_samples(analysed):
     assert all(by_seq[seq].face_found == (n == 1) for seq, n in faces_per_seq.items())
 
 
+def test_each_face_found_has_its_head_pose_and_whether_it_faced_the_screen(analysed):
+    _, _, _, samples, _ = analysed
+    for sample in samples:
+        pose = (sample.head_yaw, sample.head_pitch, sample.facing_screen)
+        assert (None not in pose) if sample.face_found else pose == (None, None, None)
+    # The clip's faces look straight out of the frame.
+    assert np.mean([s.facing_screen for s in samples if s.face_found]) >= 0.9
+
+
 def test_faces_are_found_in_most_frames(analysed):
     _, _, _, samples, _ = analysed
     assert np.mean([s.face_found for s in samples]) >= 0.7
