@@ -48,7 +48,9 @@ def session_id(engine):
         conn.execute(insert(Sample), [
             dict(session_id=session_id, participant_id=client, capture_id=client, seq=seq,
                  captured_at=START + timedelta(seconds=20 * seq), face_found=seq < 2,
-                 others_in_view=int(seq == 0), model_version="test") for seq in range(3)])
+                 head_yaw=(5.0, 50.0, None)[seq], head_pitch=(0.0, 0.0, None)[seq],
+                 facing_screen=(True, False, None)[seq], others_in_view=int(seq == 0),
+                 model_version="test") for seq in range(3)])
         conn.execute(insert(EmotionEvent), [
             dict(session_id=session_id, participant_id=client, capture_id=client, seq=seq,
                  captured_at=START + timedelta(seconds=20 * seq), box_x=0, box_y=0, box_w=10,
@@ -70,6 +72,7 @@ def test_the_session_summary_gives_the_quality_score_of_contracts_quality(engine
     assert row["quality"] == pytest.approx(expected, abs=1e-3)
     assert (row["frames"], row["faces"], row["end_reason"]) == (3, 2, "ended")
     assert row["face_presence"] == pytest.approx(2 / 3)
+    assert row["facing_screen"] == pytest.approx(1 / 3)
     assert row["others_in_view"] == pytest.approx(1 / 3)
     assert row["happy_share"] == pytest.approx(0.5) and row["angry_share"] == pytest.approx(0.5)
     assert row["duration"] == timedelta(minutes=5)
@@ -131,6 +134,8 @@ def test_the_minute_view_averages_each_participants_minute(engine, session_id):
                                  "ORDER BY minute"), {"id": session_id}).mappings().all()
     assert len(rows) == 1 and rows[0]["display_name"] == "Ann"
     assert (rows[0]["frames"], rows[0]["face_presence"]) == (3, pytest.approx(2 / 3))
+    # Facing the screen: found and turned to it, as a share of all frames, as face presence is.
+    assert rows[0]["facing_screen"] == pytest.approx(1 / 3)
     assert rows[0]["happy"] == pytest.approx(0.25)
     assert rows[0]["quality"] == pytest.approx(
         sum(positivity(face) for face in FACES) / len(FACES), abs=1e-3)
