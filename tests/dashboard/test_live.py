@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -62,3 +63,29 @@ def test_the_live_view_alerts_on_lasting_negative_expressions_only(page: Page, d
     for name in ("Upset Uma", "Calm Carl"):
         expect(legend).to_contain_text(name)
     page.screenshot(path=ARTIFACTS / "dashboard-live.png", full_page=True)
+
+
+def test_one_face_read_otherwise_does_not_change_the_live_reading(page: Page, dashboard_url,
+                                                                   engine):
+    """Six faces read happy over three seconds, then one read angry: the card shows the live
+    reading (contracts.smoothing), still happy, not the last frame's anger."""
+    session_id, person, room = uuid.uuid4(), uuid.uuid4(), f"live-{uuid.uuid4().hex[:6]}"
+    now = datetime.now(UTC)
+    angry = dict(zip(EMOTIONS, (0.9, 0.0, 0.0, 0.05, 0.05, 0.0, 0.0), strict=True))
+    with engine.begin() as conn:
+        conn.execute(insert(Session).values(id=session_id, room=room, source="room",
+                                            started_at=now - timedelta(seconds=5)))
+        conn.execute(insert(Participant).values(id=person, session_id=session_id,
+                                                role="client", display_name="Steady Sam",
+                                                joined_at=now - timedelta(seconds=5),
+                                                consent_at=now - timedelta(seconds=5)))
+        for seq in range(6):
+            insert_frame(conn, session_id, person, seq, now - timedelta(seconds=3 - seq / 2),
+                         HAPPY)
+        insert_frame(conn, session_id, person, 6, now, angry)
+    page.goto(f"{dashboard_url}/live")
+    card = page.locator(".live-session", has_text=room).locator(".card", has_text="Steady Sam")
+    expect(card.locator(".dominant")).to_have_text("happy", timeout=30_000)
+    # The newest frame counts for a seventh of the reading: 0.9 / 7 of anger shows as 13%.
+    expect(card.locator(".bar", has_text="angry").locator(".fill")).to_have_attribute(
+        "style", re.compile(r"width: 13%"))
