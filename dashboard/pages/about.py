@@ -20,7 +20,14 @@ are not analysed, nor is anyone who declined or withdrew consent, from that mome
 **The quality score.** A face's positivity is the probability given to happy, surprise and
 neutral (100 × their sum). A session's score is the mean positivity of its clients' and
 students' faces; the room shows it live, smoothed over 20 seconds. *Face in view* is the share
-of analysed frames with the participant's face found: a measure of attention, not of mood.
+of analysed frames with the participant's face found, and *facing the screen* the share with it
+found turned to the screen (the head's direction, not where the eyes look): measures of
+attention, not of mood.
+
+**The live reading.** The room and the live view do not show one frame's estimate, which jumps
+from frame to frame, but the mean of the last 3 seconds of a person's estimates and the
+expression leading it: one frame read otherwise cannot swing it, and a real change shows after
+a second or two. Reports show how long each expression led that reading.
 
 **How far to trust it.** The model names the right expression for about 6 faces in 10 on test
 photos, and faces on calls are harder. It reads expressions, not feelings: a calm client can
