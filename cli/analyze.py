@@ -85,7 +85,7 @@ def analyze(request: AnalyzeRequest, settings: Settings) -> int:
             incomplete = session.analyse(recording)
         card = ModelCard.read(card_path(Path(settings.model_path)))
         print_summary(engine, session.session_id, session.participant_id, request,
-                      card.publictest_accuracy)
+                      card.ferplus_accuracy)
     finally:
         client.close()
         engine.dispose()

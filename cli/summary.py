@@ -64,6 +64,7 @@ def print_summary(engine: Engine, session_id: uuid.UUID, participant_id: uuid.UU
             print(f"{emotion:<10} {share:>11.0%}  {summary.mean_probability[emotion]:>6.2f}  {bar}")
     accuracy = f"{model_accuracy:.0%}" if model_accuracy is not None else "an unmeasured share"
     print(f"\nModel {summary.model_version} reads facial expressions, not feelings: it names the "
-          f"right expression for {accuracy} of FER2013's test faces, and a face on a call is "
-          "harder than those. Read the shares as trends over a session, not verdicts on a moment.")
+          f"expression most of ten annotators saw on {accuracy} of FER2013's test faces, and a "
+          "face on a call is harder than those. Read the shares as trends over a session, not "
+          "verdicts on a moment.")
     return summary

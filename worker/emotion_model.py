@@ -40,7 +40,10 @@ class ModelCard:
     version: str
     labels: tuple[str, ...]
     input_size: int
-    publictest_accuracy: float | None = None
+    publictest_accuracy: float | None = None  # on FER2013's own labels
+    # Plain accuracy on the FER+ majority labels of PublicTest: how often it agrees with most of
+    # ten annotators.
+    ferplus_accuracy: float | None = None
     # Divides the logits so that a 70% score is right about 70% of the time.
     temperature: float = 1.0
 
@@ -51,7 +54,8 @@ class ModelCard:
             raise ValueError(f"{path} describes a model that does not output logits (exported by "
                              "an older econsult); export it again with `econsult export`")
         card = cls(data["version"], tuple(data["labels"]), int(data["input_size"]),
-                   data.get("publictest_accuracy"), float(data.get("temperature", 1.0)))
+                   data.get("publictest_accuracy"), data.get("ferplus_accuracy"),
+                   float(data.get("temperature", 1.0)))
         if sorted(card.labels) != sorted(EMOTIONS):
             raise ValueError(f"{path} lists labels {card.labels}; econsult needs {EMOTIONS}")
         if card.input_size != INPUT_SIZE:
@@ -61,7 +65,8 @@ class ModelCard:
     def write(self, path: Path, **extra: object) -> None:
         body = {"version": self.version, "labels": list(self.labels),
                 "input_size": self.input_size, "publictest_accuracy": self.publictest_accuracy,
-                "temperature": self.temperature, "outputs": OUTPUTS, **extra}
+                "ferplus_accuracy": self.ferplus_accuracy, "temperature": self.temperature,
+                "outputs": OUTPUTS, **extra}
         path.write_text(json.dumps(body, indent=2) + "\n")
 
 

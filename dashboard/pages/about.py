@@ -29,10 +29,11 @@ from frame to frame, but the mean of the last 3 seconds of a person's estimates 
 expression leading it: one frame read otherwise cannot swing it, and a real change shows after
 a second or two. Reports show how long each expression led that reading.
 
-**How far to trust it.** The model names the right expression for about 6 faces in 10 on test
+**How far to trust it.** The model names the right expression for about 3 faces in 4 on test
 photos, and faces on calls are harder. It reads expressions, not feelings: a calm client can
-look sad, a nervous one can smile. Disgust and fear are rarely right. Compare sessions and
-weeks, never judge a person or a moment by it. The full model card is `docs/model-card.md`.
+look sad, a nervous one can smile. Disgust and fear are unmeasured on real faces. Compare
+sessions and weeks, never judge a person or a moment by it. The full model card is
+`docs/model-card.md`.
 
 **The law.** The EU AI Act forbids inferring emotions at work and in schools except for
 medical or safety reasons, and requires telling people when it happens.

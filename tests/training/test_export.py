@@ -29,6 +29,7 @@ def test_a_checkpoint_becomes_a_served_model_with_its_card(tmp_path):
     card = json.loads(output.with_suffix(".json").read_text())
     assert (card["version"], card["labels"]) == ("test-v9", list(EMOTIONS))
     assert 0.5 < card["publictest_accuracy"] < 1 and card["temperature"] > 0
+    assert 0.5 < card["ferplus_accuracy"] < 1 and 0.5 < card["ferplus_balanced_accuracy"] < 1
     assert output.with_suffix(".keras").is_file()
 
     classifier = EmotionClassifier(output)
