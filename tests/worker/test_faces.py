@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from bench.expressions import LONDON
+from tests.support.media import LONDON
 from training import data
 from training.fer_clips import framed_face
 from worker.faces import FER_EYE_HEIGHT, Face, FaceDetector, crop_face, crop_side, eyes_in_crop

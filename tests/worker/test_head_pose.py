@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from bench.expressions import LONDON
+from tests.support.media import LONDON
 from worker.faces import FaceDetector
 from worker.head_pose import FACING_YAW, FOCAL_PER_WIDTH, HEAD_MM, TO_CAMERA, head_pose
 
