@@ -5,10 +5,10 @@ Every frame's raw probabilities are stored as the model gave them. What people a
 **mean of the probabilities over the last** :data:`WINDOW_S` **seconds** of capture time (the
 frame's own included), and the *leading expression* is the most probable one of that mean (ties
 go to the first in :data:`EMOTIONS` order). One frame read as angry in a run of smiles then moves
-the mean by a sixth at the live sampling rate of 2 frames a second, not the reading; a real
-change of expression leads once it fills half the window, about 1.5 s after it began. On the real
-clips of ``econsult bench faces``, the leading expression of single frames changed on 15-21% of
-updates, this reading's on 2-7%.
+the mean by a seventh at the live sampling rate of 2 frames a second, not the reading; a real
+change of expression leads once it outweighs the rest of the window, within about 1.5 s. On two
+real clips of people keeping one expression (``econsult bench expressions``), the leading
+expression of single frames changed on 8% and 13% of updates, this reading's on 3% and 6%.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The faces in a frame (MediaPipe BlazeFace, ``worker/blazeface.py``), and the crop the emotion
 model sees.
 
-Short range first: it finds the near faces of a call in 98% of frames where full range, built for
-faces far from the camera, finds 76% of them. Full range runs as well where short range has found
-no face at least a fifth of the frame across (no one near the camera): it finds the faces short
-range cannot see, small ones in a gallery and a student far from the camera.
+Short range first: on 140 FER2013 faces filling half a 640x480 frame (a face near the camera,
+with no hair or shoulders around it) it found 98%, full range, built for faces far from the
+camera, 76%. Full range runs as well where short range has found no face at least a fifth of the
+frame across (no one near the camera): it finds the faces short range cannot see, small ones in
+a gallery and a student far from the camera.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from contracts.labels import COLOURS, EMOTIONS
+from contracts.smoothing import WINDOW_S
 from dashboard import data
 from dashboard.formats import NONE, percent, whole
 
@@ -96,8 +97,9 @@ def _person(person: dict, points: list[dict], shares: list[dict], changes: list[
                   "analysed.", className="others")] if others else []),
         *([html.P(f"{missing} of their sampled frames were never stored (lost while Redis "
                   "restarted, or refused as damaged).", className="missing")] if missing else []),
-        html.P("Leading expression of the live reading (the last 3 s of faces): " + " · ".join(
-            f"{s['emotion']} {s['share']:.0%}" for s in shares), className="shares"),
+        html.P(f"Leading expression of the live reading (the last {WINDOW_S:g} s of faces): "
+               + " · ".join(f"{s['emotion']} {s['share']:.0%}" for s in shares),
+               className="shares"),
         *_charts(points),
         html.H4("Where the mood turned"),
         html.Ul([html.Li(turn) for turn in _turns(points)] or [html.Li("no clear turn")],
