@@ -36,8 +36,13 @@ class Settings:
     workers: int = 2
     ingest_host: str = "127.0.0.1"
     ingest_port: int = 8080
-    # Comma-separated STUN/TURN URLs given to browsers and to the server's peer connections.
+    # Comma-separated STUN URLs given to browsers and to the server's peer connections.
     ice_servers: str = ""
+    # Comma-separated TURN URLs (coturn) relaying for participants behind NAT; each participant
+    # gets credentials valid this long, made from the shared secret (coturn's use-auth-secret).
+    turn_urls: str = ""
+    turn_secret: str = ""
+    turn_credential_s: int = 3600
     room_capacity: int = 51
     # Room connections one address may hold at once (a clinic behind one NAT needs several).
     connections_per_client: int = 20
@@ -52,8 +57,16 @@ class Settings:
     session_silence_s: float = 600.0
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = 8050
-    # Signs the dashboard's session cookies; unset, a random one is made at each start.
-    dashboard_secret: str = ""
+    # Where people reach the rooms and the dashboard (links in invitations, sign-in redirects);
+    # unset, the host and port each listens on. Behind a TLS proxy: its https:// address.
+    room_url: str = ""
+    dashboard_url: str = ""
+    # A certificate and its key (PEM files): ingest and the dashboard then serve HTTPS.
+    tls_cert: str = ""
+    tls_key: str = ""
+    # How long an invitation link and a sign-in last.
+    invitation_hours: float = 72.0
+    sign_in_hours: float = 12.0
     # The live view alerts when a client's faces read this negative, on average, this long.
     alert_negative: float = 0.6
     alert_seconds: float = 30.0
@@ -79,6 +92,18 @@ class Settings:
     @property
     def ice_server_urls(self) -> list[str]:
         return [url.strip() for url in self.ice_servers.split(",") if url.strip()]
+
+    @property
+    def public_room_url(self) -> str:
+        return self.room_url.rstrip("/") or self._own_url(self.ingest_host, self.ingest_port)
+
+    @property
+    def public_dashboard_url(self) -> str:
+        return (self.dashboard_url.rstrip("/")
+                or self._own_url(self.dashboard_host, self.dashboard_port))
+
+    def _own_url(self, host: str, port: int) -> str:
+        return f"{'https' if self.tls_cert else 'http'}://{host}:{port}"
 
     def to_env(self) -> dict[str, str]:
         """These settings as environment variables, for starting another econsult process."""

@@ -8,7 +8,6 @@ Stop: Ctrl-C or SIGTERM ends the server; the engine's connections close with the
 from __future__ import annotations
 
 import logging
-import secrets
 from pathlib import Path
 
 import dash
@@ -31,9 +30,6 @@ def create_app(settings: Settings) -> Dash:
     app = Dash(__name__, use_pages=True, pages_folder=str(HERE / "pages"),
                assets_folder=str(HERE / "assets"), title="econsult",
                suppress_callback_exceptions=True)
-    app.server.secret_key = settings.dashboard_secret or secrets.token_hex(32)
-    if not settings.dashboard_secret:
-        log.warning("ECONSULT_DASHBOARD_SECRET is unset: sign-ins end when the dashboard stops")
     protect(app.server, engine)
     app.layout = html.Div([
         html.Header([
