@@ -13,7 +13,6 @@ import fractions
 import os
 import time
 import urllib.request
-import uuid
 
 import aiohttp
 import numpy as np
@@ -30,7 +29,9 @@ from bench.processes import (
     start_worker,
     wait_for,
 )
+from bench.rooms import account, set_up, token
 from contracts.database import engine_for
+from contracts.invitations import RoomLinks
 from contracts.settings import Settings
 from migrations.runner import upgrade
 from training import data
@@ -61,16 +62,21 @@ class PacedFaces(VideoStreamTrack):
         return frame
 
 
-async def participant(url: str, room: str, name: str, faces: list[np.ndarray], fps: float,
-                      stop: asyncio.Event) -> None:
+async def participant(url: str, room: str, invitation: str, name: str, faces: list[np.ndarray],
+                      fps: float, stop: asyncio.Event) -> None:
+    """A consenting student invited to ``room``, streaming until ``stop`` is set."""
     async with aiohttp.ClientSession() as http, http.ws_connect(f"{url}/room/{room}/ws") as ws:
-        await ws.send_json({"type": "join", "name": name, "role": "student", "consent": True})
+        await ws.send_json({"type": "join", "invitation": invitation, "name": name,
+                            "consent": True})
         joined = await ws.receive_json(timeout=30)
+        if joined["type"] != "joined":
+            raise RuntimeError(f"{name} could not join {room}: {joined}")
         connection = RTCPeerConnection()
         connection.addTransceiver(PacedFaces(faces, fps), direction="sendonly")
         await connection.setLocalDescription(await connection.createOffer())
         async with http.post(f"{url}/room/{room}/analysis", json={
-                "participant": joined["id"], "sdp": connection.localDescription.sdp}) as reply:
+                "participant": joined["id"], "key": joined["key"],
+                "sdp": connection.localDescription.sdp}) as reply:
             answer = await reply.json()
         await connection.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
         # Read what the room sends, as a browser does: it answers the server's heartbeat.
@@ -104,11 +110,13 @@ def faces_for_load() -> list[np.ndarray]:
     return [cv2.resize(framed_face(image), ANALYSIS_SIZE) for image in images]
 
 
-async def load(url: str, pid: int, participants: int, seconds: float, fps: float
-               ) -> tuple[str, float]:
+async def load(url: str, pid: int, room: RoomLinks, participants: int, seconds: float,
+               fps: float) -> float:
     """Run ``participants`` at once for ``seconds``; ingest CPU share per participant stream."""
-    room, faces, stop = f"load-{uuid.uuid4().hex[:6]}", faces_for_load(), asyncio.Event()
-    clients = [asyncio.create_task(participant(url, room, f"student {i}", faces, fps, stop))
+    faces, stop, name, invitation = faces_for_load(), asyncio.Event(), room.room.name, token(
+        room.guests)
+    clients = [asyncio.create_task(participant(url, name, invitation, f"student {i}", faces,
+                                               fps, stop))
                for i in range(participants)]
     deadline = time.monotonic() + 60
     while health(url)["analysis_peers"] < participants:
@@ -122,15 +130,16 @@ async def load(url: str, pid: int, participants: int, seconds: float, fps: float
     share = (cpu_seconds(pid) - cpu_start) / (time.monotonic() - wall_start)
     stop.set()
     await asyncio.gather(*clients)
-    return room, share / participants
+    return share / participants
 
 
-async def churn(url: str, joins: int, fps: float) -> None:
+async def churn(url: str, room: RoomLinks, joins: int, fps: float) -> None:
     """Join, stream briefly and leave, ``joins`` times, a few at a time."""
-    faces = faces_for_load()
+    faces, name, invitation = faces_for_load(), room.room.name, token(room.guests)
     for start in range(0, joins, 10):
         stop = asyncio.Event()
-        batch = [asyncio.create_task(participant(url, "churn", f"p{i}", faces, fps, stop))
+        batch = [asyncio.create_task(participant(url, name, invitation, f"p{i}", faces, fps,
+                                                 stop))
                  for i in range(start, min(joins, start + 10))]
         await asyncio.sleep(2)
         stop.set()
@@ -150,11 +159,14 @@ def run_room_bench(settings: Settings, counts: list[int], seconds: float, worker
     try:
         wait_for(lambda: health(url) is not None, 60, "ingest to start")
         pid = ingest.process.pid
+        teacher = account(engine)
         for count in counts:
-            room, per_stream = asyncio.run(load(url, pid, count, seconds, bench.analysis_fps))
-            figures |= _room_figures(engine, room, count, per_stream)
+            room = set_up(engine, bench, url, "class", teacher)
+            per_stream = asyncio.run(load(url, pid, room, count, seconds, bench.analysis_fps))
+            figures |= _room_figures(engine, room.room.name, count, per_stream)
         before = rss_mib(pid)
-        asyncio.run(churn(url, 200, bench.analysis_fps))
+        asyncio.run(churn(url, set_up(engine, bench, url, "class", teacher), 200,
+                          bench.analysis_fps))
         figures["ingest MiB after 200 joins and leaves (before)"] = before
         figures["ingest MiB after 200 joins and leaves"] = rss_mib(pid)
         figures |= _dropped(url)

@@ -14,6 +14,7 @@ import redis
 from sqlalchemy.exc import OperationalError
 
 from cli import CommandError
+from contracts.schema import ACCOUNT_ROLES, ROOM_KINDS
 from contracts.settings import Settings, SettingsError
 
 # TensorFlow's C++ start-up chatter (no GPU found, CPU features) hides what econsult says.
@@ -63,13 +64,30 @@ def _parser() -> argparse.ArgumentParser:
     dashboard = commands.add_parser("dashboard", help="run the managers' dashboard")
     dashboard.set_defaults(run=_dashboard)
 
-    user = commands.add_parser("user", help="manage dashboard users")
+    user = commands.add_parser("user", help="manage accounts (consultants and managers)")
     user_commands = user.add_subparsers(dest="action", required=True, metavar="ACTION")
     add_user = user_commands.add_parser("add", help="create a user (asks for the password)")
     add_user.add_argument("username")
+    add_user.add_argument("--role", required=True, choices=ACCOUNT_ROLES,
+                          help="consultant: holds rooms, sees their own sessions; "
+                               "manager: sees every session")
     add_user.add_argument("--password-stdin", action="store_true",
                           help="read the password from standard input (for scripts)")
     add_user.set_defaults(run=_add_user)
+
+    room = commands.add_parser("room", help="set up a room and its invitation links")
+    room_commands = room.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create_room = room_commands.add_parser("create", help="set up a room and print its links")
+    create_room.add_argument("name")
+    create_room.add_argument("--consultant", required=True, help="username of the consultant")
+    create_room.add_argument("--kind", choices=ROOM_KINDS, default="consultation")
+    create_room.set_defaults(run=_create_room)
+    for action, text in (("links", "print new links for an open room"),
+                         ("withdraw", "withdraw every invitation to an open room"),
+                         ("close", "close a room: its links open nothing from now on")):
+        changing = room_commands.add_parser(action, help=text)
+        changing.add_argument("name")
+        changing.set_defaults(run=_change_room)
 
     worker = commands.add_parser("worker", help="run one inference worker")
     worker.add_argument("--name", help="consumer name (default host-pid)")
@@ -173,8 +191,8 @@ def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
 def _add_user(args: argparse.Namespace, settings: Settings) -> int:
     import getpass
 
+    from contracts.accounts import AccountError, add_user
     from contracts.database import engine_for
-    from dashboard.users import UserError, add_user
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -184,13 +202,25 @@ def _add_user(args: argparse.Namespace, settings: Settings) -> int:
             raise CommandError("the two passwords differ")
     engine = engine_for(settings.database_url)
     try:
-        add_user(engine, args.username, password)
-    except UserError as exc:
+        add_user(engine, args.username, password, args.role)
+    except AccountError as exc:
         raise CommandError(str(exc)) from None
     finally:
         engine.dispose()
-    print(f"user {args.username} can now sign in to the dashboard")
+    print(f"{args.role} {args.username} can now sign in to the dashboard")
     return 0
+
+
+def _create_room(args: argparse.Namespace, settings: Settings) -> int:
+    from cli.rooms import create
+
+    return create(settings, args.name, args.kind, args.consultant)
+
+
+def _change_room(args: argparse.Namespace, settings: Settings) -> int:
+    from cli.rooms import change
+
+    return change(settings, args.name, args.action)
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -152,11 +153,69 @@ class Erasure(Base):
     erased_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
 
 
+ACCOUNT_ROLES = ("consultant", "manager")
+ROOM_KINDS = ("consultation", "class")
+
+
 class User(Base):
-    """Someone who may sign in to the dashboard; the password is kept only as a scrypt hash."""
+    """Someone who may sign in: a consultant (holds rooms, sees their own sessions) or a
+    manager (sees every session). The password is kept only as a scrypt hash."""
 
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(Enum(*ACCOUNT_ROLES, name="account_role"))
     created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+
+
+class SignIn(Base):
+    """A signed-in browser: its cookie's token, kept only as a SHA-256 hash. Signing out ends
+    it here, so a copy of the cookie is refused from then on."""
+
+    __tablename__ = "sign_ins"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(Timestamp)
+    ended_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class FailedSignIns(Base):
+    """Failed sign-ins in a row for one username (known or not): from a few on, each next try
+    waits longer."""
+
+    __tablename__ = "failed_sign_ins"
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failed_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class Room(Base):
+    """A consultation or a class a consultant set up; people enter it only by invitation (or as
+    its consultant, signed in). Its name is unique among rooms not yet closed."""
+
+    __tablename__ = "rooms"
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(Enum(*ROOM_KINDS, name="room_kind"))
+    consultant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    closed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    __table_args__ = (Index("uq_rooms_open_name", "name", unique=True,
+                            postgresql_where=text("closed_at IS NULL")),)
+
+
+class Invitation(Base):
+    """A link into one room with one role; the token is kept only as a SHA-256 hash."""
+
+    __tablename__ = "invitations"
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    room_id: Mapped[UUID] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(Enum(*ROLES, name="participant_role",
+                                           create_type=False))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(Timestamp)
+    revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    __table_args__ = (Index("ix_invitations_room", "room_id"),)

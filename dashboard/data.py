@@ -1,4 +1,7 @@
-"""What the dashboard reads: the analysts' views, so pages and SQL users see the same numbers."""
+"""What the dashboard reads: the analysts' views, so pages and SQL users see the same numbers.
+
+A manager sees every session; a consultant only the sessions they led (``_MINE``).
+"""
 
 from __future__ import annotations
 
@@ -12,10 +15,14 @@ from contracts.people import label_sql
 from contracts.quality import POSITIVITY_SQL
 from contracts.settings import Settings
 from contracts.smoothing import WINDOW_S, leading_sql, smoothed_sql
+from dashboard.auth import current_account
 
 # Participants with their label and consent state; queries add the WHERE clause.
 _PEOPLE = (f"SELECT p.*, {label_sql('p')} AS label, {consent_state_sql('p')} AS consent "
            "FROM participants p")
+
+# Rows of sessions the signed-in person may see (``consultant`` of sessions or their views).
+_MINE = "(CAST(:viewer AS text) IS NULL OR consultant = :viewer)"
 
 _engine: Engine | None = None
 settings: Settings = Settings()
@@ -27,11 +34,18 @@ def use(engine: Engine, app_settings: Settings) -> None:
     _engine, settings = engine, app_settings
 
 
+def database() -> Engine:
+    if _engine is None:
+        raise RuntimeError("dashboard.data.use(engine) was not called")
+    return _engine
+
+
 def recent_sessions(limit: int = 200) -> list[dict]:
     return _rows("""
         SELECT session_id, room, consultant, source, started_at, duration, participants,
                analysed_participants, frames, face_presence, quality
-        FROM session_summary ORDER BY started_at DESC LIMIT :limit""", limit=limit)
+        FROM session_summary WHERE {_MINE}
+        ORDER BY started_at DESC LIMIT :limit""", limit=limit)
 
 
 def model_versions() -> list[str]:
@@ -40,21 +54,23 @@ def model_versions() -> list[str]:
 
 
 def _rows(query: str, **parameters: object) -> list[dict]:
-    if _engine is None:
-        raise RuntimeError("dashboard.data.use(engine) was not called")
-    with _engine.connect() as conn:
-        return [dict(row) for row in conn.execute(text(query), parameters).mappings()]
+    account = current_account()
+    viewer = None if account.manager else account.username
+    with database().connect() as conn:
+        return [dict(row) for row in
+                conn.execute(text(query), {"viewer": viewer, **parameters}).mappings()]
 
 
 def session_length(session_id: str) -> timedelta | None:
     """How long the session ran (so far, if it still runs); None if there is no such session."""
     rows = _rows("SELECT coalesce(ended_at, now()) - started_at AS length FROM sessions "
-                 "WHERE id = :id", id=session_id)
+                 f"WHERE id = :id AND {_MINE}", id=session_id)
     return rows[0]["length"] if rows else None
 
 
 def session(session_id: str) -> dict | None:
-    rows = _rows("SELECT * FROM session_summary WHERE session_id = :id", id=session_id)
+    rows = _rows(f"SELECT * FROM session_summary WHERE session_id = :id AND {_MINE}",
+                 id=session_id)
     return rows[0] if rows else None
 
 
@@ -118,17 +134,19 @@ def dominant_shares(session_id: str) -> list[dict]:
 
 def consultants() -> list[str]:
     return [r["consultant"] for r in _rows(
-        "SELECT DISTINCT consultant FROM sessions WHERE consultant IS NOT NULL ORDER BY 1")]
+        "SELECT DISTINCT consultant FROM sessions WHERE consultant IS NOT NULL "
+        f"AND {_MINE} ORDER BY 1")]
 
 
 def history(consultant: str | None, start: str | None, end: str | None,
             min_quality: float | None) -> list[dict]:
     """Sessions matching the filters, newest first (``start``/``end`` are ISO dates)."""
-    return _rows("""
+    return _rows(f"""
         SELECT session_id, room, consultant, started_at, duration, participants, frames,
                face_presence, quality
         FROM session_summary
-        WHERE (CAST(:consultant AS text) IS NULL OR consultant = :consultant)
+        WHERE {_MINE}
+          AND (CAST(:consultant AS text) IS NULL OR consultant = :consultant)
           AND (CAST(:start AS date) IS NULL OR started_at >= CAST(:start AS date))
           AND (CAST(:end AS date) IS NULL OR started_at < CAST(:end AS date) + 1)
           AND (CAST(:min_quality AS float8) IS NULL OR quality >= :min_quality)
@@ -138,11 +156,11 @@ def history(consultant: str | None, start: str | None, end: str | None,
 
 def weekly_quality(start: str | None, end: str | None) -> list[dict]:
     """Per consultant and week: sessions held and their mean quality score."""
-    return _rows("""
+    return _rows(f"""
         SELECT consultant, date_trunc('week', started_at) AS week, count(*) AS sessions,
                avg(quality) AS quality, avg(face_presence) AS face_presence
         FROM session_summary
-        WHERE consultant IS NOT NULL AND faces > 0
+        WHERE consultant IS NOT NULL AND faces > 0 AND {_MINE}
           AND (CAST(:start AS date) IS NULL OR started_at >= CAST(:start AS date))
           AND (CAST(:end AS date) IS NULL OR started_at < CAST(:end AS date) + 1)
         GROUP BY consultant, week ORDER BY consultant, week""", start=start, end=end)
@@ -156,6 +174,7 @@ def live(window_s: int, alert_s: float) -> list[dict]:
         WITH running AS (
             SELECT id, room FROM sessions
             WHERE ended_at IS NULL AND started_at > now() - interval '12 hours'
+              AND {_MINE}
         ), people AS ({_PEOPLE} WHERE p.session_id IN (SELECT id FROM running)
         ), readings AS (
             SELECT e.participant_id, e.captured_at,
@@ -197,7 +216,7 @@ def live_timeline(window_s: int, bucket_s: int) -> list[dict]:
     the quality score."""
     return _rows(f"""
         WITH people AS ({_PEOPLE} WHERE p.session_id IN (
-            SELECT id FROM sessions WHERE ended_at IS NULL))
+            SELECT id FROM sessions WHERE ended_at IS NULL AND {_MINE}))
         SELECT e.session_id, e.participant_id, p.label,
                date_bin(make_interval(secs => :bucket), e.captured_at, now()) AS bucket,
                avg({POSITIVITY_SQL}) AS quality

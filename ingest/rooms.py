@@ -12,7 +12,7 @@ the end does not start another one for the same person.
 from __future__ import annotations
 
 import asyncio
-import re
+import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from contracts.invitations import ROOM_NAME
 from contracts.quality import SmoothedScore
 from contracts.smoothing import LiveReading
 from contracts.stream import ROLES, SESSION_ALIVE_S, RoomEvent
 
 Send = Callable[[dict[str, Any]], Any]
-ROOM_NAME = re.compile(r"[\w.-]{1,100}")
 RECENT_S = 600.0
 ENDED_KEPT_S = 12 * 3600.0
 
@@ -56,12 +56,16 @@ class Member:
     consents: list[tuple[datetime, bool]] = field(default_factory=list)
     # Set once the member has been told they joined: before that, they get no broadcasts.
     ready: bool = False
+    # A consultant other than the room's own, who came with a co-host link.
+    cohost: bool = False
     score: SmoothedScore = field(default_factory=SmoothedScore)
     reading: LiveReading = field(default_factory=LiveReading)
+    # Given to this member alone: their analysis offers carry it (others know their id).
+    key: str = field(default_factory=lambda: secrets.token_urlsafe(16))
 
     def public(self) -> dict[str, Any]:
         return {"id": str(self.id), "name": self.name, "role": self.role,
-                "consent": self.consent}
+                "consent": self.consent, "cohost": self.cohost}
 
 
 @dataclass
@@ -70,6 +74,8 @@ class Room:
     session_id: uuid.UUID
     started_at: datetime
     consultant: str | None
+    # The room as set up in PostgreSQL (contracts.invitations), which ending it closes.
+    room_id: uuid.UUID | None = None
     members: dict[uuid.UUID, Member] = field(default_factory=dict)
     ended_at: datetime | None = None
     end_reason: str | None = None
@@ -122,7 +128,10 @@ class Rooms:
         return next((r for r in self.by_name.values() if r.session_id == session_id), None)
 
     def join(self, room_name: str, name: str, role: str, consent: bool, send: Send,
-             rejoin: uuid.UUID | None = None) -> tuple[Room, Member]:
+             rejoin: uuid.UUID | None = None, consultant: str | None = None,
+             room_id: uuid.UUID | None = None) -> tuple[Room, Member]:
+        """Put someone in the room (opening its session if it has none); ``consultant`` is
+        whose room it is, ``room_id`` the room as set up (both from their admission)."""
         if role not in ROLES:
             raise RoomError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         if not name.strip() or len(name) > 100 or not name.isprintable():
@@ -135,8 +144,7 @@ class Rooms:
         room = self.by_name.get(room_name)
         now = datetime.now(UTC)
         if room is None:
-            room = Room(room_name, uuid.uuid4(), now,
-                        name.strip() if role == "consultant" else None)
+            room = Room(room_name, uuid.uuid4(), now, consultant, room_id)
             self.by_name[room_name] = room
             self._publish(room.record()[0])
         if room.occupied() >= self._capacity:
@@ -145,8 +153,9 @@ class Rooms:
         returning = previous is not None and not previous.connected
         member_id = previous.id if returning else uuid.uuid4()
         consenting = consent and role != "consultant"
-        member = room.members[member_id] = Member(member_id, name.strip(), role, consenting,
-                                                  send, now)
+        member = room.members[member_id] = Member(
+            member_id, name.strip(), role, consenting, send, now,
+            cohost=role == "consultant" and name.strip() != room.consultant)
         # The join carries the consent, so no frame ever finds the one without the other.
         self._publish(RoomEvent("participant_joined", room.session_id, now,
                                 participant_id=member.id, role=role, display_name=member.name,

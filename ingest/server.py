@@ -1,7 +1,8 @@
 """``econsult ingest``: the consult room's web server, from start to stop.
 
-Start: connect to Redis, open the room registry, relay the workers' live updates.
-Serve: the room page, its WebSocket, analysis offers, /healthz and /metrics.
+Start: connect to Redis and PostgreSQL (rooms, invitations, sign-ins), open the room
+registry, relay the workers' live updates.
+Serve: the room page, who may enter it, its WebSocket, analysis offers, /healthz and /metrics.
 Stop: close every analysis connection, end every live room (recorded as interrupted), send
 every room event still queued (waiting up to ``STOP_FLUSH_S`` for Redis), disconnect.
 """
@@ -19,7 +20,11 @@ import redis.asyncio as aredis
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from contracts.database import engine_for
+from contracts.invitations import NotAdmitted
 from contracts.settings import Settings
+from contracts.tls import server_context
+from ingest.admission import Gate
 from ingest.analysis import AnalysisPeers, OfferError
 from ingest.feedback import relay_live_updates
 from ingest.publisher import StreamPublisher
@@ -36,8 +41,9 @@ STOP_FLUSH_S = 10.0
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
     app[SETTINGS] = settings
-    app.router.add_get("/", lambda _: web.HTTPFound("/room/demo?role=consultant"))
+    app.router.add_get("/", lambda _: web.HTTPFound(settings.public_dashboard_url + "/rooms"))
     app.router.add_get("/room/{room}", room_page)
+    app.router.add_post("/room/{room}/admission", admission)
     app.router.add_get("/room/{room}/ws", room_socket)
     app.router.add_post("/room/{room}/analysis", analysis_offer)
     app.router.add_get("/healthz", healthz)
@@ -51,9 +57,13 @@ def create_app(settings: Settings) -> web.Application:
 def run(settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("aioice").setLevel(logging.WARNING)  # one line per ICE candidate pair
+    tls = server_context(settings)  # a missing or mismatched file: exit 2 before listening
+    scheme = "https" if tls else "http"
     web.run_app(create_app(settings), host=settings.ingest_host, port=settings.ingest_port,
-                print=lambda _: log.info("rooms at http://%s:%s/room/NAME", settings.ingest_host,
-                                         settings.ingest_port))
+                ssl_context=tls,
+                print=lambda _: log.info("rooms at %s://%s:%s/room/NAME (public address %s)",
+                                         scheme, settings.ingest_host, settings.ingest_port,
+                                         settings.public_room_url))
     return 0
 
 
@@ -65,9 +75,10 @@ async def _start(app: web.Application) -> None:
     publisher.on_restart = rooms.announce_again
     publisher.start()
     peers = AnalysisPeers(settings, publisher)
+    gate = Gate(engine_for(settings.database_url), settings)
     app[STATE] = {
-        "redis": client, "rooms": rooms, "peers": peers, "publisher": publisher,
-        "signalling": Signalling(rooms, peers, settings),
+        "redis": client, "rooms": rooms, "peers": peers, "publisher": publisher, "gate": gate,
+        "signalling": Signalling(rooms, peers, gate, settings),
         "tasks": [asyncio.create_task(relay_live_updates(client, publisher.keys, rooms)),
                   asyncio.create_task(rooms.keep_alive())],
     }
@@ -91,10 +102,31 @@ async def _stop(app: web.Application) -> None:
         await send({"type": "ended", "message": "the service stopped"})
     await state["publisher"].stop(STOP_FLUSH_S)
     await state["redis"].aclose()
+    state["gate"].engine.dispose()
 
 
 async def room_page(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "room.html")
+
+
+async def admission(request: web.Request) -> web.Response:
+    """POST {invitation?}: the room, the role and the name the person would join with, or why
+    they may not enter (and, when signing in would help, where to sign in)."""
+    gate: Gate = request.app[STATE]["gate"]
+    try:
+        body = await request.json()
+        invitation = body.get("invitation") if isinstance(body, dict) else None
+    except ValueError:
+        raise _error(web.HTTPBadRequest, "send JSON, e.g. {\"invitation\": \"…\"}") from None
+    try:
+        entry = await gate.admit(request, invitation)
+    except NotAdmitted as exc:
+        sign_in = gate.sign_in_url(request.match_info["room"]) if exc.sign_in else None
+        return web.json_response({"error": str(exc), "sign_in": sign_in}, status=403)
+    room = entry.room
+    return web.json_response({"room": {"name": room.name, "kind": room.kind,
+                                       "consultant": room.consultant},
+                              "role": entry.role, "name": entry.name})
 
 
 async def room_socket(request: web.Request) -> web.WebSocketResponse:
@@ -102,7 +134,8 @@ async def room_socket(request: web.Request) -> web.WebSocketResponse:
 
 
 async def analysis_offer(request: web.Request) -> web.Response:
-    """POST {participant, sdp}: the participant's analysis stream; answered with {sdp}."""
+    """POST {participant, key, sdp}: the participant's analysis stream; answered with {sdp}.
+    The key was given to the participant alone on joining: others in the room know their id."""
     state = request.app[STATE]
     room = state["rooms"].by_name.get(request.match_info["room"])
     if room is None:
@@ -112,8 +145,8 @@ async def analysis_offer(request: web.Request) -> web.Response:
         member = room.members.get(uuid.UUID(str(body["participant"])))
         sdp = str(body["sdp"])
     except (ValueError, KeyError, TypeError):
-        raise _error(web.HTTPBadRequest, "send JSON with 'participant' and 'sdp'") from None
-    if member is None or not member.connected:
+        raise _error(web.HTTPBadRequest, "send JSON with 'participant', 'key' and 'sdp'") from None
+    if member is None or not member.connected or body.get("key") != member.key:
         raise _error(web.HTTPNotFound, "that participant is not in the room")
     try:
         answer = await state["peers"].answer(room, member, sdp)

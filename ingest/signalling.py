@@ -1,35 +1,46 @@
 """The room's WebSocket: joining, consent, the browsers' peer-to-peer signalling, leaving.
 
-Messages are JSON objects with a ``type``. From the browser: ``join`` {name, role, consent,
-rejoin?}, ``signal`` {to, description}, ``consent`` {given}, ``end`` (consultant only). From
-the server: ``joined`` {id, session, peers, analysis, iceServers, emotions, colours},
+Messages are JSON objects with a ``type``. From the browser: ``join`` {invitation?, name,
+consent, rejoin?} (the role and a consultant's name come from the admission, ingest/admission.py,
+never from the browser), ``signal`` {to, description}, ``consent`` {given}, ``end`` (consultants
+only: ends the session and closes the room). From the server: ``joined`` {id, key, session,
+peers, analysis, iceServers, emotions, colours},
 ``peer-joined``, ``peer-left``, ``peer-consent``, ``signal`` {from, description}, ``live`` (to
 consultants), ``ended`` {message?} (also the answer to a rejoin of an ended session),
-``error`` {message}. The consultant offers a call to every other
-participant; clients and students connect only to the consultant.
+``error`` {message}. A consultant offers a call to every other participant present when
+they join and to every client or student who joins later; clients and students connect only to
+consultants.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import logging
 import uuid
 from collections import Counter
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from sqlalchemy.exc import OperationalError
 
+from contracts.invitations import NotAdmitted, close_room
 from contracts.labels import COLOURS, EMOTIONS
 from contracts.settings import Settings
+from ingest.admission import Gate, same_origin
 from ingest.analysis import AnalysisPeers
+from ingest.ice import ice_servers
 from ingest.rooms import Member, Room, RoomError, Rooms, SessionEnded
 
 MAX_MESSAGE_BYTES = 64 * 1024
+log = logging.getLogger("econsult.ingest")
 
 
 class Signalling:
-    def __init__(self, rooms: Rooms, peers: AnalysisPeers, settings: Settings) -> None:
-        self.rooms, self.peers, self.settings = rooms, peers, settings
+    def __init__(self, rooms: Rooms, peers: AnalysisPeers, gate: Gate,
+                 settings: Settings) -> None:
+        self.rooms, self.peers, self.gate, self.settings = rooms, peers, gate, settings
         self._per_client: Counter[str] = Counter()
 
     async def socket(self, request: web.Request) -> web.WebSocketResponse:
@@ -37,9 +48,10 @@ class Signalling:
         if self._per_client[client] >= self.settings.connections_per_client:
             raise web.HTTPTooManyRequests(text=f"at most {self.settings.connections_per_client} "
                                                "room connections from one address")
+        if not same_origin(request):
+            raise web.HTTPForbidden(text="this room refuses connections from other sites' pages")
         ws = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE_BYTES)
         await ws.prepare(request)
-        room_name = request.match_info["room"]
         joined: tuple[Room, Member] | None = None
         self._per_client[client] += 1
         try:
@@ -51,7 +63,7 @@ class Signalling:
                     if not isinstance(data, dict):
                         raise RoomError("messages are JSON objects")
                     if joined is None:
-                        joined = await self._join(room_name, data, _sender(ws))
+                        joined = await self._join(request, data, _sender(ws))
                     else:
                         await self._handle(*joined, data)
                 except SessionEnded as exc:
@@ -65,17 +77,22 @@ class Signalling:
                 await self._leave(*joined)
         return ws
 
-    async def _join(self, room_name: str, data: dict[str, Any], send: Any) -> tuple[Room, Member]:
+    async def _join(self, request: web.Request, data: dict[str, Any],
+                    send: Any) -> tuple[Room, Member]:
         if data.get("type") != "join":
             raise RoomError("join the room first")
+        try:
+            entry = await self.gate.admit(request, data.get("invitation"))
+        except NotAdmitted as exc:
+            raise RoomError(str(exc)) from None
         rejoin = uuid.UUID(data["rejoin"]) if data.get("rejoin") else None
-        room, member = self.rooms.join(room_name, str(data.get("name", "")),
-                                       str(data.get("role", "")), bool(data.get("consent")),
-                                       send, rejoin)
+        room, member = self.rooms.join(
+            entry.room.name, entry.name or str(data.get("name", "")), entry.role,
+            bool(data.get("consent")), send, rejoin, entry.room.consultant, entry.room.id)
         others = [m.public() for m in room.present()]
-        await send({"type": "joined", "id": str(member.id), "session": str(room.session_id),
-                    "peers": others,
-                    "iceServers": self.settings.ice_server_urls,
+        await send({"type": "joined", "id": str(member.id), "key": member.key,
+                    "session": str(room.session_id), "peers": others,
+                    "iceServers": ice_servers(self.settings, str(member.id)),
                     "analysis": {"width": self.settings.analysis_width,
                                  "fps": self.settings.analysis_fps},
                     "emotions": list(EMOTIONS), "colours": COLOURS})
@@ -103,8 +120,19 @@ class Signalling:
             for someone in room.members.values():
                 await self.peers.close(someone.id)
             self.rooms.end(room)
+            await self._close(room)
         else:
             raise RoomError(f"unknown message type {kind!r}")
+
+    async def _close(self, room: Room) -> None:
+        """Close the room as set up: its invitations open nothing from now on."""
+        if room.room_id is None:
+            return
+        try:
+            await asyncio.to_thread(close_room, self.gate.engine, room.room_id)
+        except OperationalError:
+            log.warning("room %s ended but could not be closed in PostgreSQL (unreachable): "
+                        "close it from the dashboard", room.name)
 
     async def _leave(self, room: Room, member: Member) -> None:
         await self.peers.close(member.id)

@@ -6,6 +6,7 @@ CSV."""
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import io
 import uuid
@@ -15,6 +16,7 @@ from itertools import groupby, pairwise
 
 import dash
 from dash import Input, Output, State, callback, dcc, html
+from dash.exceptions import PreventUpdate
 
 from contracts.labels import COLOURS, EMOTIONS
 from contracts.smoothing import WINDOW_S
@@ -46,12 +48,13 @@ def layout(session_id: str = "", **_: object) -> html.Div:
     bucket = bucket_seconds(length)
     # The queries are independent: run side by side, a 2-hour class of 50 renders in well
     # under a second (econsult bench dashboard).
+    # Each runs in a copy of this request's context, which says who is signed in.
     with ThreadPoolExecutor(5) as pool:
-        summary, people, rows, shares, changes = (f.result() for f in (
-            pool.submit(data.session, session_id), pool.submit(data.participants, session_id),
-            pool.submit(data.timeline, session_id, bucket),
-            pool.submit(data.dominant_shares, session_id),
-            pool.submit(data.consent_changes, session_id)))
+        futures = [pool.submit(contextvars.copy_context().run, *query) for query in (
+            (data.session, session_id), (data.participants, session_id),
+            (data.timeline, session_id, bucket), (data.dominant_shares, session_id),
+            (data.consent_changes, session_id))]
+        summary, people, rows, shares, changes = (future.result() for future in futures)
     points = {pid: list(group) for pid, group in groupby(rows, key=lambda r: r["participant_id"])}
     ended = END_REASONS.get(summary["end_reason"])
     return html.Div([
@@ -75,6 +78,8 @@ def layout(session_id: str = "", **_: object) -> html.Div:
           prevent_initial_call=True)
 def download(_: int, session_id: str) -> dict:
     summary = data.session(session_id)
+    if summary is None:  # gone, or not the signed-in person's to see
+        raise PreventUpdate
     rows = data.timeline(session_id, bucket_seconds(data.session_length(session_id)))
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)

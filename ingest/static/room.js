@@ -1,12 +1,17 @@
 // The consult room: a peer-to-peer call between the consultant and each other participant, and,
 // for those who agree, a small analysis stream to the server. See ingest/signalling.py.
+// Who may enter is settled before anything else (ingest/admission.py): a refused person sees
+// why, and no camera or consent prompt.
 "use strict";
 
 const params = new URLSearchParams(location.search);
 const roomName = decodeURIComponent(location.pathname.split("/")[2]);
-const role = params.get("role") || "client";
-const state = {ws: null, me: null, peers: new Map(), local: null, analysis: null,
-               consent: false, settings: null, latest: new Map()};
+// The invitation rides in the link's fragment, which the browser never sends to a server.
+const invitation = new URLSearchParams(location.hash.slice(1)).get("invitation");
+let role = null;  // from the admission, never from the address
+const state = {ws: null, me: null, key: null, peers: new Map(), local: null, analysis: null,
+               consent: false, settings: null, latest: new Map(), left: false};
+const ROLE_NAMES = {consultant: "consultant", client: "client", student: "student"};
 const FRESH_MS = 10_000;  // an update older than this no longer describes the room
 // The consultant's browser encodes its video once per participant: 640x480 at 15 fps cost
 // ~10% of a core per copy here, 320x240 at 10 fps ~2.6% (bench/codec_cost.py). Past this
@@ -20,13 +25,52 @@ const colour = (emotion) => state.settings.colours[emotion];
 
 function setStatus(text) { $("status").textContent = text; }
 
-async function askName() {
-  if (params.get("name")) return params.get("name");
+class Refused extends Error {
+  constructor(message, signIn) { super(message); this.signIn = signIn; }
+}
+
+async function admission() {
+  const response = await fetch(`/room/${encodeURIComponent(roomName)}/admission`, {
+    method: "POST", headers: {"Content-Type": "application/json"},
+    body: JSON.stringify({invitation}),
+  });
+  const body = await response.json();
+  if (!response.ok) throw new Refused(body.error, body.sign_in);
+  return body;
+}
+
+function refuse(refusal) {
+  $("refused").hidden = false;
+  $("refusal").textContent = refusal.message;
+  if (refusal.signIn) {
+    $("sign-in").href = refusal.signIn;
+    $("sign-in").hidden = false;
+  }
+  setStatus("Not admitted");
+}
+
+function welcome(entry) {
+  const {consultant, kind} = entry.room;
+  let text = `${consultant} invited you to a ${kind}.`;
+  if (entry.role === "consultant") {
+    text = entry.name === consultant ? `Your ${kind}.` : `You co-host ${consultant}'s ${kind}.`;
+  }
+  $("welcome").textContent = text;
+  $("welcome").hidden = false;
+}
+
+async function askName(entry) {
+  if (entry.name) return entry.name;
+  const given = (params.get("name") || "").trim();
+  if (given) return given;
   $("name-form").hidden = false;
   return new Promise((resolve) => $("name-form").addEventListener("submit", (event) => {
     event.preventDefault();
+    const name = $("name-input").value.trim();
+    $("name-problem").hidden = Boolean(name);
+    if (!name) return;
     $("name-form").hidden = true;
-    resolve($("name-input").value);
+    resolve(name);
   }));
 }
 
@@ -69,10 +113,31 @@ function labelOf(id) {
   return namesakes.length > 1 ? `${entry.info.name} (${number})` : entry.info.name;
 }
 
+function roleName(peer) {
+  return peer.cohost ? "co-host" : ROLE_NAMES[peer.role];
+}
+
+function showPeople() {
+  // Everyone sees who else is in the room, and in what role.
+  const me = document.createElement("li");
+  me.textContent = "You";
+  const others = [...state.peers.entries()].map(([id, entry]) => {
+    const item = document.createElement("li");
+    item.id = `person-${id}`;
+    const role = document.createElement("span");
+    role.className = "role";
+    role.textContent = ` (${roleName(entry.info)})`;
+    item.append(labelOf(id), role);
+    return item;
+  });
+  $("people").replaceChildren(me, ...others);
+}
+
 function relabel() {
+  showPeople();
   state.peers.forEach((entry, id) => {
     const caption = document.querySelector(`#peer-${id} figcaption`);
-    if (caption) caption.textContent = `${labelOf(id)} (${entry.info.role})`;
+    if (caption) caption.textContent = `${labelOf(id)} (${roleName(entry.info)})`;
     const heading = document.querySelector(`#live-${id} h3`);
     if (heading) heading.textContent = labelOf(id);
   });
@@ -93,7 +158,7 @@ function remoteVideo(peer) {
 function connectionTo(peer) {
   let entry = state.peers.get(peer.id);
   if (entry && entry.pc) return entry.pc;
-  const pc = new RTCPeerConnection({iceServers: state.settings.iceServers.map((urls) => ({urls}))});
+  const pc = new RTCPeerConnection({iceServers: state.settings.iceServers});
   state.local.getTracks().forEach((track) => pc.addTrack(track, state.local));
   pc.ontrack = (event) => { remoteVideo(peer).srcObject = event.streams[0]; };
   state.peers.set(peer.id, {info: peer, pc});
@@ -139,7 +204,7 @@ async function onSignal(message) {
 async function startAnalysis() {
   const track = state.local.getVideoTracks()[0];
   const {width, fps} = state.settings.analysis;
-  const pc = new RTCPeerConnection({iceServers: state.settings.iceServers.map((urls) => ({urls}))});
+  const pc = new RTCPeerConnection({iceServers: state.settings.iceServers});
   const scale = Math.max(1, (track.getSettings().width || width) / width);
   pc.addTransceiver(track, {direction: "sendonly",
                             sendEncodings: [{scaleResolutionDownBy: scale, maxFramerate: fps}]});
@@ -148,7 +213,7 @@ async function startAnalysis() {
   await iceGathered(pc);
   const response = await fetch(`/room/${encodeURIComponent(roomName)}/analysis`, {
     method: "POST", headers: {"Content-Type": "application/json"},
-    body: JSON.stringify({participant: state.me, sdp: pc.localDescription.sdp}),
+    body: JSON.stringify({participant: state.me, key: state.key, sdp: pc.localDescription.sdp}),
   });
   if (!response.ok) {
     setStatus(`Analysis unavailable: ${(await response.json()).error}`);
@@ -267,6 +332,7 @@ function dropPeer(id) {
 }
 
 function leave() {
+  state.left = true;
   stopAnalysis();
   state.peers.forEach((entry, id) => dropPeer(id));
   if (state.ws) state.ws.close();
@@ -276,16 +342,19 @@ function leave() {
 const handlers = {
   async joined(message) {
     state.me = message.id;
+    state.key = message.key;
     state.settings = message;
     sessionStorage.setItem(`econsult:${roomName}`, message.id);
     message.peers.forEach((peer) => {
       state.peers.set(peer.id, {info: peer, pc: null});
       showPeerConsent(peer);
     });
+    relabel();
     if (role === "consultant") {
       $("feedback").hidden = false;
       $("end").hidden = false;
-      for (const peer of message.peers) if (peer.role !== "consultant") await call(peer);
+      // Consultants already present are called too: they call only clients and students.
+      for (const peer of message.peers) await call(peer);
       await fitToClassSize();
     }
     showConsent();
@@ -294,6 +363,7 @@ const handlers = {
   async "peer-joined"(message) {
     state.peers.set(message.peer.id, {info: message.peer, pc: null});
     showPeerConsent(message.peer);
+    relabel();
     if (role === "consultant" && message.peer.role !== "consultant") {
       await call(message.peer);
       await fitToClassSize();
@@ -322,21 +392,24 @@ const handlers = {
 
 async function main() {
   $("room-name").textContent = `· ${roomName}`;
-  const name = await askName();
+  const entry = await admission();
+  role = entry.role;
+  welcome(entry);
+  const name = await askName(entry);
   state.consent = await askConsent();
   state.local = await openCamera();
   $("local").srcObject = state.local;
   $("call").hidden = false;
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   state.ws = new WebSocket(`${scheme}://${location.host}/room/${encodeURIComponent(roomName)}/ws`);
-  state.ws.onopen = () => send({type: "join", name, role, consent: state.consent,
+  state.ws.onopen = () => send({type: "join", invitation, name, consent: state.consent,
                                 rejoin: sessionStorage.getItem(`econsult:${roomName}`)});
   state.ws.onmessage = (event) => {
     const message = JSON.parse(event.data);
     const handler = handlers[message.type];
     if (handler) Promise.resolve(handler(message)).catch((error) => setStatus(String(error)));
   };
-  state.ws.onclose = () => { if ($("ended").hidden) setStatus("Disconnected"); };
+  state.ws.onclose = () => { if ($("ended").hidden && !state.left) setStatus("Disconnected"); };
   $("toggle-analysis").onclick = toggleConsent;
   $("end").onclick = () => send({type: "end"});
   $("leave").onclick = () => { leave(); $("call").hidden = true; setStatus("You left the call"); };
@@ -346,4 +419,7 @@ async function main() {
 // For tests and troubleshooting from the console: the call's peer connections.
 window.econsultConnections = connections;
 
-main().catch((error) => setStatus(`Could not start: ${error}`));
+main().catch((error) => {
+  if (error instanceof Refused) refuse(error);
+  else setStatus(`Could not start: ${error}`);
+});

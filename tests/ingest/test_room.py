@@ -15,11 +15,13 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select, text
 
 from bench.processes import health, wait_for
+from bench.rooms import account, set_up
 from bench.streams import wait_until_all_consumed
 from contracts.labels import EMOTIONS
 from contracts.schema import Sample, Session
 from tests.support.browsers import launcher
 from tests.support.records import participant_named
+from tests.support.rooms import named, signed_in
 
 TIMEOUT_MS = 60_000
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"  # screenshots for review
@@ -28,24 +30,26 @@ SEES = ("name => [...document.querySelectorAll('#videos figure')].some(figure =>
 
 
 @pytest.fixture(scope="module")
-def call(ingest_url, camera_y4m):
-    """Dr Bob consults; Carla agrees to analysis, Dan declines it."""
-    room = f"consult-{uuid.uuid4().hex[:6]}"
+def call(ingest_url, camera_y4m, engine, settings):
+    """Dr Bob consults, signed in; Carla agrees to analysis, Dan declines it (both invited)."""
+    bob = account(engine, username=f"Dr Bob {uuid.uuid4().hex[:4]}")
+    links = set_up(engine, settings, ingest_url, consultant=bob)
     with launcher(camera_y4m) as launch:
-        consultant = _join(launch, ingest_url, room, "consultant", "Dr Bob")
+        consultant = signed_in(launch(), engine, bob, ingest_url).new_page()
+        consultant.goto(links.own)
         expect(consultant.locator("#status")).to_contain_text("In the call", timeout=TIMEOUT_MS)
-        client = _join(launch, ingest_url, room, "client", "Carla")
+        client = _join(launch, links.guests, "Carla")
         client.click("#agree")
         expect(client.locator("#status")).to_contain_text("analysis is on", timeout=TIMEOUT_MS)
-        decliner = _join(launch, ingest_url, room, "client", "Dan")
+        decliner = _join(launch, links.guests, "Dan")
         decliner.click("#decline")
         expect(decliner.locator("#status")).to_contain_text("analysis is off",
                                                             timeout=TIMEOUT_MS)
-        yield room, consultant, client, decliner
+        yield links.room.name, consultant, client, decliner, links
 
 
 def test_the_consultant_and_the_client_see_each_other(call):
-    _, consultant, client, _ = call
+    _, consultant, client, _, _ = call
     consultant.wait_for_function(SEES, arg="Carla", timeout=TIMEOUT_MS)
     client.wait_for_function(SEES, arg="Dr Bob", timeout=TIMEOUT_MS)
 
@@ -111,9 +115,9 @@ def test_a_client_who_declines_is_never_analysed(call, engine):
     assert _samples(engine, dan.id) == 0
 
 
-def _join(launch, url: str, room: str, role: str, name: str) -> Page:
+def _join(launch, link: str, name: str) -> Page:
     page = launch().new_page()
-    page.goto(f"{url}/room/{room}?role={role}&name={quote(name)}")
+    page.goto(named(link, quote(name)))
     return page
 
 
@@ -127,14 +131,13 @@ def _samples(engine, participant_id, after=None) -> int:
         return conn.scalar(query)
 
 
-def test_a_participant_who_leaves_and_comes_back_is_the_same_participant(call, engine,
-                                                                         ingest_url):
-    room, consultant, _, decliner = call
+def test_a_participant_who_leaves_and_comes_back_is_the_same_participant(call, engine):
+    room, consultant, _, decliner, _ = call
     dan = participant_named(engine, room, "Dan")
     decliner.click("#leave")
     wait_for(lambda: participant_named(engine, room, "Dan").left_at is not None, 30,
              "Dan's leaving to be stored")
-    decliner.goto(f"{ingest_url}/room/{room}?role=client&name=Dan")
+    decliner.reload()  # the same link: Dan opens it again
     decliner.click("#decline")
     consultant.wait_for_function(SEES, arg="Dan", timeout=TIMEOUT_MS)
     wait_for(lambda: participant_named(engine, room, "Dan").left_at is None, 30,
@@ -158,7 +161,7 @@ def test_withdrawing_consent_mid_call_stops_the_analysis_at_once(call, engine, i
 
 
 def test_the_consultant_ends_the_session_for_everyone(call, engine):
-    room, consultant, client, _ = call
+    room, consultant, client, _, _ = call
     consultant.click("#end")
     for page in (consultant, client):
         expect(page.locator("#ended")).to_be_visible(timeout=TIMEOUT_MS)

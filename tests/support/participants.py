@@ -7,14 +7,16 @@ import asyncio
 import threading
 
 from bench.room_load import faces_for_load, participant
+from bench.rooms import token
+from contracts.invitations import RoomLinks
 
 FPS = 5.0
 
 
 class StreamingParticipant:
-    """A consenting student in ``room`` until :meth:`leave`."""
+    """A consenting student invited to ``room`` until :meth:`leave`."""
 
-    def __init__(self, url: str, room: str, name: str) -> None:
+    def __init__(self, url: str, room: RoomLinks, name: str) -> None:
         self._loop = asyncio.new_event_loop()
         self._stop = asyncio.Event()
         self._error: BaseException | None = None
@@ -27,10 +29,11 @@ class StreamingParticipant:
         if self._error is not None:
             raise self._error
 
-    def _run(self, url: str, room: str, name: str) -> None:
+    def _run(self, url: str, room: RoomLinks, name: str) -> None:
         try:
-            self._loop.run_until_complete(
-                participant(url, room, name, faces_for_load(), FPS, self._stop))
+            self._loop.run_until_complete(participant(
+                url, room.room.name, token(room.guests), name, faces_for_load(), FPS,
+                self._stop))
         except BaseException as exc:  # handed to the test in leave()
             self._error = exc
         finally:

@@ -1,0 +1,150 @@
+"""Accounts and sign-ins, shared by the dashboard (which signs people in) and ingest (which
+lets a signed-in consultant into their own room).
+
+Passwords are kept as scrypt hashes and checked in constant time. A sign-in is a random token
+in an ``HttpOnly`` cookie, kept on the server only as its SHA-256 hash: signing out ends it
+there, so a copy of the cookie taken earlier opens nothing. After ``FREE_FAILURES`` failed
+sign-ins in a row for one username, each next try must wait twice as long as the one before
+(up to ``LONGEST_WAIT_S``), which makes guessing a password by trying slow.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as upsert
+from sqlalchemy.exc import IntegrityError
+
+from contracts.schema import ACCOUNT_ROLES, FailedSignIns, SignIn, User
+
+COOKIE = "econsult_session"
+# scrypt cost: about 50 ms and 16 MiB per check here, slow enough to make guessing expensive.
+N, R, P = 2**14, 8, 1
+MIN_PASSWORD = 10
+FREE_FAILURES = 5
+LONGEST_WAIT_S = 15 * 60
+
+
+class AccountError(ValueError):
+    """An account cannot be created as asked; the message says why."""
+
+
+class TooManyFailures(PermissionError):
+    """Sign-ins for this username are paused; ``wait_s`` says for how long."""
+
+    def __init__(self, wait_s: int) -> None:
+        super().__init__(f"Too many failed sign-ins for this username: try again in "
+                         f"{wait_s} seconds.")
+        self.wait_s = wait_s
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    role: str
+
+    @property
+    def manager(self) -> bool:
+        return self.role == "manager"
+
+
+def add_user(engine: Engine, username: str, password: str, role: str) -> None:
+    if not username.strip() or len(username) > 100 or not username.isprintable():
+        raise AccountError("give a username of 1 to 100 characters")
+    if role not in ACCOUNT_ROLES:
+        raise AccountError(f"the role is one of {', '.join(ACCOUNT_ROLES)}, not {role!r}")
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"use a password of at least {MIN_PASSWORD} characters")
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(User).values(username=username.strip(), role=role,
+                                             password_hash=hash_password(password)))
+    except IntegrityError:
+        raise AccountError(f"a user named {username!r} exists already") from None
+
+
+def authenticate(engine: Engine, username: str, password: str) -> Account | None:
+    """The account when the password is right; raises TooManyFailures while paused."""
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        failed = conn.execute(select(FailedSignIns.failures, FailedSignIns.last_failed_at)
+                              .where(FailedSignIns.username == username)).one_or_none()
+        if failed is not None and (wait := _wait_s(*failed, now)) > 0:
+            raise TooManyFailures(wait)
+        row = conn.execute(select(User.id, User.username, User.role, User.password_hash)
+                           .where(User.username == username)).one_or_none()
+        if row is not None and _password_matches(password, row.password_hash):
+            conn.execute(delete(FailedSignIns).where(FailedSignIns.username == username))
+            return Account(row.id, row.username, row.role)
+        if row is None:
+            hash_password(password)  # the same work as for a real user: no timing tell
+        conn.execute(upsert(FailedSignIns).values(username=username[:100], failures=1,
+                                                  last_failed_at=now)
+                     .on_conflict_do_update(index_elements=["username"], set_={
+                         "failures": FailedSignIns.failures + 1, "last_failed_at": now}))
+        return None
+
+
+def sign_in(engine: Engine, account: Account, hours: float) -> str:
+    """Start a sign-in; the token goes in the cookie and nowhere else."""
+    token = secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        conn.execute(insert(SignIn).values(
+            token_hash=token_hash(token), user_id=account.id,
+            expires_at=datetime.now(UTC) + timedelta(hours=hours)))
+    return token
+
+
+def signed_in(engine: Engine, token: str | None) -> Account | None:
+    """Whose sign-in ``token`` is, while it has neither expired nor been ended."""
+    if not token:
+        return None
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(User.id, User.username, User.role).join(SignIn, SignIn.user_id == User.id)
+            .where(SignIn.token_hash == token_hash(token), SignIn.ended_at.is_(None),
+                   SignIn.expires_at > datetime.now(UTC))).one_or_none()
+    return Account(*row) if row else None
+
+
+def sign_out(engine: Engine, token: str | None) -> None:
+    if token:
+        with engine.begin() as conn:
+            conn.execute(update(SignIn).where(SignIn.token_hash == token_hash(token))
+                         .values(ended_at=datetime.now(UTC)))
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=N, r=R, p=P)
+    return "$".join(["scrypt", str(N), str(R), str(P), _b64(salt), _b64(digest)])
+
+
+def _password_matches(password: str, stored: str) -> bool:
+    _, n, r, p, salt, digest = stored.split("$")
+    candidate = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n),
+                               r=int(r), p=int(p))
+    return hmac.compare_digest(candidate, base64.b64decode(digest))
+
+
+def _wait_s(failures: int, last_failed_at: datetime, now: datetime) -> int:
+    if failures < FREE_FAILURES:
+        return 0
+    pause = min(2 ** (failures - FREE_FAILURES), LONGEST_WAIT_S)
+    return max(0, math.ceil(pause - (now - last_failed_at).total_seconds()))
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()

@@ -1,0 +1,30 @@
+"""Entering rooms from tests: links with a guest's name, and a browser context signed in as an
+account (the cookie the dashboard would set)."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, BrowserContext
+from sqlalchemy import Engine
+
+from contracts.accounts import COOKIE, Account, sign_in
+
+# Counts the page's camera requests, so a test can tell that a refusal came before any.
+COUNT_CAMERA_REQUESTS = """
+window.cameraRequests = 0;
+const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+navigator.mediaDevices.getUserMedia = (...args) => { window.cameraRequests += 1;
+                                                     return original(...args); };
+"""
+
+
+def named(link: str, name: str) -> str:
+    """``link`` with the guest's name given, so the page does not ask for it."""
+    base, _, fragment = link.partition("#")
+    return f"{base}?name={name}" + (f"#{fragment}" if fragment else "")
+
+
+def signed_in(browser: Browser, engine: Engine, account: Account, url: str) -> BrowserContext:
+    """A browser context signed in as ``account`` for ``url``'s host."""
+    context = browser.new_context()
+    context.add_cookies([{"name": COOKIE, "value": sign_in(engine, account, 1.0), "url": url}])
+    return context
