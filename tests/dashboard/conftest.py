@@ -20,8 +20,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 @pytest.fixture(scope="session")
 def dashboard_url(settings, env):
-    subprocess.run([sys.executable, "-m", "cli.main", "user", "add", "manager",
-                    "--password-stdin"], input=PASSWORD, text=True, env=env, check=True,
+    subprocess.run([sys.executable, "-m", "cli.main", "user", "add", "manager", "--role",
+                    "manager", "--password-stdin"], input=PASSWORD, text=True, env=env, check=True,
                    capture_output=True)
     port = free_port()
     server = EconsultProcess("dashboard", econsult(
