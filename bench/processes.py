@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -77,10 +78,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def health(url: str) -> dict | None:
-    """An ingest server's /healthz answer, or None while it does not answer."""
+def health(url: str, cafile: str | None = None) -> dict | None:
+    """An ingest server's /healthz answer, or None while it does not answer; over HTTPS, its
+    certificate is checked against ``cafile`` (the system's trust store when not given)."""
+    context = ssl.create_default_context(cafile=cafile) if url.startswith("https") else None
     try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=2, context=context) as response:
             return json.load(response)
     except OSError:
         return None

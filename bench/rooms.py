@@ -21,6 +21,10 @@ def account(engine: Engine, role: str = "consultant", username: str | None = Non
     """A new account (named ``username``, or uniquely) whose password is ``PASSWORD``."""
     username = username or f"{role}-{secrets.token_hex(3)}"
     add_user(engine, username, PASSWORD, role)
+    return account_named(engine, username)
+
+
+def account_named(engine: Engine, username: str) -> Account:
     with engine.connect() as conn:
         return Account(*conn.execute(select(User.id, User.username, User.role)
                                      .where(User.username == username)).one())

@@ -23,8 +23,9 @@ def named(link: str, name: str) -> str:
     return f"{base}?name={name}" + (f"#{fragment}" if fragment else "")
 
 
-def signed_in(browser: Browser, engine: Engine, account: Account, url: str) -> BrowserContext:
-    """A browser context signed in as ``account`` for ``url``'s host."""
-    context = browser.new_context()
+def signed_in(browser: Browser, engine: Engine, account: Account, url: str,
+              **options: object) -> BrowserContext:
+    """A browser context (made with ``options``) signed in as ``account`` for ``url``'s host."""
+    context = browser.new_context(**options)
     context.add_cookies([{"name": COOKIE, "value": sign_in(engine, account, 1.0), "url": url}])
     return context
