@@ -41,7 +41,7 @@ def database() -> Engine:
 
 
 def recent_sessions(limit: int = 200) -> list[dict]:
-    return _rows("""
+    return _rows(f"""
         SELECT session_id, room, consultant, source, started_at, duration, participants,
                analysed_participants, frames, face_presence, quality
         FROM session_summary WHERE {_MINE}

@@ -62,9 +62,9 @@ def page(browser, dashboard_url) -> Page:
     context.close()
 
 
-def sign_in(page: Page, url: str, password: str) -> None:
+def sign_in(page: Page, url: str, password: str, username: str = "manager") -> None:
     page.goto(f"{url}/login")
-    page.fill("input[name=username]", "manager")
+    page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
 

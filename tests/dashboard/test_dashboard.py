@@ -11,18 +11,19 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
 from tests.dashboard.conftest import ARTIFACTS, sign_in
+from tests.support.http import status_of
 
 
 @pytest.mark.parametrize("path, status", [("/", 302), ("/about", 302),
                                           ("/_dash-layout", 403), ("/_dash-dependencies", 403)])
 def test_without_signing_in_there_is_no_page_and_no_data(dashboard_url, path, status):
-    assert _status(f"{dashboard_url}{path}") == status
+    assert status_of(f"{dashboard_url}{path}") == status
 
 
 def test_a_callback_without_signing_in_is_refused(dashboard_url):
     request = urllib.request.Request(f"{dashboard_url}/_dash-update-component", data=b"{}",
                                      headers={"Content-Type": "application/json"})
-    assert _status(request) == 403
+    assert status_of(request) == 403
 
 
 def test_a_wrong_password_is_refused(browser, dashboard_url):
@@ -47,20 +48,6 @@ def test_about_the_numbers_names_the_model_and_its_limits(page: Page, dashboard_
     expect(page.locator("#model-versions")).to_contain_text("cnn48", timeout=30_000)
     expect(page.locator("body")).to_contain_text("reads expressions, not feelings")
     page.screenshot(path=ARTIFACTS / "dashboard-about.png", full_page=True)
-
-
-def _status(request: str | urllib.request.Request) -> int:
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
-    try:
-        with urllib.request.build_opener(NoRedirect).open(request, timeout=5) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return 0
 
 
 def test_a_session_report_shows_each_client_over_time_and_downloads(page: Page, dashboard_url,
