@@ -36,8 +36,9 @@ def layout(**_: object) -> html.Div:
         html.Div(id="new-room", role="status"),
     ]) if account.role == "consultant" else html.P(
         "Rooms are set up by consultants, signed in with their own account.", className="hint")
-    return html.Div([html.H2("Rooms"), setup, html.Section(id="open-rooms",
-                                                           children=_open_rooms())])
+    return html.Div([html.H2("Rooms"), setup,
+                     html.Section(id="open-rooms", children=_open_rooms()),
+                     html.Div(id="room-action", role="status")])
 
 
 @callback(Output("new-room", "children"), Output("open-rooms", "children"),
@@ -84,7 +85,6 @@ def _open_rooms() -> html.Div:
         html.Button("New links", id="new-links"),
         html.Button("Withdraw its invitations", id="withdraw"),
         html.Button("Close it", id="close-room"),
-        html.Div(id="room-action", role="status"),
     ])
 
 
