@@ -116,11 +116,11 @@ class Signalling:
             await _broadcast(room, {"type": "peer-consent", "id": str(member.id),
                                     "consent": given})
         elif kind == "end" and member.role == "consultant":
+            await self._close(room)  # first: no one opening a link meanwhile starts anew
             await _broadcast(room, {"type": "ended"})
             for someone in room.members.values():
                 await self.peers.close(someone.id)
             self.rooms.end(room)
-            await self._close(room)
         else:
             raise RoomError(f"unknown message type {kind!r}")
 

@@ -2,7 +2,8 @@
 live call and a recording's analysis. No service exits, ``econsult analyze`` says it waits and
 then finishes, and when the database is back every frame published before and after is stored.
 A worker that dies is started again while the others go on; Ctrl-C ends the call's session as
-interrupted."""
+interrupted. Joining a room needs PostgreSQL (who is invited is kept there), so the call's
+participant joins before the outage and keeps streaming through it."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from bench.processes import free_port, health, wait_for
+from bench.rooms import set_up
 from contracts.database import engine_for
 from contracts.schema import Session
 from contracts.settings import Settings
@@ -50,13 +52,16 @@ def test_a_postgres_outage_under_econsult_up_loses_nothing_and_stops_nobody(
     with log.open("w") as out:
         up = subprocess.Popen([sys.executable, "-m", "cli.main", "up"],
                               env={**_env(own)}, stdout=out, stderr=subprocess.STDOUT)
-    url, room = f"http://127.0.0.1:{own.ingest_port}", f"outage-{uuid.uuid4().hex[:6]}"
+    url = f"http://127.0.0.1:{own.ingest_port}"
     engine = engine_for(own.database_url)
     keys = StreamKeys.for_prefix(own.redis_prefix)
     try:
         wait_for(lambda: health(url) is not None and len(live_workers(redis.client(), keys)) == 2,
                  120, "econsult up to start ingest and both workers")
-        student = StreamingParticipant(url, room, "Olga")
+        # In the database econsult up migrated and its ingest admits people from.
+        links = set_up(engine, own, url, "class", name=f"outage-{uuid.uuid4().hex[:6]}")
+        room = links.room.name
+        student = StreamingParticipant(url, links, "Olga")
         olga = participant_named(engine, room, "Olga")
         wait_for(lambda: len(samples_of(engine, olga.id)) >= 5, 60, "Olga's first frames")
 

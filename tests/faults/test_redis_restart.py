@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bench.processes import EconsultProcess, econsult, free_port, health, start_worker, wait_for
+from bench.rooms import set_up
 from bench.streams import wait_until_all_consumed
 from contracts.stream import StreamKeys
 from tests.conftest import CLIP_FACES
@@ -44,12 +45,15 @@ def test_redis_restarts_lose_no_record_and_only_the_frames_in_their_moment(
                               ingest_port=free_port())
     keys = StreamKeys.for_prefix(own.redis_prefix)
     client = redis_of_its_own.client()
+    url = f"http://127.0.0.1:{own.ingest_port}"
+    # The room is set up where this ingest admits people: the test run's PostgreSQL.
+    links = set_up(engine, own, url, "class", name=f"restart-{uuid.uuid4().hex[:6]}")
+    room = links.room.name
     ingest = EconsultProcess("ingest", econsult(own, "ingest"))
-    url, room = f"http://127.0.0.1:{own.ingest_port}", f"restart-{uuid.uuid4().hex[:6]}"
     worker = None
     try:
         wait_for(lambda: health(url) is not None, 60, "ingest to start")
-        rita = StreamingParticipant(url, room, "Rita")
+        rita = StreamingParticipant(url, links, "Rita")
         # No worker yet: the session's record and its first frames wait, unread, in Redis.
         wait_for(lambda: client.xlen(keys.frames) >= 5, 60, "frames to wait in Redis")
         blip = _restart(redis_of_its_own, BLIP_S)
@@ -63,7 +67,7 @@ def test_redis_restarts_lose_no_record_and_only_the_frames_in_their_moment(
         # Down for the length of an outage, and someone joins meanwhile.
         redis_of_its_own.stop()
         down = datetime.now(UTC)
-        sam = StreamingParticipant(url, room, "Sam")
+        sam = StreamingParticipant(url, links, "Sam")
         time.sleep(OUTAGE_S)  # the outage itself: nothing to wait for, it is the fault
         back, back_at = time.monotonic(), datetime.now(UTC)
         redis_of_its_own.start()

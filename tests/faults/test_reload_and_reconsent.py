@@ -1,24 +1,26 @@
 """Nothing analysed is lost or skipped: a client who reloads the room page mid-call, then
 withdraws and allows analysis again, stays one participant, and every frame of each of her
 three captures is stored (none of one taken for a repeat of another). What the consultant sees
-live is what is stored; a reload after the session ended starts no session."""
+live is what is stored; a reload after the session ended starts no session: the ended room is
+closed, and her invitation opens nothing any more."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from itertools import groupby
-from urllib.parse import quote
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from bench.processes import health, wait_for
+from bench.rooms import account, set_up
 from bench.streams import wait_until_all_consumed
-from contracts.schema import Participant, Sample, Session
+from contracts.schema import Participant, Room, Sample, Session
 from tests.support.browsers import launcher
 from tests.support.figures import record
 from tests.support.records import participant_named, samples_of
+from tests.support.rooms import COUNT_CAMERA_REQUESTS, named, signed_in
 
 TIMEOUT_MS = 60_000
 DIGITS = re.compile(r"^\d+$")
@@ -26,10 +28,14 @@ DIGITS = re.compile(r"^\d+$")
 
 def test_reloads_and_re_consent_lose_no_frame_and_a_reload_after_the_end_starts_nothing(
         ingest_url, camera_y4m, engine, redis_client, settings):
-    room = f"reload-{uuid.uuid4().hex[:6]}"
+    bob = account(engine, username=f"Dr Bob {uuid.uuid4().hex[:4]}")
+    links = set_up(engine, settings, ingest_url, consultant=bob)
+    room = links.room.name
     with launcher(camera_y4m) as launch:
-        consultant = _join(launch().new_page(), ingest_url, room, "consultant", "Dr Bob")
-        rosa = _join(launch().new_page(), ingest_url, room, "client", "Rosa")
+        consultant = signed_in(launch(), engine, bob, ingest_url).new_page()
+        consultant.goto(links.own)
+        rosa = launch().new_page()
+        rosa.goto(named(links.guests, "Rosa"))
         _agree(rosa)
         rosa_id = participant_named(engine, room, "Rosa").id
         wait_for(lambda: [len(seqs) >= 4 for seqs in _captures(engine, rosa_id).values()] == [
@@ -52,9 +58,11 @@ def test_reloads_and_re_consent_lose_no_frame_and_a_reload_after_the_end_starts_
 
         consultant.click("#end")
         expect(rosa.locator("#ended")).to_be_visible(timeout=TIMEOUT_MS)
+        wait_for(lambda: _closed(engine, links.room.id), 30, "the ended room to be closed")
+        rosa.add_init_script(COUNT_CAMERA_REQUESTS)
         rosa.reload()
-        rosa.click("#agree")
-        expect(rosa.locator("#ended")).to_be_visible(timeout=TIMEOUT_MS)
+        expect(rosa.locator("#refusal")).to_contain_text("has ended", timeout=TIMEOUT_MS)
+        assert rosa.evaluate("window.cameraRequests") == 0, "the camera opened after the end"
 
     wait_until_all_consumed(redis_client, settings)
     captures = _captures(engine, rosa_id)
@@ -73,17 +81,18 @@ def test_reloads_and_re_consent_lose_no_frame_and_a_reload_after_the_end_starts_
 A client reloaded the room page mid-call, then withdrew and allowed analysis again: one
 participant, 3 captures, frames stored {sum(map(len, captures.values()))} (per capture
 {", ".join(str(len(seqs)) for seqs in captures.values())}), 0 missing, 0 duplicated; the
-consultant's card showed a stored frame; her reload after the end started no session.""")
-
-
-def _join(page: Page, url: str, room: str, role: str, name: str) -> Page:
-    page.goto(f"{url}/room/{room}?role={role}&name={quote(name)}")
-    return page
+consultant's card showed a stored frame; her reload after the end was refused (the room was
+closed; no camera opened) and started no session.""")
 
 
 def _agree(page: Page) -> None:
     page.click("#agree")
     expect(page.locator("#status")).to_contain_text("analysis is on", timeout=TIMEOUT_MS)
+
+
+def _closed(engine, room_id: uuid.UUID) -> bool:
+    with engine.connect() as conn:
+        return conn.scalar(select(Room.closed_at).where(Room.id == room_id)) is not None
 
 
 def _captures(engine, participant_id) -> dict[uuid.UUID, list[int]]:

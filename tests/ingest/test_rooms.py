@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import aiohttp
 import pytest
 
+from bench.rooms import set_up, token
 from contracts.stream import RoomEvent
 from ingest.rooms import Room, RoomError, Rooms, SessionEnded
+
+# The room as its admission describes it (contracts/invitations.py): whose it is, and its id.
+OF_BOB = {"consultant": "Dr Bob", "room_id": uuid.UUID(int=1)}
 
 
 def _rooms(capacity: int = 3) -> tuple[Rooms, list[RoomEvent]]:
@@ -22,43 +27,44 @@ async def _nobody(message) -> None:
 
 def test_the_first_join_starts_the_session_and_the_last_leave_ends_it():
     rooms, events = _rooms()
-    room, bob = rooms.join("r", "Dr Bob", "consultant", True, _nobody)
-    _, ann = rooms.join("r", "Ann", "client", True, _nobody)
+    room, bob = rooms.join("r", "Dr Bob", "consultant", True, _nobody, **OF_BOB)
+    _, ann = rooms.join("r", "Ann", "client", True, _nobody, **OF_BOB)
     rooms.leave(room, bob)
     rooms.leave(room, ann)
     assert [e.kind for e in events] == ["session_started", "participant_joined",
                                         "participant_joined", "participant_left",
                                         "participant_left", "session_ended"]
     assert not bob.consent and ann.consent, "a consultant is never analysed"
+    assert events[0].consultant == "Dr Bob" and not bob.cohost, "the room is Dr Bob's own"
     assert events[2].consent_at == events[2].at, "the join carries the consent"
     assert rooms.by_name == {}
 
 
 def test_a_full_room_refuses_one_more():
     rooms, _ = _rooms(capacity=2)
-    rooms.join("r", "A", "consultant", False, _nobody)
-    rooms.join("r", "B", "student", True, _nobody)
+    rooms.join("r", "A", "consultant", False, _nobody, **OF_BOB)
+    rooms.join("r", "B", "student", True, _nobody, **OF_BOB)
     with pytest.raises(RoomError, match="is full"):
-        rooms.join("r", "C", "student", True, _nobody)
+        rooms.join("r", "C", "student", True, _nobody, **OF_BOB)
 
 
 def test_a_returning_participant_keeps_their_identity_and_restates_consent():
     rooms, events = _rooms()
-    room, _ = rooms.join("r", "Dr Bob", "consultant", False, _nobody)
-    _, ann = rooms.join("r", "Ann", "client", True, _nobody)
+    room, _ = rooms.join("r", "Dr Bob", "consultant", False, _nobody, **OF_BOB)
+    _, ann = rooms.join("r", "Ann", "client", True, _nobody, **OF_BOB)
     rooms.leave(room, ann)
-    _, again = rooms.join("r", "Ann", "client", False, _nobody, rejoin=ann.id)
+    _, again = rooms.join("r", "Ann", "client", False, _nobody, rejoin=ann.id, **OF_BOB)
     assert again.id == ann.id
     assert (events[-1].kind, events[-1].participant_id) == ("consent_withdrawn", ann.id)
 
 
 def test_after_a_redis_restart_the_room_announces_its_whole_record_again():
     rooms, events = _rooms()
-    room, _ = rooms.join("r", "Dr Bob", "consultant", False, _nobody)
-    _, ann = rooms.join("r", "Ann", "client", True, _nobody)
+    room, _ = rooms.join("r", "Dr Bob", "consultant", False, _nobody, **OF_BOB)
+    _, ann = rooms.join("r", "Ann", "client", True, _nobody, **OF_BOB)
     rooms.set_consent(room, ann, False)
     rooms.set_consent(room, ann, True)
-    _, ben = rooms.join("r", "Ben", "client", False, _nobody)
+    _, ben = rooms.join("r", "Ben", "client", False, _nobody, **OF_BOB)
     rooms.leave(room, ben)
     published = len(events)
 
@@ -75,7 +81,7 @@ def test_after_a_redis_restart_the_room_announces_its_whole_record_again():
 
 def test_a_room_ended_before_a_restart_is_announced_again_with_its_end():
     rooms, events = _rooms()
-    room, _ = rooms.join("r", "Dr Bob", "consultant", False, _nobody)
+    room, _ = rooms.join("r", "Dr Bob", "consultant", False, _nobody, **OF_BOB)
     rooms.end(room)
     ended = events[-1]
     rooms.announce_again()
@@ -84,12 +90,12 @@ def test_a_room_ended_before_a_restart_is_announced_again_with_its_end():
 
 def test_rejoining_an_ended_session_is_refused_and_starts_nothing():
     rooms, events = _rooms()
-    room, _ = rooms.join("r", "Dr Bob", "consultant", False, _nobody)
-    _, ann = rooms.join("r", "Ann", "client", True, _nobody)
+    room, _ = rooms.join("r", "Dr Bob", "consultant", False, _nobody, **OF_BOB)
+    _, ann = rooms.join("r", "Ann", "client", True, _nobody, **OF_BOB)
     rooms.end(room)
     published = len(events)
     with pytest.raises(SessionEnded, match="has ended"):
-        rooms.join("r", "Ann", "client", True, _nobody, rejoin=ann.id)
+        rooms.join("r", "Ann", "client", True, _nobody, rejoin=ann.id, **OF_BOB)
     assert len(events) == published and rooms.by_name == {}
 
 
@@ -117,10 +123,15 @@ def test_one_address_cannot_hold_more_connections_than_allowed(ingest_url, setti
     assert asyncio.run(scenario()) == 429
 
 
-def test_people_joining_at_once_each_hear_they_joined_before_anything_else(ingest_url):
+def test_people_joining_at_once_each_hear_they_joined_before_anything_else(ingest_url, engine,
+                                                                            settings):
+    links = set_up(engine, settings, ingest_url, "class")
+    room, invitation = links.room.name, token(links.guests)
+
     async def join(http, name):
-        ws = await http.ws_connect(f"{ingest_url}/room/rush/ws")
-        await ws.send_json({"type": "join", "name": name, "role": "student", "consent": True})
+        ws = await http.ws_connect(f"{ingest_url}/room/{room}/ws")
+        await ws.send_json({"type": "join", "invitation": invitation, "name": name,
+                            "consent": True})
         first = await ws.receive_json(timeout=10)
         return ws, first["type"]
 
@@ -138,5 +149,5 @@ def test_people_joining_at_once_each_hear_they_joined_before_anything_else(inges
 def test_a_room_name_must_be_short_and_plain(room):
     rooms, events = _rooms()
     with pytest.raises(RoomError, match="a room name is 1 to 100"):
-        rooms.join(room, "Ann", "client", True, _nobody)
+        rooms.join(room, "Ann", "client", True, _nobody, **OF_BOB)
     assert events == []
