@@ -1,0 +1,70 @@
+"""Across NATs: a client whose browser may reach others only through the TURN relay (as behind
+a strict NAT or firewall) still joins the call and is analysed, with the time-limited
+credentials the room hands out (ingest/ice.py) and a coturn of the test's own."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from playwright.sync_api import expect
+
+from bench.processes import EconsultProcess, econsult, free_port, health, wait_for
+from bench.rooms import account_named, set_up
+from tests.support.browsers import launcher
+from tests.support.rooms import named, signed_in
+from tests.support.turn import OwnTurn
+
+TIMEOUT_MS = 60_000
+# Every peer connection the page makes may use relayed candidates only.
+RELAY_ONLY = """
+const Native = window.RTCPeerConnection;
+window.RTCPeerConnection = class extends Native {
+  constructor(config = {}) { super({...config, iceTransportPolicy: "relay"}); }
+};
+"""
+SELECTED_CANDIDATE = """async () => {
+  const stats = await window.econsultConnections()[0].getStats();
+  const transport = [...stats.values()].find((r) => r.type === "transport");
+  const pair = stats.get(transport.selectedCandidatePairId);
+  return stats.get(pair.localCandidateId).candidateType;
+}"""
+
+
+@pytest.fixture(scope="module")
+def relayed(settings, worker, tmp_path_factory):
+    """Ingest handing out credentials for a running coturn."""
+    turn = OwnTurn(tmp_path_factory.mktemp("turn")).start()
+    port = free_port()
+    own = dataclasses.replace(settings, ingest_port=port, turn_urls=turn.url,
+                              turn_secret=turn.secret)
+    server = EconsultProcess("ingest-turn", econsult(own, "ingest"))
+    url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: health(url) is not None or server.process.poll() is not None, 60,
+             "ingest to start")
+    yield own, url
+    server.stop()
+    turn.stop()
+
+
+def test_a_client_reachable_only_through_the_relay_joins_and_is_analysed(relayed, camera_y4m,
+                                                                         engine):
+    settings, url = relayed
+    links = set_up(engine, settings, url)
+    with launcher(camera_y4m) as launch:
+        browser = launch()
+        host_context = signed_in(browser, engine, account_named(engine, links.room.consultant),
+                                 url)
+        client_context = browser.new_context()
+        for context in (host_context, client_context):
+            context.add_init_script(RELAY_ONLY)
+        host, client = host_context.new_page(), client_context.new_page()
+        host.goto(links.own)
+        expect(host.locator("#status")).to_contain_text("In the call", timeout=TIMEOUT_MS)
+        client.goto(named(links.guests, "Carla"))
+        client.click("#agree")
+        card = host.locator("#participants .participant", has_text="Carla")
+        expect(card.locator(".presence")).to_contain_text("face in view", timeout=TIMEOUT_MS)
+        client.wait_for_function("() => document.querySelector('#videos figure:nth-child(2) "
+                                 "video')?.videoWidth > 0", timeout=TIMEOUT_MS)
+        assert client.evaluate(SELECTED_CANDIDATE) == "relay"
