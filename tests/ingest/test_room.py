@@ -48,6 +48,15 @@ def call(ingest_url, camera_y4m, engine, settings):
         yield links.room.name, consultant, client, decliner, links
 
 
+def test_nothing_of_the_call_shows_behind_the_consent_question(call):
+    page = call[1].context.browser.new_page()
+    page.goto(named(call[4].guests, "Quinn"))
+    expect(page.locator("#consent")).to_be_visible(timeout=TIMEOUT_MS)
+    for part in ("#call", "#leave", "#toggle-analysis"):
+        expect(page.locator(part)).to_be_hidden()
+    page.close()
+
+
 def test_the_consultant_and_the_client_see_each_other(call):
     _, consultant, client, _, _ = call
     consultant.wait_for_function(SEES, arg="Carla", timeout=TIMEOUT_MS)
@@ -135,6 +144,8 @@ def test_a_participant_who_leaves_and_comes_back_is_the_same_participant(call, e
     room, consultant, _, decliner, _ = call
     dan = participant_named(engine, room, "Dan")
     decliner.click("#leave")
+    decliner.wait_for_function("state.ws.readyState === WebSocket.CLOSED")
+    expect(decliner.locator("#status")).to_have_text("You left the call")
     wait_for(lambda: participant_named(engine, room, "Dan").left_at is not None, 30,
              "Dan's leaving to be stored")
     decliner.reload()  # the same link: Dan opens it again
@@ -165,6 +176,8 @@ def test_the_consultant_ends_the_session_for_everyone(call, engine):
     consultant.click("#end")
     for page in (consultant, client):
         expect(page.locator("#ended")).to_be_visible(timeout=TIMEOUT_MS)
+        expect(page.locator("#call")).to_be_hidden()
+    expect(client.locator("#toggle-analysis")).to_be_hidden()
 
     def ended_at():
         with engine.connect() as conn:
