@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 import redis
 
@@ -40,9 +41,16 @@ class EconsultProcess:
         return self.process.returncode
 
 
-def econsult(settings: Settings, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "cli.main", *args],
-                            env={**os.environ, **settings.to_env()})
+def econsult(settings: Settings, *args: str, log: Path | None = None) -> subprocess.Popen:
+    """``econsult ARGS`` as a child process; its output goes to ``log`` when given."""
+    output = log.open("ab") if log else None
+    try:
+        return subprocess.Popen([sys.executable, "-m", "cli.main", *args],
+                                env={**os.environ, **settings.to_env()}, stdout=output,
+                                stderr=subprocess.STDOUT if output else None)
+    finally:
+        if output:
+            output.close()
 
 
 def start_worker(settings: Settings, name: str) -> EconsultProcess:

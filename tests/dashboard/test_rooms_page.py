@@ -5,12 +5,13 @@ opens it, sees who invited them, consents and is seen. Withdrawn invitations ope
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from bench.processes import EconsultProcess, econsult, free_port, health, wait_for
-from bench.rooms import PASSWORD, account
+from bench.rooms import PASSWORD, account, token
 from tests.support.browsers import launcher
 from tests.support.http import status_of
 from tests.support.rooms import named
@@ -19,12 +20,18 @@ TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
-def site(settings, worker):
+def logs(tmp_path_factory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("logs")
+    return [folder / "ingest.log", folder / "dashboard.log"]
+
+
+@pytest.fixture(scope="module")
+def site(settings, worker, logs):
     """An ingest and a dashboard that link to each other, as one deployment's two halves."""
     ingest_port, dashboard_port = free_port(), free_port()
     both = dataclasses.replace(settings, ingest_port=ingest_port, dashboard_port=dashboard_port)
-    ingest = EconsultProcess("ingest", econsult(both, "ingest"))
-    dashboard = EconsultProcess("dashboard", econsult(both, "dashboard"))
+    ingest = EconsultProcess("ingest", econsult(both, "ingest", log=logs[0]))
+    dashboard = EconsultProcess("dashboard", econsult(both, "dashboard", log=logs[1]))
     rooms, pages = both.public_room_url, both.public_dashboard_url
     wait_for(lambda: health(rooms) is not None and status_of(f"{pages}/login") == 200, 60,
              "ingest and the dashboard to start")
@@ -39,7 +46,8 @@ def browser(camera_y4m):
         yield launch()
 
 
-def test_a_consultant_sets_up_a_room_and_their_invited_client_joins(site, browser, engine):
+def test_a_consultant_sets_up_a_room_and_their_invited_client_joins(site, browser, engine,
+                                                                   logs):
     rooms, pages = site
     consultant = account(engine)
     page, own, invitation = _set_up_room(browser, pages, consultant.username, "smith-followup")
@@ -58,6 +66,10 @@ def test_a_consultant_sets_up_a_room_and_their_invited_client_joins(site, browse
     expect(card.locator(".presence")).to_contain_text("face in view", timeout=TIMEOUT_MS)
     page.context.close()
     client.context.close()
+    # The invitation travelled in the link's fragment: no server logged it.
+    secret = token(invitation)
+    assert all("POST /" in log.read_text() for log in logs)  # requests are logged …
+    assert [log.name for log in logs if secret in log.read_text()] == []  # … tokens are not
 
 
 def test_a_consultant_asked_to_sign_in_lands_back_in_their_room(site, browser, engine):
