@@ -63,3 +63,31 @@ def test_econsult_migrate_creates_a_missing_database(scratch_url):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert _tables_and_types(scratch_url)[0] == set(Base.metadata.tables) | VIEWS
+
+
+def test_accounts_made_before_roles_existed_become_managers(scratch_url):
+    upgrade(scratch_url, "0006")
+    engine = engine_for(scratch_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO users (username, password_hash) VALUES ('old', 'x')"))
+        upgrade(scratch_url)
+        with engine.connect() as conn:
+            assert conn.scalar(text("SELECT role::text FROM users WHERE username = 'old'")) \
+                == "manager"
+    finally:
+        engine.dispose()
+
+
+def test_analysts_cannot_read_sign_ins_or_invitations(scratch_url):
+    upgrade(scratch_url)
+    engine = engine_for(scratch_url)
+    try:
+        with engine.connect() as conn:
+            readable = set(conn.scalars(text(
+                "SELECT table_name FROM information_schema.role_table_grants "
+                "WHERE grantee = 'econsult_analyst' AND privilege_type = 'SELECT'")))
+    finally:
+        engine.dispose()
+    assert readable.isdisjoint({"users", "sign_ins", "failed_sign_ins", "invitations"})
+    assert {"sessions", "rooms"} <= readable
