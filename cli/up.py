@@ -70,11 +70,11 @@ def run_all(settings: Settings, workers: int) -> int:
           f"streams {settings.redis_prefix}:*):")
     for service in services:
         service.start()
-    room = f"http://{settings.ingest_host}:{settings.ingest_port}/room"
-    board = f"http://{settings.dashboard_host}:{settings.dashboard_port}/"
     print(f"running; Ctrl-C stops them all.\n"
-          f"  consult room:  {room}/NAME?role=consultant (clients: ?role=client)\n"
-          f"  dashboard:     {board} (create a user: .venv/bin/econsult user add NAME)\n"
+          f"  dashboard:     {settings.public_dashboard_url}/ (an account: .venv/bin/econsult "
+          "user add NAME --role consultant|manager)\n"
+          f"  consult rooms: {settings.public_room_url}/room/NAME, set up on the dashboard's "
+          "Rooms page or with .venv/bin/econsult room create NAME --consultant NAME\n"
           f"  a recording:   .venv/bin/econsult analyze VIDEO --room NAME --participant NAME")
     signal.signal(signal.SIGTERM, lambda *_: _interrupt())
     try:
