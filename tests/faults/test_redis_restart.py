@@ -103,7 +103,7 @@ def test_redis_restarts_lose_no_record_and_only_the_frames_in_their_moment(
                      if s.captured_at > down + timedelta(seconds=OUTAGE_S + RECOVERY_S)]
         assert recovered and [s.seq for s in recovered] == list(
             range(recovered[0].seq, recovered[-1].seq + 1)), f"{name} lost a frame after recovery"
-    record("redis-restart", f"""
+    record("fault-redis-restart", f"""
 Redis restarted ({BLIP_S * 1000:.0f} ms) with a session's record and frames unread, then down
 {OUTAGE_S:.0f} s while a second person joined: the record whole (2 people, consent, leaves,
 end); frames published {published:.0f}, stored {stored}, 0 duplicated, 0 dead-lettered: the

@@ -77,7 +77,7 @@ def test_reloads_and_re_consent_lose_no_frame_and_a_reload_after_the_end_starts_
         assert shown in {round(t.timestamp() * 1000) for t in conn.scalars(
             select(Sample.captured_at).where(Sample.participant_id == rosa_id))}, (
             "the consultant was shown a reading that is not stored")
-    record("reload-and-reconsent", f"""
+    record("fault-reload-and-reconsent", f"""
 A client reloaded the room page mid-call, then withdrew and allowed analysis again: one
 participant, 3 captures, frames stored {sum(map(len, captures.values()))} (per capture
 {", ".join(str(len(seqs)) for seqs in captures.values())}), 0 missing, 0 duplicated; the

@@ -40,7 +40,7 @@ def test_room_events_held_by_a_killed_worker_are_taken_over_and_no_frame_is_lost
     wait_for(lambda: stored_samples(engine, joined.participant_id) == FRAMES, 120,
              "every frame to be stored")
     assert dead_letters(own_streams) == []
-    record("worker-killed", f"""
+    record("fault-worker-killed", f"""
 A worker SIGKILLed holding a session's start (claim idle {own_streams.claim_idle_ms} ms): frames
 published {FRAMES}, stored {FRAMES}, 0 dead-lettered, 0 duplicated; all stored
 {time.monotonic() - killed:.1f} s after the kill.""")

@@ -1,17 +1,22 @@
 """Across NATs: a client whose browser may reach others only through the TURN relay (as behind
 a strict NAT or firewall) still joins the call and is analysed, with the time-limited
-credentials the room hands out (ingest/ice.py) and a coturn of the test's own."""
+credentials the room hands out (ingest/ice.py) and a coturn of the test's own; where a direct
+path exists, it is taken."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
+import time
 
 import pytest
 from playwright.sync_api import expect
 
 from bench.processes import EconsultProcess, econsult, free_port, health, wait_for
 from bench.rooms import account_named, set_up
+from contracts.labels import EMOTIONS
 from tests.support.browsers import launcher
+from tests.support.figures import record
 from tests.support.rooms import named, signed_in
 from tests.support.turn import OwnTurn
 
@@ -47,8 +52,10 @@ def relayed(settings, worker, tmp_path_factory):
     turn.stop()
 
 
-def test_a_client_reachable_only_through_the_relay_joins_and_is_analysed(relayed, camera_y4m,
-                                                                         engine):
+@pytest.mark.parametrize("path", ["direct", "relay"])
+def test_a_client_joins_and_is_analysed_directly_or_only_through_the_relay(relayed, camera_y4m,
+                                                                         engine, path):
+    """And how long from opening the invitation to the consultant's first live reading."""
     settings, url = relayed
     links = set_up(engine, settings, url)
     with launcher(camera_y4m) as launch:
@@ -56,15 +63,22 @@ def test_a_client_reachable_only_through_the_relay_joins_and_is_analysed(relayed
         host_context = signed_in(browser, engine, account_named(engine, links.room.consultant),
                                  url)
         client_context = browser.new_context()
-        for context in (host_context, client_context):
-            context.add_init_script(RELAY_ONLY)
+        if path == "relay":
+            for context in (host_context, client_context):
+                context.add_init_script(RELAY_ONLY)
         host, client = host_context.new_page(), client_context.new_page()
         host.goto(links.own)
         expect(host.locator("#status")).to_contain_text("In the call", timeout=TIMEOUT_MS)
+        opened = time.monotonic()
         client.goto(named(links.guests, "Carla"))
         client.click("#agree")
         card = host.locator("#participants .participant", has_text="Carla")
-        expect(card.locator(".presence")).to_contain_text("face in view", timeout=TIMEOUT_MS)
+        expect(card.locator(".dominant")).to_have_text(re.compile("|".join(EMOTIONS)),
+                                                       timeout=TIMEOUT_MS)
+        first_reading = time.monotonic() - opened
         client.wait_for_function("() => document.querySelector('#videos figure:nth-child(2) "
                                  "video')?.videoWidth > 0", timeout=TIMEOUT_MS)
-        assert client.evaluate(SELECTED_CANDIDATE) == "relay"
+        assert client.evaluate(SELECTED_CANDIDATE) == ("relay" if path == "relay" else "host")
+    record(f"room-join-{path}", f"""
+invitation opened → first live reading on the consultant's page ({path}): {first_reading:.1f} s
+""")

@@ -1,4 +1,5 @@
-"""Figures a fault test measured, kept beside the screenshots in artifacts/ for the notes."""
+"""Figures a test measured (never asserted: timing targets live in bench/), kept beside the
+screenshots in artifacts/ for the notes."""
 
 from __future__ import annotations
 
@@ -7,6 +8,6 @@ from pathlib import Path
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 
-def record(fault: str, figures: str) -> None:
+def record(name: str, figures: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / f"fault-{fault}.txt").write_text(figures.strip() + "\n")
+    (ARTIFACTS / f"{name}.txt").write_text(figures.strip() + "\n")
