@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import data
+from dashboard.formats import chart_text
 from dashboard.tables import session_row, session_table
 
 WEEK_MS = 7 * 24 * 3600 * 1000
@@ -50,11 +51,13 @@ def refresh(consultant: str | None, start: str | None, end: str | None,
 
 def _weekly(weeks: list[dict]) -> go.Figure:
     figure = go.Figure([go.Scatter(x=[w["week"] for w in rows], y=[w["quality"] for w in rows],
-                                   name=name, mode="lines+markers")
+                                   name=chart_text(name), mode="lines+markers")
                         for name, rows in ((n, list(r)) for n, r in
                                            groupby(weeks, key=lambda w: w["consultant"]))])
+    # Whole names in hover labels, not their first 15 characters.
     figure.update_layout(title="Quality per consultant, week by week (0-100)", height=320,
                          yaxis={"range": [0, 100]}, margin={"t": 40, "b": 30}, showlegend=True,
+                         hoverlabel={"namelength": -1},
                          xaxis={"tickformat": "week of %d %b", "dtick": WEEK_MS})
     return figure
 

@@ -13,7 +13,7 @@ from dash import Input, Output, callback, dcc, html
 from contracts.labels import COLOURS, EMOTIONS
 from contracts.quality import positivity
 from dashboard import data
-from dashboard.formats import percent
+from dashboard.formats import chart_text, percent
 
 dash.register_page(__name__, path="/live", name="Live", title="econsult · live", order=1)
 # A face older than this is not "now": the participant shows as not in view.
@@ -54,7 +54,7 @@ def refresh(_: int | None) -> list[html.Section] | html.P:
 
 def _timeline(points: list[dict], now: datetime) -> dict:
     """Each client's or student's quality over the last two minutes, one line each."""
-    lines = [{"type": "scatter", "mode": "lines+markers", "name": own[0]["label"],
+    lines = [{"type": "scatter", "mode": "lines+markers", "name": chart_text(own[0]["label"]),
               "x": [p["bucket"] for p in own], "y": [p["quality"] for p in own]}
              for own in (list(g) for _, g in
                          groupby(points, key=lambda p: p["participant_id"]))]
@@ -63,7 +63,7 @@ def _timeline(points: list[dict], now: datetime) -> dict:
         "yaxis": {"range": [0, 100]}, "margin": {"t": 40, "b": 30, "l": 40},
         "xaxis": {"range": [now - timedelta(seconds=TIMELINE_S), now],
                   "tickformat": "%H:%M:%S"},
-        "showlegend": len(lines) <= 10, "uirevision": "keep"}}
+        "showlegend": len(lines) <= 10, "hoverlabel": {"namelength": -1}, "uirevision": "keep"}}
 
 
 def _card(row: dict, now: datetime) -> html.Div:
