@@ -5,6 +5,7 @@ from __future__ import annotations
 from bench.codec_cost import codec_cost
 from bench.components import detector_figures, model_faces_per_second
 from bench.dashboard_load import run_dashboard_bench
+from bench.dashboard_server import run_server_bench
 from bench.expressions import expression_figures
 from bench.host import describe_cpu
 from bench.pipeline import run_pipeline_bench
@@ -17,6 +18,7 @@ def run(settings: Settings, what: str, workers: int, participants: list[int],
         seconds: float) -> int:
     print(f"measuring on {describe_cpu()}, one CPU thread per process …", flush=True)
     if what == "dashboard":
+        _print(run_server_bench(settings))
         _print(run_dashboard_bench(settings))
         return 0
     if what == "room":

@@ -1,8 +1,10 @@
 """``econsult dashboard``: the managers' web app, from start to stop.
 
 Start: connect to PostgreSQL, protect every route with sign-in, register the pages.
-Serve: Dash pages (``dashboard/pages``) reading the analysts' views.
-Stop: Ctrl-C or SIGTERM ends the server; the engine's connections close with the process.
+Serve: Dash pages (``dashboard/pages``) reading the analysts' views, on gunicorn
+(``dashboard/server.py``: threaded worker processes, each with its own app; HTTPS when
+``ECONSULT_TLS_CERT`` is set).
+Stop: Ctrl-C or SIGTERM ends the server; the engine's connections close with each process.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from contracts.database import engine_for
 from contracts.settings import Settings
 from dashboard import data
 from dashboard.auth import protect
+from dashboard.server import serve
 
 log = logging.getLogger("econsult.dashboard")
 HERE = Path(__file__).resolve().parent
@@ -30,14 +33,15 @@ def create_app(settings: Settings) -> Dash:
     app = Dash(__name__, use_pages=True, pages_folder=str(HERE / "pages"),
                assets_folder=str(HERE / "assets"), title="econsult",
                suppress_callback_exceptions=True)
-    protect(app.server, engine)
+    protect(app.server, engine, settings)
     app.layout = html.Div([
         html.Header([
             html.H1("econsult"),
             html.Nav([dcc.Link(page["name"], href=page["relative_path"])
                       for page in dash.page_registry.values()
                       if not page.get("path_template")] +  # reports are reached from a list
-                     [html.A("Sign out", href="/logout")]),
+                     [html.Form(html.Button("Sign out", type="submit"), action="/logout",
+                                method="post", className="sign-out")]),
         ]),
         dash.page_container,
     ])
@@ -45,8 +49,7 @@ def create_app(settings: Settings) -> Dash:
 
 
 def run(settings: Settings) -> int:
+    """Serve on gunicorn; Flask's development server (``app.run``) only ever runs in
+    ``econsult bench dashboard``, to compare."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = create_app(settings)
-    log.info("dashboard at http://%s:%s/", settings.dashboard_host, settings.dashboard_port)
-    app.run(host=settings.dashboard_host, port=settings.dashboard_port, debug=False)
-    return 0
+    return serve(settings)

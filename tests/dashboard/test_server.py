@@ -1,0 +1,58 @@
+"""``econsult dashboard`` on gunicorn: worker processes of its own, stopped whole by SIGTERM (as
+``econsult up`` stops it) and by Ctrl-C (SIGINT to the terminal's process group)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bench.processes import free_port, wait_for
+from cli.up import STOP_GRACE_S
+from dashboard.server import GRACEFUL_S, WORKERS
+
+
+def test_it_stops_well_inside_the_grace_econsult_up_gives():
+    assert GRACEFUL_S + 5 < STOP_GRACE_S
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM to the server", "Ctrl-C in its terminal"])
+def test_a_stop_ends_the_server_and_its_workers_with_status_0(settings, stop):
+    port = free_port()
+    local = dataclasses.replace(settings, dashboard_port=port)
+    server = subprocess.Popen([sys.executable, "-m", "cli.main", "dashboard"],
+                              env={**os.environ, **local.to_env()}, start_new_session=True)
+    try:
+        wait_for(lambda: _answers(f"http://127.0.0.1:{port}/login")
+                 or server.poll() is not None, 60, "the dashboard to start")
+        workers = _children(server.pid)
+        assert len(workers) == WORKERS
+        if stop == "SIGTERM to the server":
+            server.send_signal(signal.SIGTERM)
+        else:
+            os.killpg(server.pid, signal.SIGINT)  # the terminal signals its whole group
+        assert server.wait(GRACEFUL_S + 5) == 0
+        assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def _children(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
