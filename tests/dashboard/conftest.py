@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from bench.processes import EconsultProcess, econsult, free_port, wait_for
+from tests.support.http import status_of
 
 PASSWORD = "a long enough password"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -27,7 +27,7 @@ def dashboard_url(settings, env):
     server = EconsultProcess("dashboard", econsult(
         dataclasses.replace(settings, dashboard_port=port, alert_seconds=3.0), "dashboard"))
     url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: _answers(f"{url}/login"), 60, "the dashboard to start")
+    wait_for(lambda: status_of(f"{url}/login") == 200, 60, "the dashboard to start")
     yield url
     server.stop()
 
@@ -67,11 +67,3 @@ def sign_in(page: Page, url: str, password: str, username: str = "manager") -> N
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False

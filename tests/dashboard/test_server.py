@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from bench.processes import free_port, wait_for
 from cli.up import STOP_GRACE_S
 from dashboard.server import GRACEFUL_S, WORKERS
+from tests.support.http import status_of
 
 
 def test_it_stops_well_inside_the_grace_econsult_up_gives():
@@ -29,7 +29,7 @@ def test_a_stop_ends_the_server_and_its_workers_with_status_0(settings, stop):
     server = subprocess.Popen([sys.executable, "-m", "cli.main", "dashboard"],
                               env={**os.environ, **local.to_env()}, start_new_session=True)
     try:
-        wait_for(lambda: _answers(f"http://127.0.0.1:{port}/login")
+        wait_for(lambda: status_of(f"http://127.0.0.1:{port}/login") == 200
                  or server.poll() is not None, 60, "the dashboard to start")
         workers = _children(server.pid)
         assert len(workers) == WORKERS
@@ -48,11 +48,3 @@ def test_a_stop_ends_the_server_and_its_workers_with_status_0(settings, stop):
 def _children(pid: int) -> list[int]:
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return [int(child) for child in children]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False

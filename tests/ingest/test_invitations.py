@@ -17,8 +17,9 @@ from bench.rooms import account, account_named, set_up, token
 from contracts.invitations import close_room, withdraw_invitations
 from contracts.schema import Invitation
 from tests.support.browsers import launcher
+from tests.support.network import machine_ipv4
 from tests.support.rooms import COUNT_CAMERA_REQUESTS, named, signed_in
-from tests.support.tls import make_certificate, own_ipv4
+from tests.support.tls import make_certificate
 
 TIMEOUT_MS = 60_000
 
@@ -144,7 +145,7 @@ def test_a_cohost_link_needs_a_sign_in(browser, room):
 def https_ingest(settings, worker, tmp_path_factory):
     """Ingest serving HTTPS on this machine's own address, as a client elsewhere reaches it."""
     cert, key = make_certificate(tmp_path_factory.mktemp("tls"))
-    host, port = own_ipv4() or "127.0.0.1", free_port()
+    host, port = machine_ipv4(), free_port()
     url = f"https://{host}:{port}"
     own = dataclasses.replace(settings, ingest_host="0.0.0.0", ingest_port=port,
                               tls_cert=str(cert), tls_key=str(key), room_url=url)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +10,8 @@ from cryptography import x509  # aiortc's own dependency: always installed with 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tests.support.network import machine_ipv4
 
 
 def make_certificate(folder: Path) -> tuple[Path, Path]:
@@ -20,9 +21,7 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "econsult test")])
     names: list[x509.GeneralName] = [x509.DNSName("localhost"),
                                      x509.IPAddress(ipaddress.IPv4Address("127.0.0.1"))]
-    own = own_ipv4()
-    if own is not None:
-        names.append(x509.IPAddress(ipaddress.IPv4Address(own)))
+    names.append(x509.IPAddress(ipaddress.IPv4Address(machine_ipv4())))
     now = datetime.now(UTC)
     public = key.public_key()
     cert = (x509.CertificateBuilder()
@@ -50,14 +49,3 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
                                            serialization.NoEncryption()))
     key_path.chmod(0o600)
     return cert_path, key_path
-
-
-def own_ipv4() -> str | None:
-    """The address this machine would send from to the outside (no packet is sent)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: only the route is looked up
-        except OSError:
-            return None
-        address = probe.getsockname()[0]
-    return None if address.startswith("127.") or address == "0.0.0.0" else address

@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 from bench.processes import free_port, wait_for
+from tests.support.network import machine_ipv4
 
 REALM = "econsult.test"
 # Relay ports come from a small range of their own, so a run does not sweep the machine's ports.
@@ -88,21 +89,3 @@ class OwnTurn:
 
     def _log_tail(self) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
-
-
-def machine_ipv4() -> str:
-    """The machine's own non-loopback IPv4 address: the one it would reach other hosts from."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            # Connecting a UDP socket only picks a route and a source address; nothing is sent.
-            probe.connect(("198.51.100.1", 9))
-            address = probe.getsockname()[0]
-        except OSError:  # no default route: fall back on what the host name resolves to
-            address = ""
-    if address and not address.startswith("127."):
-        return address
-    for *_, sockaddr in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-        if not sockaddr[0].startswith("127."):
-            return sockaddr[0]
-    raise RuntimeError("this machine has no non-loopback IPv4 address; WebRTC peers here "
-                       "(Chromium, aioice) meet over one, and so must the TURN relay")
