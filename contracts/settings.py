@@ -46,6 +46,9 @@ class Settings:
     room_capacity: int = 51
     # Room connections one address may hold at once (a clinic behind one NAT needs several).
     connections_per_client: int = 20
+    # Addresses of the TLS proxies in front of ingest (comma-separated, or * when nothing else can
+    # reach it): their X-Forwarded-For names the client, whose connections are then counted.
+    trusted_proxies: str = ""
     # Analysis streams browsers are asked for: small and slow, analysis needs no more.
     analysis_width: int = 320
     analysis_fps: float = 5.0

@@ -28,7 +28,7 @@ from sqlalchemy.exc import OperationalError
 from contracts.invitations import NotAdmitted, close_room
 from contracts.labels import COLOURS, EMOTIONS
 from contracts.settings import Settings
-from ingest.admission import Gate, same_origin
+from ingest.admission import Gate, client_address, same_origin
 from ingest.analysis import AnalysisPeers
 from ingest.ice import ice_servers
 from ingest.rooms import Member, Room, RoomError, Rooms, SessionEnded
@@ -44,7 +44,7 @@ class Signalling:
         self._per_client: Counter[str] = Counter()
 
     async def socket(self, request: web.Request) -> web.WebSocketResponse:
-        client = request.remote or "unknown"
+        client = client_address(request, self.settings.trusted_proxies)
         if self._per_client[client] >= self.settings.connections_per_client:
             raise web.HTTPTooManyRequests(text=f"at most {self.settings.connections_per_client} "
                                                "room connections from one address")
