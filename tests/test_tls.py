@@ -8,6 +8,7 @@ import ssl
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,10 @@ from pathlib import Path
 import pytest
 
 from bench.processes import EconsultProcess, econsult, free_port, wait_for
+from bench.rooms import PASSWORD, account
+from contracts.accounts import COOKIE
 from contracts.settings import Settings
+from tests.support.http import opener
 from tests.support.tls import make_certificate
 
 START_TIMEOUT_S = 60
@@ -98,3 +102,15 @@ def _status(url: str, context: ssl.SSLContext) -> int | None:
             return response.status
     except OSError:
         return None
+
+
+def test_over_https_the_sign_in_cookie_is_only_sent_over_https(servers, certificate, engine):
+    manager = account(engine, "manager")
+    body = urllib.parse.urlencode({"username": manager.username, "password": PASSWORD}).encode()
+    request = urllib.request.Request(servers["dashboard"] + "/login", data=body, method="POST")
+    trusted = ssl.create_default_context(cafile=str(certificate[0]))
+    with pytest.raises(urllib.error.HTTPError) as signed_in:  # 302 to the page asked for
+        opener(trusted).open(request, timeout=10)
+    cookie = signed_in.value.headers["Set-Cookie"]
+    assert cookie.startswith(f"{COOKIE}=")
+    assert {"Secure", "HttpOnly", "SameSite=Lax"} <= {part.strip() for part in cookie.split(";")}

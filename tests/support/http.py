@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ssl
 import urllib.error
 import urllib.request
 
@@ -12,10 +13,16 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def opener(context: ssl.SSLContext | None = None) -> urllib.request.OpenerDirector:
+    """An opener that leaves redirects unfollowed (they raise HTTPError, headers and all)."""
+    return urllib.request.build_opener(urllib.request.HTTPSHandler(context=context),
+                                       _NoRedirect())
+
+
 def status_of(request: str | urllib.request.Request) -> int:
     """The status of the answer; 0 while nothing answers."""
     try:
-        with urllib.request.build_opener(_NoRedirect).open(request, timeout=10) as response:
+        with opener().open(request, timeout=10) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
