@@ -1,0 +1,117 @@
+"""A Janus of a test's own, started as econsult runs it (deploy/janus/run, with deploy/janus's
+configuration), its API on a free port of 127.0.0.1, stopped with the test.
+
+WebRTC peers on one machine meet over its non-loopback address (Janus gathers no loopback
+candidates, and aioice offers none), so Janus's ICE is held to that address."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import secrets
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from bench.processes import free_port, wait_for
+from ingest.janus import API_ORIGIN
+from tests.support.network import machine_ipv4
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "janus"
+# Media ports come from a small range of their own (one per PeerConnection), so a run does not
+# sweep the machine's ports; OwnTurn's relays take 40000-48999.
+RTP_PORTS = 32
+START_TIMEOUT_S = 15.0
+_LISTENING = "0A"  # a TCP socket's state in /proc/net/tcp
+
+
+class OwnJanus:
+    """``janus`` with econsult's configuration; ``url`` is its API, ``admin_key`` creates rooms."""
+
+    def __init__(self, folder: Path, *options: str) -> None:
+        """``options`` are janus's own command-line options, added to the launcher's."""
+        self.ip = machine_ipv4()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/janus"
+        self.admin_key = secrets.token_urlsafe(32)
+        first = random.randrange(50_000, 59_000, RTP_PORTS)
+        self.rtp_ports = range(first, first + RTP_PORTS)
+        self.configuration = folder / "configuration"  # written by the launcher, private
+        self._options = options
+        self.log = folder / "janus.log"
+        self._process: subprocess.Popen | None = None
+
+    @property
+    def command(self) -> list[str]:
+        return [str(DEPLOY / "run"), str(self.configuration),
+                f"--rtp-port-range={self.rtp_ports[0]}-{self.rtp_ports[-1]}",
+                f"--ice-enforce-list={self.ip}", *self._options]
+
+    def start(self) -> OwnJanus:
+        environment = os.environ | {"ECONSULT_JANUS_ADMIN_KEY": self.admin_key,
+                                    "ECONSULT_JANUS_HTTP_IP": "127.0.0.1",
+                                    "ECONSULT_JANUS_HTTP_PORT": str(self.port)}
+        with self.log.open("ab") as log:
+            self._process = subprocess.Popen(self.command, env=environment, stdout=log,
+                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: self.info() is not None or self._process.poll() is not None,
+                     START_TIMEOUT_S, f"Janus to answer on {self.url}/info")
+        except TimeoutError as late:
+            self.stop()
+            raise TimeoutError(f"{late}; {self.log} ends:\n{self._log_tail()}") from None
+        if self._process.poll() is not None:
+            raise RuntimeError(f"janus exited with code {self._process.returncode}; "
+                               f"{self.log} ends:\n{self._log_tail()}")
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+    def info(self) -> dict | None:
+        """Janus's ``/janus/info`` answer, or None while it does not answer."""
+        request = urllib.request.Request(f"{self.url}/info", headers={"Origin": API_ORIGIN})
+        try:
+            with urllib.request.urlopen(request, timeout=2) as response:
+                return json.load(response)
+        except (OSError, ValueError):
+            return None
+
+    def listening(self) -> set[tuple[str, int]]:
+        """The (IPv4 address, port) pairs Janus's process accepts TCP connections on."""
+        sockets = set()
+        for fd in Path(f"/proc/{self.pid}/fd").iterdir():
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                sockets.add(target[len("socket:["):-1])
+        found = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == _LISTENING and fields[9] in sockets:
+                    found.add(_address(fields[1]))
+        return found
+
+    def _log_tail(self) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
+
+
+def _address(hex_address: str) -> tuple[str, int]:
+    """``0100007F:1F90`` (as /proc/net/tcp writes it) as ("127.0.0.1", 8080); IPv6 as hex."""
+    host, port = hex_address.split(":")
+    if len(host) == 8:
+        host = ".".join(str(b) for b in reversed(bytes.fromhex(host)))
+    return host, int(port, 16)
