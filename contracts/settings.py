@@ -43,6 +43,10 @@ class Settings:
     turn_urls: str = ""
     turn_secret: str = ""
     turn_credential_s: int = 3600
+    # The SFU (Janus's HTTP API, e.g. http://127.0.0.1:8088/janus) that carries the calls, and
+    # the VideoRoom admin key econsult creates rooms with; unset, calls are peer to peer.
+    janus_url: str = ""
+    janus_admin_key: str = ""
     room_capacity: int = 51
     # Room connections one address may hold at once (a clinic behind one NAT needs several).
     connections_per_client: int = 20

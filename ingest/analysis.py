@@ -1,5 +1,7 @@
 """Analysis streams: each consenting participant's browser sends the server a small, slow copy
-of its camera on a peer connection of its own; the call itself never passes through here."""
+of its camera on a peer connection of its own, or, when calls go through the SFU
+(ingest/sfu.py), the SFU relays the small layer of the video they publish; either way only
+consenting participants' video reaches here, and nothing else of the call."""
 
 from __future__ import annotations
 
@@ -36,6 +38,12 @@ class AnalysisPeers:
     async def answer(self, room: Room, member: Member, sdp: str) -> str:
         """Answer a participant's offer; an earlier analysis connection of theirs is replaced."""
         _check_offer(sdp)
+        return await self.answer_relayed(room, member, sdp)
+
+    async def answer_relayed(self, room: Room, member: Member, sdp: str) -> str:
+        """Answer an offer of the participant's video relayed by the SFU, which econsult
+        trusts (a browser's offer is checked first: ``answer``); an earlier analysis connection
+        of theirs is replaced."""
         if not member.consent:
             raise PermissionError(f"{member.name} has not agreed to analysis")
         await self.close(member.id)

@@ -1,10 +1,11 @@
 """``econsult ingest``: the consult room's web server, from start to stop.
 
-Start: connect to Redis and PostgreSQL (rooms, invitations, sign-ins), open the room
-registry, relay the workers' live updates.
+Start: connect to Redis and PostgreSQL (rooms, invitations, sign-ins), and to the SFU when
+one is configured; open the room registry, relay the workers' live updates.
 Serve: the room page, who may enter it, its WebSocket, analysis offers, /healthz and /metrics.
-Stop: close every analysis connection, end every live room (recorded as interrupted), send
-every room event still queued (waiting up to ``STOP_FLUSH_S`` for Redis), disconnect.
+Stop: close every analysis connection, end every live room (recorded as interrupted) and its
+SFU room, send every room event still queued (waiting up to ``STOP_FLUSH_S`` for Redis),
+disconnect.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ingest.analysis import AnalysisPeers, OfferError
 from ingest.feedback import relay_live_updates
 from ingest.publisher import StreamPublisher
 from ingest.rooms import Rooms
+from ingest.sfu import Sfu
 from ingest.signalling import Signalling
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -76,9 +78,10 @@ async def _start(app: web.Application) -> None:
     publisher.start()
     peers = AnalysisPeers(settings, publisher)
     gate = Gate(engine_for(settings.database_url), settings)
+    sfu = Sfu(settings, peers) if settings.janus_url else None
     app[STATE] = {
         "redis": client, "rooms": rooms, "peers": peers, "publisher": publisher, "gate": gate,
-        "signalling": Signalling(rooms, peers, gate, settings),
+        "sfu": sfu, "signalling": Signalling(rooms, peers, gate, settings, sfu),
         "tasks": [asyncio.create_task(relay_live_updates(client, publisher.keys, rooms)),
                   asyncio.create_task(rooms.keep_alive())],
     }
@@ -98,6 +101,10 @@ async def _stop(app: web.Application) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await state["peers"].close_all()
+    if state["sfu"] is not None:
+        for room in rooms:
+            await state["sfu"].end(room)
+        await state["sfu"].close()
     for send in farewells:
         await send({"type": "ended", "message": "the service stopped"})
     await state["publisher"].stop(STOP_FLUSH_S)

@@ -4,12 +4,14 @@ Messages are JSON objects with a ``type``. From the browser: ``join`` {invitatio
 consent, rejoin?} (the role and a consultant's name come from the admission, ingest/admission.py,
 never from the browser), ``signal`` {to, description}, ``consent`` {given}, ``end`` (consultants
 only: ends the session and closes the room). From the server: ``joined`` {id, key, session,
-peers, analysis, iceServers, emotions, colours},
+peers, analysis, iceServers, emotions, colours, sfu},
 ``peer-joined``, ``peer-left``, ``peer-consent``, ``signal`` {from, description}, ``live`` (to
 consultants), ``ended`` {message?} (also the answer to a rejoin of an ended session),
-``error`` {message}. A consultant offers a call to every other participant present when
-they join and to every client or student who joins later; clients and students connect only to
-consultants.
+``error`` {message}. Through the SFU (``sfu`` true in ``joined``): ``publish``,
+``subscribe``, ``subscribed`` from the browser and ``published``, ``subscription``,
+``peer-published`` from the server (ingest/sfu.py). Peer to peer: a consultant offers a call
+to every other participant present when they join and to every client or student who joins
+later; clients and students connect only to consultants.
 """
 
 from __future__ import annotations
@@ -31,16 +33,20 @@ from contracts.settings import Settings
 from ingest.admission import Gate, client_address, same_origin
 from ingest.analysis import AnalysisPeers
 from ingest.ice import ice_servers
+from ingest.janus import JanusError
 from ingest.rooms import Member, Room, RoomError, Rooms, SessionEnded
+from ingest.sfu import Sfu
 
 MAX_MESSAGE_BYTES = 64 * 1024
+SFU_MESSAGES = ("publish", "subscribe", "subscribed")
 log = logging.getLogger("econsult.ingest")
 
 
 class Signalling:
-    def __init__(self, rooms: Rooms, peers: AnalysisPeers, gate: Gate,
-                 settings: Settings) -> None:
+    def __init__(self, rooms: Rooms, peers: AnalysisPeers, gate: Gate, settings: Settings,
+                 sfu: Sfu | None = None) -> None:
         self.rooms, self.peers, self.gate, self.settings = rooms, peers, gate, settings
+        self.sfu = sfu
         self._per_client: Counter[str] = Counter()
 
     async def socket(self, request: web.Request) -> web.WebSocketResponse:
@@ -69,7 +75,7 @@ class Signalling:
                 except SessionEnded as exc:
                     await _sender(ws)({"type": "ended", "message": str(exc)})
                     break
-                except (RoomError, ValueError, KeyError, TypeError) as exc:
+                except (RoomError, JanusError, ValueError, KeyError, TypeError) as exc:
                     await _sender(ws)({"type": "error", "message": str(exc)})
         finally:
             self._per_client[client] -= 1
@@ -95,14 +101,17 @@ class Signalling:
                     "iceServers": ice_servers(self.settings, str(member.id)),
                     "analysis": {"width": self.settings.analysis_width,
                                  "fps": self.settings.analysis_fps},
-                    "emotions": list(EMOTIONS), "colours": COLOURS})
+                    "emotions": list(EMOTIONS), "colours": COLOURS,
+                    "sfu": self.sfu is not None})
         member.ready = True
         await _broadcast(room, {"type": "peer-joined", "peer": member.public()}, but=member)
         return room, member
 
     async def _handle(self, room: Room, member: Member, data: dict[str, Any]) -> None:
         kind = data.get("type")
-        if kind == "signal":
+        if kind in SFU_MESSAGES:
+            await self._handle_sfu(room, member, data)
+        elif kind == "signal":
             target = room.members.get(uuid.UUID(data["to"]))
             if target is None or not target.connected:
                 raise RoomError("that participant is not in the room")
@@ -110,9 +119,12 @@ class Signalling:
                                "description": data["description"]})
         elif kind == "consent":
             given = bool(data["given"]) and member.role != "consultant"
-            if not given:
-                await self.peers.close(member.id)  # analysis stops now, not at the next frame
+            if not given:  # analysis stops now, not at the next frame
+                await (self.sfu.stop_analysing(room, member) if self.sfu
+                       else self.peers.close(member.id))
             self.rooms.set_consent(room, member, given)
+            if given and self.sfu:
+                await self.sfu.analyse(room, member)
             await _broadcast(room, {"type": "peer-consent", "id": str(member.id),
                                     "consent": given})
         elif kind == "end" and member.role == "consultant":
@@ -121,8 +133,32 @@ class Signalling:
             for someone in room.members.values():
                 await self.peers.close(someone.id)
             self.rooms.end(room)
+            if self.sfu:
+                await self.sfu.end(room)
         else:
             raise RoomError(f"unknown message type {kind!r}")
+
+    async def _handle_sfu(self, room: Room, member: Member, data: dict[str, Any]) -> None:
+        """``publish`` {sdp} → ``published`` {sdp}, and everyone else hears ``peer-published``;
+        ``subscribe`` {feed, substream?} → ``subscription`` {feed, sdp} (Janus's offer);
+        ``subscribed`` {feed, sdp} (the answer) starts the relaying."""
+        if self.sfu is None:
+            raise RoomError("this room's calls are peer to peer: there is no SFU to use")
+        kind = data["type"]
+        if kind == "publish":
+            answer = await self.sfu.publish(room, member, str(data["sdp"]))
+            await member.send({"type": "published", "sdp": answer})
+            await self.sfu.published(room, member)
+            await _broadcast(room, {"type": "peer-published", "id": str(member.id)}, but=member)
+            return
+        feed = uuid.UUID(str(data["feed"]))
+        if kind == "subscribe":
+            substream = data.get("substream")
+            offer = await self.sfu.subscribe(room, member, feed,
+                                             int(substream) if substream is not None else None)
+            await member.send({"type": "subscription", "feed": str(feed), "sdp": offer})
+        else:
+            await self.sfu.answer(room, member, feed, str(data["sdp"]))
 
     async def _close(self, room: Room) -> None:
         """Close the room as set up: its invitations open nothing from now on."""
@@ -135,10 +171,12 @@ class Signalling:
                         "close it from the dashboard", room.name)
 
     async def _leave(self, room: Room, member: Member) -> None:
-        await self.peers.close(member.id)
+        await (self.sfu.leave(room, member) if self.sfu else self.peers.close(member.id))
         if member.connected:
             self.rooms.leave(room, member)
             await _broadcast(room, {"type": "peer-left", "id": str(member.id)})
+        if room.ended and self.sfu:
+            await self.sfu.end(room)
 
 
 def _sender(ws: web.WebSocketResponse) -> Any:

@@ -36,11 +36,14 @@ async def publish(handle: Handle, room: str, participant: str, offer: RTCSession
     return _sdp("joinandconfigure", reply)
 
 
-async def subscribe(handle: Handle, room: str, feed: str,
-                    substream: int | None = None) -> RTCSessionDescription:
-    """Subscribe to the publisher ``feed`` (optionally to one simulcast layer: 0 the smallest);
-    returns Janus's offer, to answer with ``start``."""
+async def subscribe(handle: Handle, room: str, feed: str, substream: int | None = None,
+                    mid: str | None = None) -> RTCSessionDescription:
+    """Subscribe to the publisher ``feed`` (only its stream ``mid`` when given, e.g. its video;
+    optionally one simulcast layer: 0 the smallest); returns Janus's offer, to answer with
+    ``start``."""
     stream: JSON = {"feed": feed}
+    if mid is not None:
+        stream["mid"] = mid
     if substream is not None:
         stream["substream"] = substream
     reply = await handle.send({"request": "join", "ptype": "subscriber", "room": room,

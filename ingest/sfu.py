@@ -1,0 +1,181 @@
+"""Calls through the SFU (Janus, ``ECONSULT_JANUS_URL``): each participant publishes their camera
+once, others subscribe to what they show, and ingest subscribes to the small layer of each
+consenting participant's video for analysis, and to no one else's.
+
+Only ingest talks to Janus (ingest/janus.py): browsers send their offers and answers over the
+room's WebSocket (ingest/signalling.py). Each econsult session is one Janus room, named by the
+session's id, created with the admin key when the session starts and destroyed when it ends;
+each participant is a feed named by their id. One Janus session per room holds the handles:
+one per PeerConnection (a participant's publisher, each of their subscriptions, ingest's
+analysis subscription).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+import aiohttp
+from aiortc import RTCSessionDescription
+
+from contracts.settings import Settings
+from ingest.analysis import AnalysisPeers
+from ingest.janus import Handle, JanusError, JanusSession
+from ingest.rooms import Member, Room, RoomError
+from ingest.videoroom import create_room, destroy_room, publish, start, subscribe
+
+log = logging.getLogger("econsult.ingest")
+# The smallest simulcast layer: thumbnails and analysis need no more.
+SMALL_LAYER = 0
+ANALYSIS = "analysis"  # the viewer of ingest's own subscriptions
+PUBLISH_TIMEOUT_S = 30.0  # from Janus's answer to the publisher's media being up
+
+
+@dataclass
+class SfuRoom:
+    janus: JanusSession
+    name: str
+    # (viewer, feed) → handle; a publisher is its own viewer; ingest's viewer is ANALYSIS.
+    handles: dict[tuple[str, str], Handle] = field(default_factory=dict)
+    # Each publisher's video stream (its mid), which analysis subscribes to alone.
+    video: dict[str, str] = field(default_factory=dict)
+    # Publishers whose PeerConnection with Janus is up: only those can be subscribed to.
+    live: set[str] = field(default_factory=set)
+
+
+class Sfu:
+    def __init__(self, settings: Settings, peers: AnalysisPeers) -> None:
+        self._settings, self._peers = settings, peers
+        self._http = aiohttp.ClientSession()
+        self._rooms: dict[uuid.UUID, SfuRoom] = {}
+        self._opening: dict[uuid.UUID, asyncio.Lock] = {}
+
+    async def publish(self, room: Room, member: Member, offer: str) -> str:
+        """Publish ``member``'s camera (their browser's offer); Janus's answer. Their feed can
+        be watched once ``published`` says so."""
+        sfu = await self._room(room)
+        handle = await self._handle(sfu, str(member.id), str(member.id))
+        answer = await publish(handle, sfu.name, str(member.id),
+                               RTCSessionDescription(offer, "offer"), display=member.name)
+        if (mid := _video_mid(offer)) is not None:
+            sfu.video[str(member.id)] = mid
+        return answer.sdp
+
+    async def published(self, room: Room, member: Member) -> None:
+        """Returns once ``member``'s feed is up in Janus (before, it cannot be subscribed to),
+        analysing it from then on if they consent."""
+        sfu = self._rooms[room.session_id]
+        publisher = sfu.handles[(str(member.id), str(member.id))]
+        try:
+            await publisher.event("webrtcup", timeout_s=PUBLISH_TIMEOUT_S)
+        except TimeoutError:
+            raise RoomError(f"your video did not reach the call within {PUBLISH_TIMEOUT_S:.0f} "
+                            "s: a firewall may block it (a TURN relay gets through)") from None
+        sfu.live.add(str(member.id))
+        await self.analyse(room, member)
+
+    async def subscribe(self, room: Room, viewer: Member, feed: uuid.UUID,
+                        substream: int | None) -> str:
+        """Janus's offer of ``feed``'s streams (one simulcast layer) for ``viewer``."""
+        target = room.members.get(feed)
+        if target is None or not target.connected:
+            raise RoomError("that participant is not in the room")
+        sfu = await self._room(room)
+        handle = await self._handle(sfu, str(viewer.id), str(feed))
+        return (await subscribe(handle, sfu.name, str(feed), substream)).sdp
+
+    async def answer(self, room: Room, viewer: Member, feed: uuid.UUID, answer: str) -> None:
+        """The viewer's answer to the offer of ``feed``: Janus starts relaying."""
+        sfu = self._rooms.get(room.session_id)
+        handle = sfu.handles.get((str(viewer.id), str(feed))) if sfu else None
+        if handle is None:
+            raise RoomError("subscribe to that participant first")
+        await start(handle, RTCSessionDescription(answer, "answer"))
+
+    async def analyse(self, room: Room, member: Member) -> None:
+        """Subscribe ingest to the small layer of the consenting ``member``'s video."""
+        sfu = await self._room(room)
+        feed = str(member.id)
+        if feed not in sfu.live or feed not in sfu.video or not member.consent:
+            return  # no video up yet: analysed once it is
+        handle = await self._handle(sfu, ANALYSIS, feed)
+        offer = await subscribe(handle, sfu.name, feed, SMALL_LAYER, sfu.video[feed])
+        answer = await self._peers.answer_relayed(room, member, offer.sdp)
+        await start(handle, RTCSessionDescription(answer, "answer"))
+
+    async def stop_analysing(self, room: Room, member: Member) -> None:
+        """End ingest's subscription to ``member`` at once (consent withdrawn, or they left)."""
+        await self._peers.close(member.id)
+        sfu = self._rooms.get(room.session_id)
+        if sfu is not None:
+            await self._detach(sfu, ANALYSIS, str(member.id))
+
+    async def leave(self, room: Room, member: Member) -> None:
+        """Hang up everything of ``member``: their feed, their subscriptions, its analysis."""
+        await self.stop_analysing(room, member)
+        sfu = self._rooms.get(room.session_id)
+        if sfu is None:
+            return
+        for viewer, feed in [key for key in sfu.handles if str(member.id) in key]:
+            await self._detach(sfu, viewer, feed)
+        sfu.video.pop(str(member.id), None)
+        sfu.live.discard(str(member.id))
+
+    async def end(self, room: Room) -> None:
+        """The session ended: destroy its Janus room (Janus hangs up everyone in it)."""
+        sfu = self._rooms.pop(room.session_id, None)
+        self._opening.pop(room.session_id, None)
+        if sfu is None:
+            return
+        with contextlib.suppress(JanusError):
+            await destroy_room(await sfu.janus.attach(), sfu.name,
+                               admin_key=self._settings.janus_admin_key)
+        await sfu.janus.close()
+
+    async def close(self) -> None:
+        for session_id in list(self._rooms):
+            room = self._rooms[session_id]
+            await room.janus.close()
+        self._rooms.clear()
+        await self._http.close()
+
+    async def _room(self, room: Room) -> SfuRoom:
+        """The session's Janus room, created on first use."""
+        async with self._opening.setdefault(room.session_id, asyncio.Lock()):
+            if room.session_id not in self._rooms:
+                janus = await JanusSession.open(self._http, self._settings.janus_url)
+                name = str(room.session_id)
+                await create_room(await janus.attach(), name,
+                                  admin_key=self._settings.janus_admin_key,
+                                  publishers=self._settings.room_capacity,
+                                  description=room.name)
+                self._rooms[room.session_id] = SfuRoom(janus, name)
+        return self._rooms[room.session_id]
+
+    async def _handle(self, sfu: SfuRoom, viewer: str, feed: str) -> Handle:
+        """A fresh handle for ``viewer``'s PeerConnection with ``feed`` (an earlier one goes)."""
+        await self._detach(sfu, viewer, feed)
+        handle = sfu.handles[(viewer, feed)] = await sfu.janus.attach()
+        return handle
+
+    async def _detach(self, sfu: SfuRoom, viewer: str, feed: str) -> None:
+        handle = sfu.handles.pop((viewer, feed), None)
+        if handle is not None:
+            try:
+                await handle.detach()
+            except JanusError as error:  # gone already (Janus dropped the session): fine
+                log.info("Janus handle %s: %s", handle.id, error)
+
+
+def _video_mid(sdp: str) -> str | None:
+    """The mid of the first video section of an SDP (the camera, in a publisher's offer)."""
+    in_video = False
+    for line in sdp.splitlines():
+        if line.startswith("m="):
+            in_video = line.startswith("m=video")
+        elif in_video and line.startswith("a=mid:"):
+            return line[len("a=mid:"):].strip()
+    return None
