@@ -77,6 +77,11 @@ class Sfu:
         sfu.live.add(str(member.id))
         await self.analyse(room, member)
 
+    def published_feeds(self, room: Room) -> list[str]:
+        """The participants whose video is up in Janus, for someone who joins now."""
+        sfu = self._rooms.get(room.session_id)
+        return sorted(sfu.live) if sfu else []
+
     async def subscribe(self, room: Room, viewer: Member, feed: uuid.UUID,
                         substream: int | None) -> str:
         """Janus's offer of ``feed``'s streams (one simulcast layer) for ``viewer``."""

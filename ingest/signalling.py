@@ -4,7 +4,7 @@ Messages are JSON objects with a ``type``. From the browser: ``join`` {invitatio
 consent, rejoin?} (the role and a consultant's name come from the admission, ingest/admission.py,
 never from the browser), ``signal`` {to, description}, ``consent`` {given}, ``end`` (consultants
 only: ends the session and closes the room). From the server: ``joined`` {id, key, session,
-peers, analysis, iceServers, emotions, colours, sfu},
+peers, analysis, iceServers, emotions, colours, sfu, published},
 ``peer-joined``, ``peer-left``, ``peer-consent``, ``signal`` {from, description}, ``live`` (to
 consultants), ``ended`` {message?} (also the answer to a rejoin of an ended session),
 ``error`` {message}. Through the SFU (``sfu`` true in ``joined``): ``publish``,
@@ -102,7 +102,8 @@ class Signalling:
                     "analysis": {"width": self.settings.analysis_width,
                                  "fps": self.settings.analysis_fps},
                     "emotions": list(EMOTIONS), "colours": COLOURS,
-                    "sfu": self.sfu is not None})
+                    "sfu": self.sfu is not None,
+                    "published": self.sfu.published_feeds(room) if self.sfu else []})
         member.ready = True
         await _broadcast(room, {"type": "peer-joined", "peer": member.public()}, but=member)
         return room, member

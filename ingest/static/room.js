@@ -10,7 +10,8 @@ const roomName = decodeURIComponent(location.pathname.split("/")[2]);
 const invitation = new URLSearchParams(location.hash.slice(1)).get("invitation");
 let role = null;  // from the admission, never from the address
 const state = {ws: null, me: null, key: null, peers: new Map(), local: null, analysis: null,
-               consent: false, settings: null, latest: new Map(), left: false};
+               consent: false, settings: null, latest: new Map(), left: false, kind: null,
+               published: null, watching: new Map()};
 const ROLE_NAMES = {consultant: "consultant", client: "client", student: "student"};
 const FRESH_MS = 10_000;  // an update older than this no longer describes the room
 // The consultant's browser encodes its video once per participant: 640x480 at 15 fps cost
@@ -173,7 +174,54 @@ async function call(peer) {
 }
 
 function connections() {
-  return [...state.peers.values()].filter((entry) => entry.pc).map((entry) => entry.pc);
+  const calls = [...state.peers.values()].filter((entry) => entry.pc).map((entry) => entry.pc);
+  return [...calls, ...(state.published ? [state.published] : []), ...state.watching.values()];
+}
+
+// Through the SFU (ingest/sfu.py): everyone publishes their camera once, in two layers (the
+// small one for thumbnails and analysis, which the server takes from the SFU itself), and
+// watches whom they need: a consultant everyone, a client or student the consultants.
+const SMALL_LAYER = 0, LARGE_LAYER = 1;
+const LAYERS = [{rid: "h", maxBitrate: 900_000},
+                {rid: "l", scaleResolutionDownBy: 2, maxBitrate: 200_000}];
+
+async function publishToSfu() {
+  const pc = state.published = new RTCPeerConnection({iceServers: state.settings.iceServers});
+  for (const track of state.local.getTracks()) {
+    pc.addTransceiver(track, {direction: "sendonly",
+                              sendEncodings: track.kind === "video" ? LAYERS : undefined});
+  }
+  await pc.setLocalDescription(await pc.createOffer());
+  await iceGathered(pc);
+  send({type: "publish", sdp: pc.localDescription.sdp});
+}
+
+function layerFor(peer) {
+  // A class's students show as thumbnails; a client, and consultants, in full.
+  return peer.role !== "consultant" && state.kind === "class" ? SMALL_LAYER : LARGE_LAYER;
+}
+
+function watch(id) {
+  const entry = state.peers.get(id);
+  if (!entry || state.watching.has(id)) return;
+  if (role !== "consultant" && entry.info.role !== "consultant") return;
+  send({type: "subscribe", feed: id, substream: layerFor(entry.info)});
+}
+
+async function onSubscription(message) {
+  const entry = state.peers.get(message.feed);
+  if (!entry) return;
+  const pc = new RTCPeerConnection({iceServers: state.settings.iceServers});
+  state.watching.set(message.feed, pc);
+  pc.ontrack = (event) => {
+    const video = remoteVideo(entry.info);
+    video.srcObject = video.srcObject || new MediaStream();
+    video.srcObject.addTrack(event.track);
+  };
+  await pc.setRemoteDescription({type: "offer", sdp: message.sdp});
+  await pc.setLocalDescription(await pc.createAnswer());
+  await iceGathered(pc);
+  send({type: "subscribed", feed: message.feed, sdp: pc.localDescription.sdp});
 }
 
 async function fitToClassSize() {
@@ -240,7 +288,8 @@ async function toggleConsent() {
   state.consent = !state.consent;
   if (!state.consent) stopAnalysis();
   send({type: "consent", given: state.consent});
-  if (state.consent) await startAnalysis();
+  // Through the SFU the server takes the analysis stream from it: nothing more to send.
+  if (state.consent && !state.settings.sfu) await startAnalysis();
   showConsent();
 }
 
@@ -325,6 +374,8 @@ function showPeerConsent(peer) {
 function dropPeer(id) {
   const entry = state.peers.get(id);
   if (entry && entry.pc) entry.pc.close();
+  if (state.watching.has(id)) state.watching.get(id).close();
+  state.watching.delete(id);
   state.peers.delete(id);
   state.latest.delete(id);
   for (const element of [$(`peer-${id}`), $(`live-${id}`)]) if (element) element.remove();
@@ -334,6 +385,7 @@ function dropPeer(id) {
 function leave() {
   state.left = true;
   stopAnalysis();
+  if (state.published) state.published.close();
   state.peers.forEach((entry, id) => dropPeer(id));
   if (state.ws) state.ws.close();
   if (state.local) state.local.getTracks().forEach((track) => track.stop());
@@ -353,17 +405,30 @@ const handlers = {
     if (role === "consultant") {
       $("feedback").hidden = false;
       $("end").hidden = false;
+    }
+    showConsent();
+    if (message.sfu) {
+      await publishToSfu();
+      message.published.forEach(watch);
+      return;
+    }
+    if (role === "consultant") {
       // Consultants already present are called too: they call only clients and students.
       for (const peer of message.peers) await call(peer);
       await fitToClassSize();
     }
-    showConsent();
     if (state.consent) await startAnalysis();
   },
+  async published(message) {
+    await state.published.setRemoteDescription({type: "answer", sdp: message.sdp});
+  },
+  "peer-published": (message) => watch(message.id),
+  subscription: onSubscription,
   async "peer-joined"(message) {
     state.peers.set(message.peer.id, {info: message.peer, pc: null});
     showPeerConsent(message.peer);
     relabel();
+    if (state.settings.sfu) return;  // watched once their video is up
     if (role === "consultant" && message.peer.role !== "consultant") {
       await call(message.peer);
       await fitToClassSize();
@@ -371,7 +436,7 @@ const handlers = {
   },
   async "peer-left"(message) {
     dropPeer(message.id);
-    if (role === "consultant") await fitToClassSize();
+    if (role === "consultant" && !state.settings.sfu) await fitToClassSize();
   },
   "peer-consent"(message) {
     const entry = state.peers.get(message.id);
@@ -394,6 +459,7 @@ async function main() {
   $("room-name").textContent = `· ${roomName}`;
   const entry = await admission();
   role = entry.role;
+  state.kind = entry.room.kind;
   welcome(entry);
   const name = await askName(entry);
   state.consent = await askConsent();

@@ -1,13 +1,36 @@
-"""A consultation set up for each test, with links into the test run's ingest."""
+"""A consultation set up for each test, with links into the test run's ingest; an ingest whose
+calls go through a Janus of the tests' own."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from bench.processes import EconsultProcess, econsult, free_port, health, wait_for
 from bench.rooms import set_up
 from contracts.invitations import RoomLinks
+from tests.support.janus import OwnJanus
+from tests.support.network import machine_ipv4
 
 
 @pytest.fixture
 def room(engine, settings, ingest_url) -> RoomLinks:
     return set_up(engine, settings, ingest_url)
+
+
+@pytest.fixture(scope="session")
+def sfu_ingest(settings, worker, tmp_path_factory):
+    """Ingest whose calls go through a Janus of the test's own."""
+    janus = OwnJanus(tmp_path_factory.mktemp("janus"),
+                     f"--ice-enforce-list={machine_ipv4()}").start()
+    port = free_port()
+    own = dataclasses.replace(settings, ingest_port=port, janus_url=janus.url,
+                              janus_admin_key=janus.admin_key)
+    server = EconsultProcess("ingest-sfu", econsult(own, "ingest"))
+    url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: health(url) is not None or server.process.poll() is not None, 60,
+             "ingest to start")
+    yield own, url
+    server.stop()
+    janus.stop()

@@ -8,41 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import time
 import uuid
 
 import aiohttp
-import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from bench.processes import EconsultProcess, econsult, free_port, health, wait_for
+from bench.processes import health
 from bench.room_load import PacedFaces, faces_for_load
 from bench.rooms import account, set_up, token
 from contracts.accounts import COOKIE, sign_in
-from tests.support.janus import OwnJanus
-from tests.support.network import machine_ipv4
 from tests.support.records import samples_of
 
 TIMEOUT_S = 30.0
-
-
-@pytest.fixture(scope="module")
-def sfu_ingest(settings, worker, tmp_path_factory):
-    """Ingest whose calls go through a Janus of the test's own."""
-    janus = OwnJanus(tmp_path_factory.mktemp("janus"),
-                     f"--ice-enforce-list={machine_ipv4()}").start()
-    port = free_port()
-    own = dataclasses.replace(settings, ingest_port=port, janus_url=janus.url,
-                              janus_admin_key=janus.admin_key)
-    server = EconsultProcess("ingest-sfu", econsult(own, "ingest"))
-    url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: health(url) is not None or server.process.poll() is not None, 60,
-             "ingest to start")
-    yield own, url
-    server.stop()
-    janus.stop()
 
 
 class Person:

@@ -1,0 +1,84 @@
+"""A class through the SFU in real Chromium: a teacher and five students each publish once; the
+teacher's gallery shows every student's small layer and each student sees the teacher; the
+consenting students are analysed from what Janus relays, the declining one never, and a
+withdrawal ends ingest's subscription."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from bench.processes import health, wait_for
+from bench.rooms import account, set_up
+from tests.support.browsers import launcher
+from tests.support.records import participant_named, samples_of
+from tests.support.rooms import named, signed_in
+
+TIMEOUT_MS = 60_000
+STUDENTS = ["Ana", "Ben", "Cy", "Di", "Ed"]
+DECLINES = "Ed"
+VIDEO_WIDTH = ("name => [...document.querySelectorAll('#videos figure')].filter(f =>"
+               " f.textContent.includes(name)).map(f => f.querySelector('video').videoWidth)"
+               ".find(w => w > 0) || 0")
+
+
+@pytest.fixture(scope="module")
+def lesson(sfu_ingest, camera_y4m, engine):
+    settings, url = sfu_ingest
+    teacher = account(engine, username=f"Ms Lee {uuid.uuid4().hex[:4]}")
+    links = set_up(engine, settings, url, "class", teacher)
+    with launcher(camera_y4m) as launch:
+        browser = launch()  # one fake camera for all: pages of one browser share it
+        host = signed_in(browser, engine, teacher, url).new_page()
+        host.goto(links.own)
+        expect(host.locator("#status")).to_contain_text("In the call", timeout=TIMEOUT_MS)
+        students = {}
+        for name in STUDENTS:
+            page = students[name] = browser.new_context().new_page()
+            page.goto(named(links.guests, name))
+            page.click("#decline" if name == DECLINES else "#agree")
+            expect(page.locator("#status")).to_contain_text("In the call", timeout=TIMEOUT_MS)
+        yield links, host, students, url
+
+
+def test_the_teacher_sees_every_students_small_layer_and_students_see_the_teacher(lesson):
+    links, host, students, _ = lesson
+    for name in STUDENTS:
+        host.wait_for_function(f"() => ({VIDEO_WIDTH})({name!r}) > 0", timeout=TIMEOUT_MS)
+    widths = {name: host.evaluate(f"({VIDEO_WIDTH})({name!r})") for name in STUDENTS}
+    teacher = links.room.consultant
+    for page in students.values():
+        page.wait_for_function(f"() => ({VIDEO_WIDTH})({teacher!r}) > 0", timeout=TIMEOUT_MS)
+    seen = students["Ana"].evaluate(f"({VIDEO_WIDTH})({teacher!r})")
+    assert set(widths.values()) == {320} and seen == 640
+
+
+def test_each_browser_uploads_its_camera_once(lesson):
+    _, _, students, _ = lesson
+    senders = students["Ana"].evaluate("""() => window.econsultConnections().flatMap(pc =>
+        pc.getSenders().filter(s => s.track && s.track.kind === 'video'))
+        .map(s => s.getParameters().encodings.length)""")
+    assert senders == [2]  # one publication, in two layers: no second stream for analysis
+
+
+def test_only_consenting_students_are_analysed_from_the_sfu(lesson, engine):
+    links, _, _, url = lesson
+    wait_for(lambda: health(url)["analysis_peers"] == len(STUDENTS) - 1, 60,
+             "ingest to subscribe to each consenting student")
+    for name in STUDENTS:
+        if name != DECLINES:
+            person = participant_named(engine, links.room.name, name)
+            wait_for(lambda person=person: len(samples_of(engine, person.id)) > 0, 90,
+                     f"{name}'s analysed frames")
+    assert samples_of(engine, participant_named(engine, links.room.name, DECLINES).id) == []
+
+
+def test_withdrawing_consent_ends_the_analysis_subscription(lesson):
+    _, _, students, url = lesson
+    before = health(url)["analysis_peers"]
+    students["Ana"].click("#toggle-analysis")
+    expect(students["Ana"].locator("#status")).to_contain_text("analysis is off")
+    wait_for(lambda: health(url)["analysis_peers"] == before - 1, 10,
+             "ingest to end Ana's analysis subscription")
