@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     dashboard = commands.add_parser("dashboard", help="run the managers' dashboard")
     dashboard.set_defaults(run=_dashboard)
 
+    janus = commands.add_parser("janus", help="run the SFU (Janus) with econsult's configuration")
+    janus.set_defaults(run=_janus)
+
     user = commands.add_parser("user", help="manage accounts (consultants and managers)")
     user_commands = user.add_subparsers(dest="action", required=True, metavar="ACTION")
     add_user = user_commands.add_parser("add", help="create a user (asks for the password)")
@@ -184,6 +187,12 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
     from dashboard.app import run
+
+    return run(settings)
+
+
+def _janus(args: argparse.Namespace, settings: Settings) -> int:
+    from cli.janus import run
 
     return run(settings)
 

@@ -5,11 +5,14 @@ soon after starting (up to ``LONGEST_PAUSE_S``); the others go on meanwhile. The
 in their own process group, so Ctrl-C reaches only this supervisor, which stops them in the
 order of the data flow: ingest first (it records the end of every live session), then the
 dashboard, then, once they have read every room event ingest sent (up to ``DRAIN_S``), the
-workers.
+workers, and last the SFU (Janus, started first when it is installed: calls go through it).
 """
 
 from __future__ import annotations
 
+import os
+import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +28,7 @@ from contracts.stream import Backlog, StreamKeys
 from migrations.runner import upgrade
 
 STOP_GRACE_S = 15.0
+DEFAULT_JANUS_URL = "http://127.0.0.1:8088/janus"
 DRAIN_S = 10.0
 FIRST_PAUSE_S, LONGEST_PAUSE_S = 1.0, 30.0
 # A service that ran this long before exiting was healthy: its next start is not delayed.
@@ -63,7 +67,8 @@ class Service:
 def run_all(settings: Settings, workers: int) -> int:
     print(f"migrating {make_url(settings.database_url).render_as_string(hide_password=True)}")
     upgrade(settings.database_url)
-    services = [Service("ingest", ["ingest"]), Service("dashboard", ["dashboard"])]
+    sfu = [Service("janus", ["janus"])] if _use_sfu(settings) else []
+    services = [*sfu, Service("ingest", ["ingest"]), Service("dashboard", ["dashboard"])]
     services += [Service(f"worker-{i + 1}", ["worker", "--name", f"worker-{i + 1}"])
                  for i in range(workers)]
     print(f"starting {len(services)} services (Redis {settings.redis_url}, "
@@ -97,12 +102,25 @@ def _supervise(services: list[Service]) -> None:
         time.sleep(0.5)
 
 
+def _use_sfu(settings: Settings) -> bool:
+    """Calls go through Janus when it is installed: the services this starts are told where it
+    listens and its admin key (one made for this run, unless ECONSULT_JANUS_* say otherwise)."""
+    if shutil.which("janus") is None:
+        print("janus is not installed (scripts/setup installs it): calls go peer to peer")
+        return False
+    os.environ.setdefault("ECONSULT_JANUS_URL", settings.janus_url or DEFAULT_JANUS_URL)
+    os.environ.setdefault("ECONSULT_JANUS_ADMIN_KEY",
+                          settings.janus_admin_key or secrets.token_urlsafe(32))
+    return True
+
+
 def _stop(services: list[Service], settings: Settings) -> None:
-    ingest, dashboard, *workers = services
+    sfu = [s for s in services if s.name == "janus"]
+    ingest, dashboard, *workers = [s for s in services if s.name != "janus"]
     _terminate([ingest, dashboard])
     if any(w.running() for w in workers):
         _drain(settings)
-    _terminate(workers)
+    _terminate([*workers, *sfu])  # Janus last: ingest ended its rooms there first
 
 
 def _terminate(services: list[Service]) -> None:

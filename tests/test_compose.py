@@ -26,15 +26,17 @@ import yaml
 from bench.processes import EconsultProcess, free_port, health, wait_for
 from contracts.settings import Settings, env_table
 from contracts.stream import StreamKeys, live_workers
+from ingest.janus import API_ORIGIN
 from tests.support.tls import make_certificate
 
 ROOT = Path(__file__).resolve().parents[1]
 CADDYFILE = ROOT / "deploy" / "Caddyfile"
-SERVICES = {"postgres", "redis", "migrate", "ingest", "dashboard", "worker", "coturn", "proxy"}
-ECONSULT_SERVICES = ("migrate", "ingest", "dashboard", "worker")
+SERVICES = {"postgres", "redis", "migrate", "ingest", "dashboard", "worker", "janus", "coturn",
+            "proxy"}
+ECONSULT_SERVICES = ("migrate", "ingest", "dashboard", "worker", "janus")
 START_TIMEOUT_S = 90
 # What `docker compose` would be given: the one variable without a default.
-COMPOSE_VARIABLES = {"ECONSULT_TURN_SECRET": "a test secret"}
+COMPOSE_VARIABLES = {"ECONSULT_TURN_SECRET": "a test secret", "ECONSULT_JANUS_ADMIN_KEY": "k" * 32}
 
 
 def _compose() -> dict:
@@ -158,6 +160,24 @@ def test_the_dashboard_starts_from_the_entry_point(started):
 
 def test_a_worker_starts_from_the_entry_point(started):
     assert started["worker"].running()  # and its heartbeat was seen (the fixture waited for it)
+
+
+def test_the_sfu_starts_from_the_entry_point_with_its_api_on_one_address(settings, tmp_path):
+    port = free_port()
+    environment = _service_env("janus", settings) | {
+        "ECONSULT_JANUS_URL": f"http://127.0.0.1:{port}/janus",
+        "ECONSULT_JANUS_ADMIN_KEY": "k" * 32}
+    janus = EconsultProcess("janus", subprocess.Popen(
+        [*_local_entry_point(), *_command("janus")], env=environment, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL))
+    info = urllib.request.Request(f"http://127.0.0.1:{port}/janus/info",
+                                  headers={"Origin": API_ORIGIN})
+    try:
+        wait_for(lambda: _status(info) == 200 or janus.process.poll() is not None,
+                 START_TIMEOUT_S, "Janus to answer")
+        assert janus.process.poll() is None
+    finally:
+        assert janus.stop() == 0
 
 
 @pytest.fixture(scope="module")

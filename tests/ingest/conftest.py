@@ -11,7 +11,6 @@ from bench.processes import EconsultProcess, econsult, free_port, health, wait_f
 from bench.rooms import set_up
 from contracts.invitations import RoomLinks
 from tests.support.janus import OwnJanus
-from tests.support.network import machine_ipv4
 
 
 @pytest.fixture
@@ -22,8 +21,7 @@ def room(engine, settings, ingest_url) -> RoomLinks:
 @pytest.fixture(scope="session")
 def sfu_ingest(settings, worker, tmp_path_factory):
     """Ingest whose calls go through a Janus of the test's own."""
-    janus = OwnJanus(tmp_path_factory.mktemp("janus"),
-                     f"--ice-enforce-list={machine_ipv4()}").start()
+    janus = OwnJanus(tmp_path_factory.mktemp("janus")).start()
     port = free_port()
     own = dataclasses.replace(settings, ingest_port=port, janus_url=janus.url,
                               janus_admin_key=janus.admin_key)
