@@ -1,20 +1,24 @@
-"""A class through the SFU in real Chromium: a teacher and five students each publish once; the
+"""A class through the SFU in real Chromium, over HTTPS on this machine's own address: a teacher
+and five students each publish once; the
 teacher's gallery shows every student's small layer and each student sees the teacher; the
 consenting students are analysed from what Janus relays, the declining one never, and a
 withdrawal ends ingest's subscription."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import pytest
 from playwright.sync_api import expect
 
-from bench.processes import health, wait_for
+from bench.processes import EconsultProcess, econsult, free_port, health, wait_for
 from bench.rooms import account, set_up
 from tests.support.browsers import launcher
+from tests.support.network import machine_ipv4
 from tests.support.records import participant_named, samples_of
 from tests.support.rooms import named, signed_in
+from tests.support.tls import make_certificate
 
 TIMEOUT_MS = 60_000
 STUDENTS = ["Ana", "Ben", "Cy", "Di", "Ed"]
@@ -25,22 +29,37 @@ VIDEO_WIDTH = ("name => [...document.querySelectorAll('#videos figure')].filter(
 
 
 @pytest.fixture(scope="module")
-def lesson(sfu_ingest, camera_y4m, engine):
-    settings, url = sfu_ingest
+def https_sfu_ingest(sfu_ingest, tmp_path_factory):
+    """Another ingest on the same Janus, serving HTTPS as a deployment does."""
+    cert, key = make_certificate(tmp_path_factory.mktemp("tls"))
+    port = free_port()
+    url = f"https://{machine_ipv4()}:{port}"
+    own = dataclasses.replace(sfu_ingest[0], ingest_host="0.0.0.0", ingest_port=port,
+                              tls_cert=str(cert), tls_key=str(key), room_url=url)
+    server = EconsultProcess("ingest-sfu-https", econsult(own, "ingest"))
+    wait_for(lambda: health(url, cafile=str(cert)) is not None
+             or server.process.poll() is not None, 60, "ingest to serve HTTPS")
+    yield own, url, str(cert)
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def lesson(https_sfu_ingest, camera_y4m, engine):
+    settings, url, cafile = https_sfu_ingest
     teacher = account(engine, username=f"Ms Lee {uuid.uuid4().hex[:4]}")
     links = set_up(engine, settings, url, "class", teacher)
     with launcher(camera_y4m) as launch:
         browser = launch()  # one fake camera for all: pages of one browser share it
-        host = signed_in(browser, engine, teacher, url).new_page()
+        host = signed_in(browser, engine, teacher, url, ignore_https_errors=True).new_page()
         host.goto(links.own)
         expect(host.locator("#status")).to_contain_text("In the call", timeout=TIMEOUT_MS)
         students = {}
         for name in STUDENTS:
-            page = students[name] = browser.new_context().new_page()
+            page = students[name] = browser.new_context(ignore_https_errors=True).new_page()
             page.goto(named(links.guests, name))
             page.click("#decline" if name == DECLINES else "#agree")
             expect(page.locator("#status")).to_contain_text("In the call", timeout=TIMEOUT_MS)
-        yield links, host, students, url
+        yield links, host, students, (url, cafile)
 
 
 def test_the_teacher_sees_every_students_small_layer_and_students_see_the_teacher(lesson):
@@ -64,8 +83,8 @@ def test_each_browser_uploads_its_camera_once(lesson):
 
 
 def test_only_consenting_students_are_analysed_from_the_sfu(lesson, engine):
-    links, _, _, url = lesson
-    wait_for(lambda: health(url)["analysis_peers"] == len(STUDENTS) - 1, 60,
+    links, _, _, (url, cafile) = lesson
+    wait_for(lambda: health(url, cafile)["analysis_peers"] == len(STUDENTS) - 1, 60,
              "ingest to subscribe to each consenting student")
     for name in STUDENTS:
         if name != DECLINES:
@@ -76,9 +95,9 @@ def test_only_consenting_students_are_analysed_from_the_sfu(lesson, engine):
 
 
 def test_withdrawing_consent_ends_the_analysis_subscription(lesson):
-    _, _, students, url = lesson
-    before = health(url)["analysis_peers"]
+    _, _, students, (url, cafile) = lesson
+    before = health(url, cafile)["analysis_peers"]
     students["Ana"].click("#toggle-analysis")
     expect(students["Ana"].locator("#status")).to_contain_text("analysis is off")
-    wait_for(lambda: health(url)["analysis_peers"] == before - 1, 10,
+    wait_for(lambda: health(url, cafile)["analysis_peers"] == before - 1, 10,
              "ingest to end Ana's analysis subscription")
