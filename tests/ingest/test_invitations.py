@@ -4,7 +4,6 @@ any camera or consent prompt."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -12,14 +11,12 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import update
 
-from bench.processes import EconsultProcess, econsult, free_port, health, wait_for
 from bench.rooms import account, account_named, set_up, token
 from contracts.invitations import close_room, withdraw_invitations
 from contracts.schema import Invitation
 from tests.support.browsers import launcher
-from tests.support.network import machine_ipv4
 from tests.support.rooms import COUNT_CAMERA_REQUESTS, named, signed_in
-from tests.support.tls import make_certificate
+from tests.support.tls import serving_https
 
 TIMEOUT_MS = 60_000
 
@@ -143,17 +140,8 @@ def test_a_cohost_link_needs_a_sign_in(browser, room):
 
 @pytest.fixture(scope="module")
 def https_ingest(settings, worker, tmp_path_factory):
-    """Ingest serving HTTPS on this machine's own address, as a client elsewhere reaches it."""
-    cert, key = make_certificate(tmp_path_factory.mktemp("tls"))
-    host, port = machine_ipv4(), free_port()
-    url = f"https://{host}:{port}"
-    own = dataclasses.replace(settings, ingest_host="0.0.0.0", ingest_port=port,
-                              tls_cert=str(cert), tls_key=str(key), room_url=url)
-    server = EconsultProcess("ingest-https", econsult(own, "ingest"))
-    wait_for(lambda: health(url, cafile=str(cert)) is not None
-             or server.process.poll() is not None, 60, "ingest to serve HTTPS")
-    yield own, url
-    server.stop()
+    with serving_https(settings, tmp_path_factory.mktemp("tls")) as (own, url, _):
+        yield own, url
 
 
 def test_over_https_an_invited_client_joins_and_is_analysed(https_ingest, browser, engine):

@@ -6,19 +6,17 @@ withdrawal ends ingest's subscription."""
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 
 import pytest
 from playwright.sync_api import expect
 
-from bench.processes import EconsultProcess, econsult, free_port, health, wait_for
+from bench.processes import health, wait_for
 from bench.rooms import account, set_up
 from tests.support.browsers import launcher
-from tests.support.network import machine_ipv4
 from tests.support.records import participant_named, samples_of
 from tests.support.rooms import named, signed_in
-from tests.support.tls import make_certificate
+from tests.support.tls import serving_https
 
 TIMEOUT_MS = 60_000
 STUDENTS = ["Ana", "Ben", "Cy", "Di", "Ed"]
@@ -31,16 +29,8 @@ VIDEO_WIDTH = ("name => [...document.querySelectorAll('#videos figure')].filter(
 @pytest.fixture(scope="module")
 def https_sfu_ingest(sfu_ingest, tmp_path_factory):
     """Another ingest on the same Janus, serving HTTPS as a deployment does."""
-    cert, key = make_certificate(tmp_path_factory.mktemp("tls"))
-    port = free_port()
-    url = f"https://{machine_ipv4()}:{port}"
-    own = dataclasses.replace(sfu_ingest[0], ingest_host="0.0.0.0", ingest_port=port,
-                              tls_cert=str(cert), tls_key=str(key), room_url=url)
-    server = EconsultProcess("ingest-sfu-https", econsult(own, "ingest"))
-    wait_for(lambda: health(url, cafile=str(cert)) is not None
-             or server.process.poll() is not None, 60, "ingest to serve HTTPS")
-    yield own, url, str(cert)
-    server.stop()
+    with serving_https(sfu_ingest[0], tmp_path_factory.mktemp("tls")) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,12 @@
-"""A self-signed certificate for HTTPS tests: its own trust anchor, valid for this machine."""
+"""A self-signed certificate for HTTPS tests: its own trust anchor, valid for this machine; and
+ingest serving HTTPS with one."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import ipaddress
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +15,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from bench.processes import EconsultProcess, econsult, free_port, health, wait_for
+from contracts.settings import Settings
 from tests.support.network import machine_ipv4
 
 
@@ -49,3 +55,21 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
                                            serialization.NoEncryption()))
     key_path.chmod(0o600)
     return cert_path, key_path
+
+
+@contextlib.contextmanager
+def serving_https(settings: Settings, folder: Path) -> Iterator[tuple[Settings, str, str]]:
+    """Ingest with ``settings`` serving HTTPS on this machine's own address, as a client
+    elsewhere reaches it: its settings, its URL and the certificate to trust."""
+    cert, key = make_certificate(folder)
+    port = free_port()
+    url = f"https://{machine_ipv4()}:{port}"
+    own = dataclasses.replace(settings, ingest_host="0.0.0.0", ingest_port=port,
+                              tls_cert=str(cert), tls_key=str(key), room_url=url)
+    server = EconsultProcess("ingest-https", econsult(own, "ingest"))
+    try:
+        wait_for(lambda: health(url, cafile=str(cert)) is not None
+                 or server.process.poll() is not None, 60, "ingest to serve HTTPS")
+        yield own, url, str(cert)
+    finally:
+        server.stop()
