@@ -15,15 +15,12 @@ from bench.processes import health, wait_for
 from bench.rooms import account, set_up
 from tests.support.browsers import launcher
 from tests.support.records import participant_named, samples_of
-from tests.support.rooms import named, signed_in
+from tests.support.rooms import VIDEO_WIDTH, named, signed_in
 from tests.support.tls import serving_https
 
 TIMEOUT_MS = 60_000
 STUDENTS = ["Ana", "Ben", "Cy", "Di", "Ed"]
 DECLINES = "Ed"
-VIDEO_WIDTH = ("name => [...document.querySelectorAll('#videos figure')].filter(f =>"
-               " f.textContent.includes(name)).map(f => f.querySelector('video').videoWidth)"
-               ".find(w => w > 0) || 0")
 
 
 @pytest.fixture(scope="module")

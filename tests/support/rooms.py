@@ -15,6 +15,10 @@ const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices
 navigator.mediaDevices.getUserMedia = (...args) => { window.cameraRequests += 1;
                                                      return original(...args); };
 """
+# The width of the video shown of the person ``name`` on a room page (0 while none plays).
+VIDEO_WIDTH = ("name => [...document.querySelectorAll('#videos figure')].filter(f =>"
+               " f.textContent.includes(name)).map(f => f.querySelector('video').videoWidth)"
+               ".find(w => w > 0) || 0")
 
 
 def named(link: str, name: str) -> str:

@@ -1,0 +1,48 @@
+"""A consultation through the SFU in real Chromium: consultant and client see each other in
+full, the consenting client is analysed from what Janus relays, and how long from opening the
+invitation to the consultant's first live reading is recorded beside the peer-to-peer path's
+(tests/ingest/test_relay.py)."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from playwright.sync_api import expect
+
+from bench.rooms import account, set_up
+from contracts.labels import EMOTIONS
+from tests.support.browsers import launcher
+from tests.support.figures import record
+from tests.support.rooms import VIDEO_WIDTH, named, signed_in
+
+TIMEOUT_MS = 60_000
+
+
+def test_a_consultation_through_the_sfu_shows_both_in_full_and_reads_the_client(
+        sfu_ingest, camera_y4m, engine):
+    settings, url = sfu_ingest
+    consultant = account(engine)
+    links = set_up(engine, settings, url, "consultation", consultant)
+    with launcher(camera_y4m) as launch:
+        browser = launch()
+        host = signed_in(browser, engine, consultant, url).new_page()
+        host.goto(links.own)
+        expect(host.locator("#status")).to_contain_text("In the call", timeout=TIMEOUT_MS)
+        client = browser.new_context().new_page()
+        opened = time.monotonic()
+        client.goto(named(links.guests, "Carla"))
+        client.click("#agree")
+        card = host.locator("#participants .participant", has_text="Carla")
+        expect(card.locator(".dominant")).to_have_text(re.compile("|".join(EMOTIONS)),
+                                                       timeout=TIMEOUT_MS)
+        first_reading = time.monotonic() - opened
+        host.wait_for_function(f"() => ({VIDEO_WIDTH})('Carla') > 0", timeout=TIMEOUT_MS)
+        client.wait_for_function(f"() => ({VIDEO_WIDTH})({consultant.username!r}) > 0",
+                                 timeout=TIMEOUT_MS)
+        widths = (host.evaluate(f"({VIDEO_WIDTH})('Carla')"),
+                  client.evaluate(f"({VIDEO_WIDTH})({consultant.username!r})"))
+    assert widths == (640, 640)
+    record("room-join-sfu", f"""
+invitation opened → first live reading on the consultant's page (Janus): {first_reading:.1f} s
+""")
