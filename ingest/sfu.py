@@ -88,6 +88,8 @@ class Sfu:
         target = room.members.get(feed)
         if target is None or not target.connected:
             raise RoomError("that participant is not in the room")
+        if "consultant" not in (viewer.role, target.role):
+            raise RoomError("clients and students see the consultants only, not each other")
         sfu = await self._room(room)
         handle = await self._handle(sfu, str(viewer.id), str(feed))
         return (await subscribe(handle, sfu.name, str(feed), substream)).sdp

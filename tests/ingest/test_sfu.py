@@ -1,8 +1,8 @@
 """Calls through the SFU (Janus): each participant publishes once over the room's signalling,
-the teacher receives each student's video from Janus, and ingest analyses what Janus relays of
-the consenting students only: a student who declines is never subscribed, and a withdrawal
-ends ingest's subscription at once. Participants are aiortc clients speaking the room's
-WebSocket protocol as the page will."""
+the teacher receives each student's video from Janus (students cannot watch each other), and
+ingest analyses what Janus relays of the consenting students only: a student who declines is
+never subscribed, and a withdrawal ends ingest's subscription at once. Participants are aiortc
+clients speaking the room's WebSocket protocol as the page does."""
 
 from __future__ import annotations
 
@@ -128,6 +128,8 @@ def test_a_class_through_the_sfu_is_seen_by_the_teacher_and_only_consent_is_anal
                 await person.publish()
             await _until(lambda: {olga.id, dan.id} <= host.published,
                          "the room to say both students' video is up")
+            await dan.ws.send_json({"type": "subscribe", "feed": olga.id, "substream": 0})
+            refusal = await dan.expect("error")
             for student in (olga, dan):
                 await host.watch(student.id)
             await _until(lambda: all(n >= 10 for n in host.frames.values()),
@@ -138,10 +140,11 @@ def test_a_class_through_the_sfu_is_seen_by_the_teacher_and_only_consent_is_anal
                          "Olga's analysed frames")
             for person in (host, olga, dan):
                 await person.close()
-            return uuid.UUID(dan.id)
+            return uuid.UUID(dan.id), refusal["message"]
 
-    dan = asyncio.run(scenario())
+    dan, refusal = asyncio.run(scenario())
     assert samples_of(engine, dan) == []
+    assert refusal == "clients and students see the consultants only, not each other"
 
 
 def test_withdrawing_consent_ends_ingests_subscription_before_anyone_hears_of_it(sfu_ingest,
