@@ -163,13 +163,13 @@ def run_room_bench(settings: Settings, counts: list[int], seconds: float, worker
         for count in counts:
             room = set_up(engine, bench, url, "class", teacher)
             per_stream = asyncio.run(load(url, pid, room, count, seconds, bench.analysis_fps))
-            figures |= _room_figures(engine, room.room.name, count, per_stream)
+            figures |= room_figures(engine, room.room.name, count, per_stream)
         before = rss_mib(pid)
         asyncio.run(churn(url, set_up(engine, bench, url, "class", teacher), 200,
                           bench.analysis_fps))
         figures["ingest MiB after 200 joins and leaves (before)"] = before
         figures["ingest MiB after 200 joins and leaves"] = rss_mib(pid)
-        figures |= _dropped(url)
+        figures |= dropped_frames(url)
         return figures
     finally:
         ingest.stop()
@@ -179,7 +179,7 @@ def run_room_bench(settings: Settings, counts: list[int], seconds: float, worker
         cleanup(bench)
 
 
-def _room_figures(engine, room: str, count: int, per_stream: float) -> dict[str, float]:
+def room_figures(engine, room: str, count: int, per_stream: float) -> dict[str, float]:
     with engine.connect() as conn:
         latencies = np.array(conn.scalars(text(
             "SELECT extract(epoch FROM s.stored_at - s.captured_at) FROM samples s "
@@ -194,7 +194,7 @@ def _room_figures(engine, room: str, count: int, per_stream: float) -> dict[str,
     return figures
 
 
-def _dropped(url: str) -> dict[str, float]:
+def dropped_frames(url: str) -> dict[str, float]:
     with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
         lines = response.read().decode().splitlines()
     wanted = ("econsult_ingest_frames_sampled_total", "econsult_ingest_frames_dropped_total")

@@ -153,15 +153,15 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(run=_evaluate)
     bench = commands.add_parser(
         "bench", help="measure the model and the pipeline, the face detector, expressions read "
-                      "end to end, the room or the dashboard")
+                      "end to end, the room, a class through the SFU or the dashboard")
     bench.add_argument("what", nargs="?",
-                       choices=("pipeline", "faces", "expressions", "room", "dashboard"),
+                       choices=("pipeline", "faces", "expressions", "room", "class", "dashboard"),
                        default="pipeline")
     bench.add_argument("--workers", type=int, default=2, help="workers to run")
     bench.add_argument("--participants", type=int, nargs="+", default=[10, 25, 50],
-                       help="room sizes to load (room)")
+                       help="room sizes to load (room, class)")
     bench.add_argument("--seconds", type=float, default=20.0,
-                       help="measurement window per room size (room)")
+                       help="measurement window per room size (room, class)")
     bench.set_defaults(run=_bench)
     return parser
 

@@ -182,8 +182,10 @@ function connections() {
 // small one for thumbnails and analysis, which the server takes from the SFU itself), and
 // watches whom they need: a consultant everyone, a client or student the consultants.
 const SMALL_LAYER = 0, LARGE_LAYER = 1;
+// The small layer at 10 fps: thumbnails need no more, and ingest decodes every frame it gets
+// (econsult bench class: its cost per student grows with the frame rate).
 const LAYERS = [{rid: "h", maxBitrate: 900_000},
-                {rid: "l", scaleResolutionDownBy: 2, maxBitrate: 200_000}];
+                {rid: "l", scaleResolutionDownBy: 2, maxBitrate: 200_000, maxFramerate: 10}];
 
 async function publishToSfu() {
   const pc = state.published = new RTCPeerConnection({iceServers: state.settings.iceServers});
