@@ -10,28 +10,31 @@ import json
 import os
 import random
 import secrets
-import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-from bench.processes import free_port, wait_for
+from bench.processes import free_port
 from ingest.janus import API_ORIGIN
+from tests.support.daemons import Daemon
 from tests.support.network import machine_ipv4
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "janus"
 # Media ports come from a small range of their own (one per PeerConnection), so a run does not
 # sweep the machine's ports; OwnTurn's relays take 40000-48999.
 RTP_PORTS = 32
-START_TIMEOUT_S = 15.0
 _LISTENING = "0A"  # a TCP socket's state in /proc/net/tcp
 
 
-class OwnJanus:
+class OwnJanus(Daemon):
     """``janus`` with econsult's configuration; ``url`` is its API, ``admin_key`` creates rooms."""
+
+    name = "Janus"
+    start_timeout_s = 15.0
 
     def __init__(self, folder: Path, *options: str) -> None:
         """``options`` are janus's own command-line options, added to the launcher's."""
+        super().__init__(folder / "janus.log")
         self.ip = machine_ipv4()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/janus"
@@ -40,8 +43,6 @@ class OwnJanus:
         self.rtp_ports = range(first, first + RTP_PORTS)
         self.configuration = folder / "configuration"  # written by the launcher, private
         self._options = options
-        self.log = folder / "janus.log"
-        self._process: subprocess.Popen | None = None
 
     @property
     def command(self) -> list[str]:
@@ -49,37 +50,13 @@ class OwnJanus:
                 f"--rtp-port-range={self.rtp_ports[0]}-{self.rtp_ports[-1]}",
                 f"--ice-enforce-list={self.ip}", *self._options]
 
-    def start(self) -> OwnJanus:
-        environment = os.environ | {"ECONSULT_JANUS_ADMIN_KEY": self.admin_key,
-                                    "ECONSULT_JANUS_HTTP_IP": "127.0.0.1",
-                                    "ECONSULT_JANUS_HTTP_PORT": str(self.port)}
-        with self.log.open("ab") as log:
-            self._process = subprocess.Popen(self.command, env=environment, stdout=log,
-                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        try:
-            wait_for(lambda: self.info() is not None or self._process.poll() is not None,
-                     START_TIMEOUT_S, f"Janus to answer on {self.url}/info")
-        except TimeoutError as late:
-            self.stop()
-            raise TimeoutError(f"{late}; {self.log} ends:\n{self._log_tail()}") from None
-        if self._process.poll() is not None:
-            raise RuntimeError(f"janus exited with code {self._process.returncode}; "
-                               f"{self.log} ends:\n{self._log_tail()}")
-        return self
+    def environment(self) -> dict[str, str]:
+        return os.environ | {"ECONSULT_JANUS_ADMIN_KEY": self.admin_key,
+                             "ECONSULT_JANUS_HTTP_IP": "127.0.0.1",
+                             "ECONSULT_JANUS_HTTP_PORT": str(self.port)}
 
-    @property
-    def pid(self) -> int:
-        assert self._process is not None
-        return self._process.pid
-
-    def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+    def answers(self) -> bool:
+        return self.info() is not None
 
     def info(self) -> dict | None:
         """Janus's ``/janus/info`` answer, or None while it does not answer."""
@@ -105,8 +82,6 @@ class OwnJanus:
                     found.add(_address(fields[1]))
         return found
 
-    def _log_tail(self) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
 
 
 def _address(hex_address: str) -> tuple[str, int]:
