@@ -108,9 +108,9 @@ def _use_sfu(settings: Settings) -> bool:
     if shutil.which("janus") is None:
         print("janus is not installed (scripts/setup installs it): calls go peer to peer")
         return False
-    os.environ.setdefault("ECONSULT_JANUS_URL", settings.janus_url or DEFAULT_JANUS_URL)
-    os.environ.setdefault("ECONSULT_JANUS_ADMIN_KEY",
-                          settings.janus_admin_key or secrets.token_urlsafe(32))
+    # Set even when given empty (as another process's settings pass them on).
+    os.environ["ECONSULT_JANUS_URL"] = settings.janus_url or DEFAULT_JANUS_URL
+    os.environ["ECONSULT_JANUS_ADMIN_KEY"] = settings.janus_admin_key or secrets.token_urlsafe(32)
     return True
 
 
