@@ -91,8 +91,14 @@ def test_a_postgres_outage_under_econsult_up_loses_nothing_and_stops_nobody(
         assert up.wait(60) == 0
         student.leave()
     finally:
+        # Stopped as Ctrl-C stops it, so that it stops its services: killed, it would leave
+        # them running (they are in sessions of their own).
         if up.poll() is None:
-            up.kill()
+            up.send_signal(signal.SIGINT)
+            try:
+                up.wait(60)
+            except subprocess.TimeoutExpired:
+                up.kill()
         engine.dispose()
 
     with engine_for(own.database_url).connect() as conn:
