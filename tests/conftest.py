@@ -14,10 +14,11 @@ import pytest
 import redis
 from sqlalchemy import Engine
 
-from bench.processes import EconsultProcess, econsult, free_port, health, start_worker, wait_for
+from bench.processes import EconsultProcess, free_port, start_worker
 from contracts.database import drop_database, engine_for
 from contracts.settings import Settings
 from migrations.runner import upgrade
+from tests.support.ingest import running_ingest
 from training import data
 from training.fer_clips import Clip, make_clip
 
@@ -99,15 +100,9 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def ingest_url(settings: Settings, worker: EconsultProcess) -> Iterator[str]:
-    port = free_port()
-    server = EconsultProcess("ingest", econsult(
-        dataclasses.replace(settings, ingest_port=port, sample_fps=4.0), "ingest"))
-    url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: health(url) is not None or server.process.poll() is not None, 60,
-             "ingest to start")
-    assert server.process.poll() is None, "econsult ingest exited at start"
-    yield url
-    server.stop()
+    with running_ingest(dataclasses.replace(settings, ingest_port=free_port(),
+                                            sample_fps=4.0)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,10 @@ import dataclasses
 
 import pytest
 
-from bench.processes import EconsultProcess, econsult, free_port, health, wait_for
+from bench.processes import free_port
 from bench.rooms import set_up
 from contracts.invitations import RoomLinks
+from tests.support.ingest import running_ingest
 from tests.support.janus import OwnJanus
 
 
@@ -22,13 +23,8 @@ def room(engine, settings, ingest_url) -> RoomLinks:
 def sfu_ingest(settings, worker, tmp_path_factory):
     """Ingest whose calls go through a Janus of the test's own."""
     janus = OwnJanus(tmp_path_factory.mktemp("janus")).start()
-    port = free_port()
-    own = dataclasses.replace(settings, ingest_port=port, janus_url=janus.url,
+    own = dataclasses.replace(settings, ingest_port=free_port(), janus_url=janus.url,
                               janus_admin_key=janus.admin_key)
-    server = EconsultProcess("ingest-sfu", econsult(own, "ingest"))
-    url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: health(url) is not None or server.process.poll() is not None, 60,
-             "ingest to start")
-    yield own, url
-    server.stop()
+    with running_ingest(own) as url:
+        yield own, url
     janus.stop()

@@ -6,18 +6,16 @@ path exists, it is taken."""
 from __future__ import annotations
 
 import dataclasses
-import re
-import time
 
 import pytest
 from playwright.sync_api import expect
 
-from bench.processes import EconsultProcess, econsult, free_port, health, wait_for
+from bench.processes import free_port
 from bench.rooms import account_named, set_up
-from contracts.labels import EMOTIONS
 from tests.support.browsers import launcher
 from tests.support.figures import record
-from tests.support.rooms import named, signed_in
+from tests.support.ingest import running_ingest
+from tests.support.rooms import seconds_to_first_reading, signed_in
 from tests.support.turn import OwnTurn
 
 TIMEOUT_MS = 60_000
@@ -40,15 +38,10 @@ SELECTED_CANDIDATE = """async () => {
 def relayed(settings, worker, tmp_path_factory):
     """Ingest handing out credentials for a running coturn."""
     turn = OwnTurn(tmp_path_factory.mktemp("turn")).start()
-    port = free_port()
-    own = dataclasses.replace(settings, ingest_port=port, turn_urls=turn.url,
+    own = dataclasses.replace(settings, ingest_port=free_port(), turn_urls=turn.url,
                               turn_secret=turn.secret)
-    server = EconsultProcess("ingest-turn", econsult(own, "ingest"))
-    url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: health(url) is not None or server.process.poll() is not None, 60,
-             "ingest to start")
-    yield own, url
-    server.stop()
+    with running_ingest(own) as url:
+        yield own, url
     turn.stop()
 
 
@@ -69,13 +62,7 @@ def test_a_client_joins_and_is_analysed_directly_or_only_through_the_relay(relay
         host, client = host_context.new_page(), client_context.new_page()
         host.goto(links.own)
         expect(host.locator("#status")).to_contain_text("In the call", timeout=TIMEOUT_MS)
-        opened = time.monotonic()
-        client.goto(named(links.guests, "Carla"))
-        client.click("#agree")
-        card = host.locator("#participants .participant", has_text="Carla")
-        expect(card.locator(".dominant")).to_have_text(re.compile("|".join(EMOTIONS)),
-                                                       timeout=TIMEOUT_MS)
-        first_reading = time.monotonic() - opened
+        first_reading = seconds_to_first_reading(host, client, links.guests, "Carla")
         client.wait_for_function("() => document.querySelector('#videos figure:nth-child(2) "
                                  "video')?.videoWidth > 0", timeout=TIMEOUT_MS)
         assert client.evaluate(SELECTED_CANDIDATE) == ("relay" if path == "relay" else "host")

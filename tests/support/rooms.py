@@ -3,10 +3,14 @@ account (the cookie the dashboard would set)."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser, BrowserContext
+import re
+import time
+
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import Engine
 
 from contracts.accounts import COOKIE, Account, sign_in
+from contracts.labels import EMOTIONS
 
 # Counts the page's camera requests, so a test can tell that a refusal came before any.
 COUNT_CAMERA_REQUESTS = """
@@ -33,3 +37,15 @@ def signed_in(browser: Browser, engine: Engine, account: Account, url: str,
     context = browser.new_context(**options)
     context.add_cookies([{"name": COOKIE, "value": sign_in(engine, account, 1.0), "url": url}])
     return context
+
+
+def seconds_to_first_reading(host: Page, client: Page, invitation: str, name: str) -> float:
+    """From the client opening ``invitation`` (and agreeing to analysis) to the consultant's
+    page showing their first live reading."""
+    opened = time.monotonic()
+    client.goto(named(invitation, name))
+    client.click("#agree")
+    card = host.locator("#participants .participant", has_text=name)
+    expect(card.locator(".dominant")).to_have_text(re.compile("|".join(EMOTIONS)),
+                                                   timeout=60_000)
+    return time.monotonic() - opened

@@ -15,8 +15,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from bench.processes import EconsultProcess, econsult, free_port, health, wait_for
+from bench.processes import free_port
 from contracts.settings import Settings
+from tests.support.ingest import running_ingest
 from tests.support.network import machine_ipv4
 
 
@@ -63,13 +64,8 @@ def serving_https(settings: Settings, folder: Path) -> Iterator[tuple[Settings, 
     elsewhere reaches it: its settings, its URL and the certificate to trust."""
     cert, key = make_certificate(folder)
     port = free_port()
-    url = f"https://{machine_ipv4()}:{port}"
     own = dataclasses.replace(settings, ingest_host="0.0.0.0", ingest_port=port,
-                              tls_cert=str(cert), tls_key=str(key), room_url=url)
-    server = EconsultProcess("ingest-https", econsult(own, "ingest"))
-    try:
-        wait_for(lambda: health(url, cafile=str(cert)) is not None
-                 or server.process.poll() is not None, 60, "ingest to serve HTTPS")
+                              tls_cert=str(cert), tls_key=str(key),
+                              room_url=f"https://{machine_ipv4()}:{port}")
+    with running_ingest(own) as url:
         yield own, url, str(cert)
-    finally:
-        server.stop()
