@@ -1,8 +1,10 @@
 """Load on the consult room: N participants in one room, each a pure-Python aiortc client that
-joins with consent and sends a paced analysis stream of FER faces, as a browser would.
+joins with consent and publishes paced FER faces through the SFU (a Janus of the benchmark's
+own, ``econsult janus``), which ingest subscribes to for analysis, as it does to a browser.
 
-Measures ingest's CPU per participant stream, its memory after many joins and leaves, frames
-dropped, and capture→stored latency, with ingest, workers, PostgreSQL and Redis on one machine.
+Measures ingest's CPU per analysed stream, its memory after many joins and leaves, frames
+dropped, and capture→stored latency, with Janus, ingest, workers, PostgreSQL and Redis on one
+machine.
 """
 
 from __future__ import annotations
@@ -16,19 +18,17 @@ import urllib.request
 
 import aiohttp
 import numpy as np
-from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
+from aiortc import (
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCSessionDescription,
+    VideoStreamTrack,
+)
 from av import VideoFrame
 from sqlalchemy import text
 
 from bench.pipeline import cleanup, scratch_settings
-from bench.processes import (
-    EconsultProcess,
-    econsult,
-    free_port,
-    health,
-    start_worker,
-    wait_for,
-)
+from bench.processes import Services, free_port, health, own_janus
 from bench.rooms import account, set_up, token
 from contracts.database import engine_for
 from contracts.invitations import RoomLinks
@@ -38,6 +38,8 @@ from training import data
 from training.fer_clips import framed_face
 
 ANALYSIS_SIZE = (320, 240)
+# A browser's small layer (room.js's LAYERS), the one ingest subscribes to and decodes.
+SMALL_LAYER_FPS = 10
 
 
 class PacedFaces(VideoStreamTrack):
@@ -64,26 +66,38 @@ class PacedFaces(VideoStreamTrack):
 
 async def participant(url: str, room: str, invitation: str, name: str, faces: list[np.ndarray],
                       fps: float, stop: asyncio.Event) -> None:
-    """A consenting student invited to ``room``, streaming until ``stop`` is set."""
-    async with aiohttp.ClientSession() as http, http.ws_connect(f"{url}/room/{room}/ws") as ws:
-        await ws.send_json({"type": "join", "invitation": invitation, "name": name,
-                            "consent": True})
-        joined = await ws.receive_json(timeout=30)
-        if joined["type"] != "joined":
-            raise RuntimeError(f"{name} could not join {room}: {joined}")
-        connection = RTCPeerConnection()
-        connection.addTransceiver(PacedFaces(faces, fps), direction="sendonly")
-        await connection.setLocalDescription(await connection.createOffer())
-        async with http.post(f"{url}/room/{room}/analysis", json={
-                "participant": joined["id"], "key": joined["key"],
-                "sdp": connection.localDescription.sdp}) as reply:
-            answer = await reply.json()
-        await connection.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
-        # Read what the room sends, as a browser does: it answers the server's heartbeat.
-        listening = asyncio.create_task(_listen(ws))
-        await stop.wait()
-        listening.cancel()
-        await connection.close()
+    """A consenting student invited to ``room``, publishing faces through the SFU (which ingest
+    analyses) until ``stop`` is set. Joins as a browser does: the admission says where."""
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{url}/room/{room}/admission",
+                             json={"invitation": invitation}) as reply:
+            admitted = await reply.json()
+        if reply.status != 200:
+            raise RuntimeError(f"{name} was not admitted to {room}: {admitted['error']}")
+        async with http.ws_connect(f"{url}{admitted['socket']}") as ws:
+            await _stream(ws, name, room, invitation, faces, fps, stop)
+
+
+async def _stream(ws: aiohttp.ClientWebSocketResponse, name: str, room: str, invitation: str,
+                  faces: list[np.ndarray], fps: float, stop: asyncio.Event) -> None:
+    await ws.send_json({"type": "join", "invitation": invitation, "name": name,
+                        "consent": True})
+    joined = await ws.receive_json(timeout=30)
+    if joined["type"] != "joined":
+        raise RuntimeError(f"{name} could not join {room}: {joined}")
+    connection = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    connection.addTransceiver(PacedFaces(faces, fps), direction="sendonly")
+    await connection.setLocalDescription(await connection.createOffer())
+    await ws.send_json({"type": "publish", "sdp": connection.localDescription.sdp})
+    while (answer := await ws.receive_json(timeout=30))["type"] != "published":
+        if answer["type"] == "error":
+            raise RuntimeError(f"{name} could not publish: {answer['message']}")
+    await connection.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+    # Read what the room sends, as a browser does: it answers the server's heartbeat.
+    listening = asyncio.create_task(_listen(ws))
+    await stop.wait()
+    listening.cancel()
+    await connection.close()
 
 
 async def _listen(ws: aiohttp.ClientWebSocketResponse) -> None:
@@ -148,35 +162,37 @@ async def churn(url: str, room: RoomLinks, joins: int, fps: float) -> None:
 
 def run_room_bench(settings: Settings, counts: list[int], seconds: float, workers: int
                    ) -> dict[str, float]:
-    bench = dataclasses.replace(scratch_settings(settings), ingest_port=free_port(),
-                                connections_per_client=10_000, room_capacity=10_000)
+    bench = room_bench_settings(settings)
     upgrade(bench.database_url)
-    ingest = EconsultProcess("ingest", econsult(bench, "ingest"))
-    running = [start_worker(bench, f"room-bench-{i}") for i in range(workers)]
-    url = f"http://127.0.0.1:{bench.ingest_port}"
     engine = engine_for(bench.database_url)
     figures: dict[str, float] = {}
     try:
-        wait_for(lambda: health(url) is not None, 60, "ingest to start")
-        pid = ingest.process.pid
-        teacher = account(engine)
-        for count in counts:
-            room = set_up(engine, bench, url, "class", teacher)
-            per_stream = asyncio.run(load(url, pid, room, count, seconds, bench.analysis_fps))
-            figures |= room_figures(engine, room.room.name, count, per_stream)
-        before = rss_mib(pid)
-        asyncio.run(churn(url, set_up(engine, bench, url, "class", teacher), 200,
-                          bench.analysis_fps))
-        figures["ingest MiB after 200 joins and leaves (before)"] = before
-        figures["ingest MiB after 200 joins and leaves"] = rss_mib(pid)
-        figures |= dropped_frames(url)
-        return figures
+        with Services("econsult-bench-room-") as services:
+            services.janus(bench)
+            url, pid = services.ingest(bench)
+            for i in range(workers):
+                services.worker(bench, f"room-bench-{i}")
+            teacher = account(engine)
+            for count in counts:
+                room = set_up(engine, bench, url, "class", teacher)
+                per_stream = asyncio.run(load(url, pid, room, count, seconds, SMALL_LAYER_FPS))
+                figures |= room_figures(engine, room.room.name, count, per_stream)
+            before = rss_mib(pid)
+            asyncio.run(churn(url, set_up(engine, bench, url, "class", teacher), 200,
+                              SMALL_LAYER_FPS))
+            figures["ingest MiB after 200 joins and leaves (before)"] = before
+            figures["ingest MiB after 200 joins and leaves"] = rss_mib(pid)
+            return figures | dropped_frames(url)
     finally:
-        ingest.stop()
-        for worker in running:
-            worker.stop()
         engine.dispose()
         cleanup(bench)
+
+
+def room_bench_settings(settings: Settings) -> Settings:
+    """``settings`` for loading rooms: a scratch database and streams, ingest on a free port
+    taking rooms of any size from this one address, and a Janus of their own."""
+    return own_janus(dataclasses.replace(scratch_settings(settings), ingest_port=free_port(),
+                                         connections_per_client=10_000, room_capacity=10_000))
 
 
 def room_figures(engine, room: str, count: int, per_stream: float) -> dict[str, float]:

@@ -5,7 +5,7 @@ soon after starting (up to ``LONGEST_PAUSE_S``); the others go on meanwhile. The
 in their own process group, so Ctrl-C reaches only this supervisor, which stops them in the
 order of the data flow: ingest first (it records the end of every live session), then the
 dashboard, then, once they have read every room event ingest sent (up to ``DRAIN_S``), the
-workers, and last the SFU (Janus, started first when it is installed: calls go through it).
+workers, and last the SFU (Janus, started first: calls go through it).
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from dataclasses import dataclass
 import redis
 from sqlalchemy import make_url
 
+from cli import CommandError
 from contracts.outage import OUTAGES
 from contracts.settings import Settings
 from contracts.stream import Backlog, StreamKeys
 from migrations.runner import upgrade
 
 STOP_GRACE_S = 15.0
-DEFAULT_JANUS_URL = "http://127.0.0.1:8088/janus"
 DRAIN_S = 10.0
 FIRST_PAUSE_S, LONGEST_PAUSE_S = 1.0, 30.0
 # A service that ran this long before exiting was healthy: its next start is not delayed.
@@ -67,8 +67,9 @@ class Service:
 def run_all(settings: Settings, workers: int) -> int:
     print(f"migrating {make_url(settings.database_url).render_as_string(hide_password=True)}")
     upgrade(settings.database_url)
-    sfu = [Service("janus", ["janus"])] if _use_sfu(settings) else []
-    services = [*sfu, Service("ingest", ["ingest"]), Service("dashboard", ["dashboard"])]
+    _share_janus(settings)
+    services = [Service("janus", ["janus"]), Service("ingest", ["ingest"]),
+                Service("dashboard", ["dashboard"])]
     services += [Service(f"worker-{i + 1}", ["worker", "--name", f"worker-{i + 1}"])
                  for i in range(workers)]
     print(f"starting {len(services)} services (Redis {settings.redis_url}, "
@@ -102,25 +103,22 @@ def _supervise(services: list[Service]) -> None:
         time.sleep(0.5)
 
 
-def _use_sfu(settings: Settings) -> bool:
-    """Calls go through Janus when it is installed: the services this starts are told where it
-    listens and its admin key (one made for this run, unless ECONSULT_JANUS_* say otherwise)."""
+def _share_janus(settings: Settings) -> None:
+    """Calls go through Janus: the services this starts are told where it listens and its admin
+    key (one made for this run, unless ECONSULT_JANUS_ADMIN_KEY gives one)."""
     if shutil.which("janus") is None:
-        print("janus is not installed (scripts/setup installs it): calls go peer to peer")
-        return False
-    # Set even when given empty (as another process's settings pass them on).
-    os.environ["ECONSULT_JANUS_URL"] = settings.janus_url or DEFAULT_JANUS_URL
+        raise CommandError("janus is not installed; scripts/setup installs it (calls go "
+                           "through it)")
+    os.environ["ECONSULT_JANUS_URL"] = settings.janus_url
     os.environ["ECONSULT_JANUS_ADMIN_KEY"] = settings.janus_admin_key or secrets.token_urlsafe(32)
-    return True
 
 
 def _stop(services: list[Service], settings: Settings) -> None:
-    sfu = [s for s in services if s.name == "janus"]
-    ingest, dashboard, *workers = [s for s in services if s.name != "janus"]
+    janus, ingest, dashboard, *workers = services
     _terminate([ingest, dashboard])
     if any(w.running() for w in workers):
         _drain(settings)
-    _terminate([*workers, *sfu])  # Janus last: ingest ended its rooms there first
+    _terminate([*workers, janus])  # Janus last: ingest ended its rooms there first
 
 
 def _terminate(services: list[Service]) -> None:

@@ -36,6 +36,9 @@ class Settings:
     workers: int = 2
     ingest_host: str = "127.0.0.1"
     ingest_port: int = 8080
+    # Where browsers reach this ingest's rooms when several ingests share them (each with its own
+    # Janus), as a path behind the shared proxy (e.g. /ingest/b); empty when it is the only one.
+    ingest_address: str = ""
     # Comma-separated STUN URLs given to browsers and to the server's peer connections.
     ice_servers: str = ""
     # Comma-separated TURN URLs (coturn) relaying for participants behind NAT; each participant
@@ -43,9 +46,9 @@ class Settings:
     turn_urls: str = ""
     turn_secret: str = ""
     turn_credential_s: int = 3600
-    # The SFU (Janus's HTTP API, e.g. http://127.0.0.1:8088/janus) that carries the calls, and
-    # the VideoRoom admin key econsult creates rooms with; unset, calls are peer to peer.
-    janus_url: str = ""
+    # The SFU (Janus's HTTP API) that carries the calls, and the VideoRoom admin key econsult
+    # creates rooms with (``econsult janus`` starts Janus with it).
+    janus_url: str = "http://127.0.0.1:8088/janus"
     janus_admin_key: str = ""
     room_capacity: int = 51
     # Room connections one address may hold at once (a clinic behind one NAT needs several).
@@ -53,9 +56,6 @@ class Settings:
     # Addresses of the TLS proxies in front of ingest (comma-separated, or * when nothing else can
     # reach it): their X-Forwarded-For names the client, whose connections are then counted.
     trusted_proxies: str = ""
-    # Analysis streams browsers are asked for: small and slow, analysis needs no more.
-    analysis_width: int = 320
-    analysis_fps: float = 5.0
     # Frames not yet read by the workers beyond which ingest drops new samples (and counts them).
     stream_lag_budget: int = 500
     # An analysis track that sends nothing for this long is closed.

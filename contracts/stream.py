@@ -70,16 +70,25 @@ class StreamKeys:
     room_events: str
     dead_letter: str
     heartbeat_prefix: str
-
     live_prefix: str
+    # Which ingest holds a live room, and which ingests are up (ingest/placement.py).
+    placement_prefix: str
+    ingest_prefix: str
 
     @classmethod
     def for_prefix(cls, prefix: str) -> StreamKeys:
         return cls(f"{prefix}:frames", f"{prefix}:room-events", f"{prefix}:dead-letter",
-                   f"{prefix}:worker:", f"{prefix}:live:")
+                   f"{prefix}:worker:", f"{prefix}:live:", f"{prefix}:placement:",
+                   f"{prefix}:ingest:")
 
     def heartbeat(self, worker: str) -> str:
         return f"{self.heartbeat_prefix}{worker}"
+
+    def placement(self, room: str) -> str:
+        return f"{self.placement_prefix}{room}"
+
+    def ingest(self, address: str) -> str:
+        return f"{self.ingest_prefix}{address}"
 
     def live(self, session_id: UUID) -> str:
         """Pub/sub channel of a session's live updates, one per analysed frame batch."""

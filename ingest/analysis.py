@@ -1,13 +1,14 @@
-"""Analysis streams: each consenting participant's browser sends the server a small, slow copy
-of its camera on a peer connection of its own, or, when calls go through the SFU
-(ingest/sfu.py), the SFU relays the small layer of the video they publish; either way only
-consenting participants' video reaches here, and nothing else of the call."""
+"""Analysis streams: the SFU (ingest/sfu.py) relays the small layer of each consenting
+participant's camera to a peer connection of ingest's own, whose frames are sampled for the
+workers (ingest/tap.py). Only consenting participants' video reaches here, and nothing else of
+the call."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 
@@ -18,11 +19,6 @@ from ingest.rooms import Member, Room
 from ingest.tap import FrameTap
 
 log = logging.getLogger("econsult.ingest")
-MAX_SDP_BYTES = 20_000
-
-
-class OfferError(ValueError):
-    """An analysis offer the server will not answer; the message says why."""
 
 
 class AnalysisPeers:
@@ -35,15 +31,11 @@ class AnalysisPeers:
     def __len__(self) -> int:
         return len(self._peers)
 
-    async def answer(self, room: Room, member: Member, sdp: str) -> str:
-        """Answer a participant's offer; an earlier analysis connection of theirs is replaced."""
-        _check_offer(sdp)
-        return await self.answer_relayed(room, member, sdp)
-
-    async def answer_relayed(self, room: Room, member: Member, sdp: str) -> str:
-        """Answer an offer of the participant's video relayed by the SFU, which econsult
-        trusts (a browser's offer is checked first: ``answer``); an earlier analysis connection
-        of theirs is replaced."""
+    async def answer(self, room: Room, member: Member, sdp: str,
+                     lost: Callable[[], Awaitable[None]]) -> str:
+        """Answer the SFU's offer of a consenting participant's video; an earlier analysis
+        connection of theirs is replaced. ``lost`` is awaited if the connection fails (it was
+        not closed on purpose)."""
         if not member.consent:
             raise PermissionError(f"{member.name} has not agreed to analysis")
         await self.close(member.id)
@@ -67,15 +59,14 @@ class AnalysisPeers:
 
         @connection.on("connectionstatechange")
         async def on_state() -> None:
-            if connection.connectionState in ("failed", "closed"):
+            state, current = connection.connectionState, self._peers.get(member.id, (None,))[0]
+            if state in ("failed", "closed") and current is connection:
                 await self.close(member.id)
+                if state == "failed":
+                    await lost()
 
-        try:
-            await connection.setRemoteDescription(RTCSessionDescription(sdp, "offer"))
-            await connection.setLocalDescription(await connection.createAnswer())
-        except (ValueError, TypeError) as exc:
-            await self.close(member.id)
-            raise OfferError(f"the offer could not be used: {exc}") from None
+        await connection.setRemoteDescription(RTCSessionDescription(sdp, "offer"))
+        await connection.setLocalDescription(await connection.createAnswer())
         return connection.localDescription.sdp
 
     async def close(self, member_id: uuid.UUID) -> None:
@@ -97,12 +88,3 @@ class AnalysisPeers:
         if peer is not None and tap in peer[1]:
             await self.close(member_id)
 
-
-def _check_offer(sdp: str) -> None:
-    if len(sdp.encode()) > MAX_SDP_BYTES:
-        raise OfferError(f"the offer is larger than {MAX_SDP_BYTES} bytes")
-    if not sdp.startswith("v=0"):
-        raise OfferError("the offer is not an SDP session description")
-    media = [line.split()[0][2:] for line in sdp.splitlines() if line.startswith("m=")]
-    if media != ["video"]:
-        raise OfferError(f"an analysis offer carries exactly one video track, not {media}")

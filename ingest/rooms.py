@@ -12,7 +12,6 @@ the end does not start another one for the same person.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -60,8 +59,6 @@ class Member:
     cohost: bool = False
     score: SmoothedScore = field(default_factory=SmoothedScore)
     reading: LiveReading = field(default_factory=LiveReading)
-    # Given to this member alone: their analysis offers carry it (others know their id).
-    key: str = field(default_factory=lambda: secrets.token_urlsafe(16))
 
     def public(self) -> dict[str, Any]:
         return {"id": str(self.id), "name": self.name, "role": self.role,

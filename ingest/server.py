@@ -1,8 +1,8 @@
 """``econsult ingest``: the consult room's web server, from start to stop.
 
-Start: connect to Redis and PostgreSQL (rooms, invitations, sign-ins), and to the SFU when
-one is configured; open the room registry, relay the workers' live updates.
-Serve: the room page, who may enter it, its WebSocket, analysis offers, /healthz and /metrics.
+Start: connect to Redis and PostgreSQL (rooms, invitations, sign-ins) and get ready to use the
+SFU (Janus) that carries the calls; open the room registry, relay the workers' live updates.
+Serve: the room page, who may enter it, its WebSocket, /healthz and /metrics.
 Stop: close every analysis connection, end every live room (recorded as interrupted) and its
 SFU room, send every room event still queued (waiting up to ``STOP_FLUSH_S`` for Redis),
 disconnect.
@@ -14,8 +14,8 @@ import asyncio
 import contextlib
 import json
 import logging
-import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import redis.asyncio as aredis
 from aiohttp import web
@@ -26,8 +26,9 @@ from contracts.invitations import NotAdmitted
 from contracts.settings import Settings
 from contracts.tls import server_context
 from ingest.admission import Gate
-from ingest.analysis import AnalysisPeers, OfferError
+from ingest.analysis import AnalysisPeers
 from ingest.feedback import relay_live_updates
+from ingest.placement import Placement, check_address
 from ingest.publisher import StreamPublisher
 from ingest.rooms import Rooms
 from ingest.sfu import Sfu
@@ -47,7 +48,6 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/room/{room}", room_page)
     app.router.add_post("/room/{room}/admission", admission)
     app.router.add_get("/room/{room}/ws", room_socket)
-    app.router.add_post("/room/{room}/analysis", analysis_offer)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_static("/static", STATIC)
@@ -60,6 +60,7 @@ def run(settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("aioice").setLevel(logging.WARNING)  # one line per ICE candidate pair
     tls = server_context(settings)  # a missing or mismatched file: exit 2 before listening
+    check_address(settings.ingest_address)
     scheme = "https" if tls else "http"
     web.run_app(create_app(settings), host=settings.ingest_host, port=settings.ingest_port,
                 ssl_context=tls,
@@ -78,12 +79,15 @@ async def _start(app: web.Application) -> None:
     publisher.start()
     peers = AnalysisPeers(settings, publisher)
     gate = Gate(engine_for(settings.database_url), settings)
-    sfu = Sfu(settings, peers) if settings.janus_url else None
+    sfu = Sfu(settings, peers)
+    placement = Placement(client, publisher.keys, settings.ingest_address)
     app[STATE] = {
         "redis": client, "rooms": rooms, "peers": peers, "publisher": publisher, "gate": gate,
-        "sfu": sfu, "signalling": Signalling(rooms, peers, gate, settings, sfu),
+        "sfu": sfu, "placement": placement,
+        "signalling": Signalling(rooms, gate, settings, sfu, placement),
         "tasks": [asyncio.create_task(relay_live_updates(client, publisher.keys, rooms)),
-                  asyncio.create_task(rooms.keep_alive())],
+                  asyncio.create_task(rooms.keep_alive()),
+                  asyncio.create_task(placement.keep(lambda: list(rooms.by_name)))],
     }
 
 
@@ -101,10 +105,10 @@ async def _stop(app: web.Application) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await state["peers"].close_all()
-    if state["sfu"] is not None:
-        for room in rooms:
-            await state["sfu"].end(room)
-        await state["sfu"].close()
+    for room in rooms:
+        await state["sfu"].end(room)
+        await state["placement"].release(room.name)
+    await state["sfu"].close()
     for send in farewells:
         await send({"type": "ended", "message": "the service stopped"})
     await state["publisher"].stop(STOP_FLUSH_S)
@@ -117,8 +121,9 @@ async def room_page(request: web.Request) -> web.FileResponse:
 
 
 async def admission(request: web.Request) -> web.Response:
-    """POST {invitation?}: the room, the role and the name the person would join with, or why
-    they may not enter (and, when signing in would help, where to sign in)."""
+    """POST {invitation?}: the room, the role and the name the person would join with, and the
+    WebSocket to join at (on the ingest holding the room), or why they may not enter (and, when
+    signing in would help, where to sign in)."""
     gate: Gate = request.app[STATE]["gate"]
     try:
         body = await request.json()
@@ -131,37 +136,15 @@ async def admission(request: web.Request) -> web.Response:
         sign_in = gate.sign_in_url(request.match_info["room"]) if exc.sign_in else None
         return web.json_response({"error": str(exc), "sign_in": sign_in}, status=403)
     room = entry.room
+    address = await request.app[STATE]["placement"].locate(room.name)
     return web.json_response({"room": {"name": room.name, "kind": room.kind,
                                        "consultant": room.consultant},
-                              "role": entry.role, "name": entry.name})
+                              "role": entry.role, "name": entry.name,
+                              "socket": f"{address}/room/{quote(room.name)}/ws"})
 
 
 async def room_socket(request: web.Request) -> web.WebSocketResponse:
     return await request.app[STATE]["signalling"].socket(request)
-
-
-async def analysis_offer(request: web.Request) -> web.Response:
-    """POST {participant, key, sdp}: the participant's analysis stream; answered with {sdp}.
-    The key was given to the participant alone on joining: others in the room know their id."""
-    state = request.app[STATE]
-    room = state["rooms"].by_name.get(request.match_info["room"])
-    if room is None:
-        raise _error(web.HTTPNotFound, "there is no live room of that name")
-    try:
-        body = await request.json()
-        member = room.members.get(uuid.UUID(str(body["participant"])))
-        sdp = str(body["sdp"])
-    except (ValueError, KeyError, TypeError):
-        raise _error(web.HTTPBadRequest, "send JSON with 'participant', 'key' and 'sdp'") from None
-    if member is None or not member.connected or body.get("key") != member.key:
-        raise _error(web.HTTPNotFound, "that participant is not in the room")
-    try:
-        answer = await state["peers"].answer(room, member, sdp)
-    except OfferError as exc:
-        raise _error(web.HTTPBadRequest, str(exc)) from None
-    except PermissionError as exc:
-        raise _error(web.HTTPForbidden, str(exc)) from None
-    return web.json_response({"type": "answer", "sdp": answer})
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -32,6 +32,9 @@ log = logging.getLogger("econsult.ingest")
 SMALL_LAYER = 0
 ANALYSIS = "analysis"  # the viewer of ingest's own subscriptions
 PUBLISH_TIMEOUT_S = 30.0  # from Janus's answer to the publisher's media being up
+# Before subscribing again to a participant whose analysis connection failed: it fails when
+# ingest falls behind (its ICE consent checks go unanswered), so give it a moment first.
+RESUBSCRIBE_AFTER_S = 1.0
 
 
 @dataclass
@@ -52,6 +55,7 @@ class Sfu:
         self._http = aiohttp.ClientSession()
         self._rooms: dict[uuid.UUID, SfuRoom] = {}
         self._opening: dict[uuid.UUID, asyncio.Lock] = {}
+        self._resubscribing: set[asyncio.Task] = set()
 
     async def publish(self, room: Room, member: Member, offer: str) -> str:
         """Publish ``member``'s camera (their browser's offer); Janus's answer. Their feed can
@@ -110,8 +114,26 @@ class Sfu:
             return  # no video up yet: analysed once it is
         handle = await self._handle(sfu, ANALYSIS, feed)
         offer = await subscribe(handle, sfu.name, feed, SMALL_LAYER, sfu.video[feed])
-        answer = await self._peers.answer_relayed(room, member, offer.sdp)
+        answer = await self._peers.answer(room, member, offer.sdp,
+                                          lost=lambda: self._analyse_again(room, member))
         await start(handle, RTCSessionDescription(answer, "answer"))
+
+    async def _analyse_again(self, room: Room, member: Member) -> None:
+        """Ingest's connection for analysing ``member`` failed: subscribe again, shortly."""
+        log.warning("the analysis connection of %s in room %s failed; subscribing again in "
+                    "%.0f s", member.id, room.name, RESUBSCRIBE_AFTER_S)
+        task = asyncio.create_task(self._resubscribe(room, member))
+        self._resubscribing.add(task)
+        task.add_done_callback(self._resubscribing.discard)
+
+    async def _resubscribe(self, room: Room, member: Member) -> None:
+        await asyncio.sleep(RESUBSCRIBE_AFTER_S)  # a pause, not a wait for anything
+        if room.ended or not member.connected or room.session_id not in self._rooms:
+            return
+        try:
+            await self.analyse(room, member)
+        except (JanusError, aiohttp.ClientError) as error:
+            log.warning("could not subscribe again to %s: %s", member.id, error)
 
     async def stop_analysing(self, room: Room, member: Member) -> None:
         """End ingest's subscription to ``member`` at once (consent withdrawn, or they left)."""
@@ -143,6 +165,8 @@ class Sfu:
         await sfu.janus.close()
 
     async def close(self) -> None:
+        for task in list(self._resubscribing):
+            task.cancel()
         for session_id in list(self._rooms):
             room = self._rooms[session_id]
             await room.janus.close()

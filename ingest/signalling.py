@@ -1,17 +1,16 @@
-"""The room's WebSocket: joining, consent, the browsers' peer-to-peer signalling, leaving.
+"""The room's WebSocket: joining, consent, the call's signalling through the SFU, leaving.
 
 Messages are JSON objects with a ``type``. From the browser: ``join`` {invitation?, name,
 consent, rejoin?} (the role and a consultant's name come from the admission, ingest/admission.py,
-never from the browser), ``signal`` {to, description}, ``consent`` {given}, ``end`` (consultants
-only: ends the session and closes the room). From the server: ``joined`` {id, key, session,
-peers, analysis, iceServers, emotions, colours, sfu, published},
-``peer-joined``, ``peer-left``, ``peer-consent``, ``signal`` {from, description}, ``live`` (to
-consultants), ``ended`` {message?} (also the answer to a rejoin of an ended session),
-``error`` {message}. Through the SFU (``sfu`` true in ``joined``): ``publish``,
-``subscribe``, ``subscribed`` from the browser and ``published``, ``subscription``,
-``peer-published`` from the server (ingest/sfu.py). Peer to peer: a consultant offers a call
-to every other participant present when they join and to every client or student who joins
-later; clients and students connect only to consultants.
+never from the browser), ``publish`` {sdp} (the camera's offer), ``subscribe`` {feed,
+substream?}, ``subscribed`` {feed, sdp} (the answer to a subscription's offer), ``consent``
+{given}, ``end`` (consultants only: ends the session and closes the room). From the server:
+``joined`` {id, session, peers, published, iceServers, emotions, colours}, ``published`` {sdp}
+(the SFU's answer), ``subscription`` {feed, sdp} (the SFU's offer), ``peer-joined``,
+``peer-published``, ``peer-left``, ``peer-consent``, ``live`` (to consultants), ``ended``
+{message?} (also the answer to a rejoin of an ended session), ``error`` {message}. Every
+browser publishes its camera once; a consultant watches everyone, clients and students watch
+the consultants (ingest/sfu.py).
 """
 
 from __future__ import annotations
@@ -31,22 +30,21 @@ from contracts.invitations import NotAdmitted, close_room
 from contracts.labels import COLOURS, EMOTIONS
 from contracts.settings import Settings
 from ingest.admission import Gate, client_address, same_origin
-from ingest.analysis import AnalysisPeers
 from ingest.ice import ice_servers
 from ingest.janus import JanusError
+from ingest.placement import Placement
 from ingest.rooms import Member, Room, RoomError, Rooms, SessionEnded
 from ingest.sfu import Sfu
 
 MAX_MESSAGE_BYTES = 64 * 1024
-SFU_MESSAGES = ("publish", "subscribe", "subscribed")
 log = logging.getLogger("econsult.ingest")
 
 
 class Signalling:
-    def __init__(self, rooms: Rooms, peers: AnalysisPeers, gate: Gate, settings: Settings,
-                 sfu: Sfu | None = None) -> None:
-        self.rooms, self.peers, self.gate, self.settings = rooms, peers, gate, settings
-        self.sfu = sfu
+    def __init__(self, rooms: Rooms, gate: Gate, settings: Settings, sfu: Sfu,
+                 placement: Placement) -> None:
+        self.rooms, self.gate, self.settings, self.sfu = rooms, gate, settings, sfu
+        self.placement = placement
         self._per_client: Counter[str] = Counter()
 
     async def socket(self, request: web.Request) -> web.WebSocketResponse:
@@ -92,59 +90,44 @@ class Signalling:
         except NotAdmitted as exc:
             raise RoomError(str(exc)) from None
         rejoin = uuid.UUID(data["rejoin"]) if data.get("rejoin") else None
+        await self.placement.hold(entry.room.name)
         room, member = self.rooms.join(
             entry.room.name, entry.name or str(data.get("name", "")), entry.role,
             bool(data.get("consent")), send, rejoin, entry.room.consultant, entry.room.id)
         others = [m.public() for m in room.present()]
-        await send({"type": "joined", "id": str(member.id), "key": member.key,
-                    "session": str(room.session_id), "peers": others,
+        await send({"type": "joined", "id": str(member.id), "session": str(room.session_id),
+                    "peers": others, "published": self.sfu.published_feeds(room),
                     "iceServers": ice_servers(self.settings, str(member.id)),
-                    "analysis": {"width": self.settings.analysis_width,
-                                 "fps": self.settings.analysis_fps},
-                    "emotions": list(EMOTIONS), "colours": COLOURS,
-                    "sfu": self.sfu is not None,
-                    "published": self.sfu.published_feeds(room) if self.sfu else []})
+                    "emotions": list(EMOTIONS), "colours": COLOURS})
         member.ready = True
         await _broadcast(room, {"type": "peer-joined", "peer": member.public()}, but=member)
         return room, member
 
     async def _handle(self, room: Room, member: Member, data: dict[str, Any]) -> None:
         kind = data.get("type")
-        if kind in SFU_MESSAGES:
-            await self._handle_sfu(room, member, data)
-        elif kind == "signal":
-            target = room.members.get(uuid.UUID(data["to"]))
-            if target is None or not target.connected:
-                raise RoomError("that participant is not in the room")
-            await target.send({"type": "signal", "from": str(member.id),
-                               "description": data["description"]})
+        if kind in ("publish", "subscribe", "subscribed"):
+            await self._media(room, member, data)
         elif kind == "consent":
             given = bool(data["given"]) and member.role != "consultant"
             if not given:  # analysis stops now, not at the next frame
-                await (self.sfu.stop_analysing(room, member) if self.sfu
-                       else self.peers.close(member.id))
+                await self.sfu.stop_analysing(room, member)
             self.rooms.set_consent(room, member, given)
-            if given and self.sfu:
+            if given:
                 await self.sfu.analyse(room, member)
             await _broadcast(room, {"type": "peer-consent", "id": str(member.id),
                                     "consent": given})
         elif kind == "end" and member.role == "consultant":
             await self._close(room)  # first: no one opening a link meanwhile starts anew
             await _broadcast(room, {"type": "ended"})
-            for someone in room.members.values():
-                await self.peers.close(someone.id)
             self.rooms.end(room)
-            if self.sfu:
-                await self.sfu.end(room)
+            await self._ended(room)
         else:
             raise RoomError(f"unknown message type {kind!r}")
 
-    async def _handle_sfu(self, room: Room, member: Member, data: dict[str, Any]) -> None:
+    async def _media(self, room: Room, member: Member, data: dict[str, Any]) -> None:
         """``publish`` {sdp} → ``published`` {sdp}, and everyone else hears ``peer-published``;
         ``subscribe`` {feed, substream?} → ``subscription`` {feed, sdp} (Janus's offer);
         ``subscribed`` {feed, sdp} (the answer) starts the relaying."""
-        if self.sfu is None:
-            raise RoomError("this room's calls are peer to peer: there is no SFU to use")
         kind = data["type"]
         if kind == "publish":
             answer = await self.sfu.publish(room, member, str(data["sdp"]))
@@ -172,12 +155,17 @@ class Signalling:
                         "close it from the dashboard", room.name)
 
     async def _leave(self, room: Room, member: Member) -> None:
-        await (self.sfu.leave(room, member) if self.sfu else self.peers.close(member.id))
+        await self.sfu.leave(room, member)
         if member.connected:
             self.rooms.leave(room, member)
             await _broadcast(room, {"type": "peer-left", "id": str(member.id)})
-        if room.ended and self.sfu:
-            await self.sfu.end(room)
+        if room.ended:
+            await self._ended(room)
+
+    async def _ended(self, room: Room) -> None:
+        """Free what an ended room held: its Janus room, its placement."""
+        await self.sfu.end(room)
+        await self.placement.release(room.name)
 
 
 def _sender(ws: web.WebSocketResponse) -> Any:

@@ -1,5 +1,6 @@
 """Shared fixtures: a database and a Redis key prefix of their own for each test run, migrated
-once, against the real PostgreSQL and Redis; workers run as real ``econsult worker`` processes."""
+once, against the real PostgreSQL and Redis, and a Janus of the run's own that carries the
+calls; workers run as real ``econsult worker`` processes."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from contracts.database import drop_database, engine_for
 from contracts.settings import Settings
 from migrations.runner import upgrade
 from tests.support.ingest import running_ingest
+from tests.support.janus import OwnJanus
 from training import data
 from training.fer_clips import Clip, make_clip
 
@@ -26,12 +28,21 @@ CLIP_FACES = 80
 
 
 @pytest.fixture(scope="session")
-def settings() -> Iterator[Settings]:
+def janus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnJanus]:
+    """The SFU of every ingest the tests start (each session is a Janus room of its own)."""
+    own = OwnJanus(tmp_path_factory.mktemp("janus")).start()
+    yield own
+    own.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(janus: OwnJanus) -> Iterator[Settings]:
     run = uuid.uuid4().hex[:10]
     base = Settings.from_env()
     url = base.database_url.rsplit("/", 1)[0] + f"/econsult_test_{run}"
     test_settings = dataclasses.replace(base, database_url=url, redis_prefix=f"econsult-test-{run}",
-                                        claim_idle_ms=3_000, worker_block_ms=200)
+                                        claim_idle_ms=3_000, worker_block_ms=200,
+                                        janus_url=janus.url, janus_admin_key=janus.admin_key)
     upgrade(url)
     yield test_settings
     drop_database(url)

@@ -27,6 +27,7 @@ from bench.processes import EconsultProcess, free_port, health, wait_for
 from contracts.settings import Settings, env_table
 from contracts.stream import StreamKeys, live_workers
 from ingest.janus import API_ORIGIN
+from tests.support.proxy import caddy_env
 from tests.support.tls import make_certificate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -190,7 +191,7 @@ def caddy() -> str:
 
 @pytest.mark.parametrize("certificate", ["internal CA", "configured files"])
 def test_the_proxy_configuration_is_valid(caddy, tmp_path, certificate):
-    env = _caddy_env(tmp_path)
+    env = caddy_env(tmp_path)
     if certificate == "configured files":
         cert, key = make_certificate(tmp_path / "tls")
         env.update(ECONSULT_TLS_CERT=str(cert), ECONSULT_TLS_KEY=str(key))
@@ -203,7 +204,7 @@ def test_the_proxy_configuration_is_valid(caddy, tmp_path, certificate):
 def test_the_proxy_serves_rooms_and_dashboard_at_one_https_origin(caddy, started, tmp_path):
     cert, key = make_certificate(tmp_path / "tls")
     port = free_port()
-    env = {**_caddy_env(tmp_path), "ECONSULT_DOMAIN": f"localhost:{port}",
+    env = {**caddy_env(tmp_path), "ECONSULT_DOMAIN": f"localhost:{port}",
            "ECONSULT_TLS_CERT": str(cert), "ECONSULT_TLS_KEY": str(key),
            "ECONSULT_INGEST_UPSTREAM": started["ingest"].url.removeprefix("http://"),
            "ECONSULT_DASHBOARD_UPSTREAM": started["dashboard"].url.removeprefix("http://"),
@@ -280,12 +281,6 @@ def _interpolated(environment: dict[str, str], given: dict[str, str] | None = No
         return argument if operator == ":-" else ""
 
     return {name: _VARIABLE.sub(value, str(text)) for name, text in environment.items()}
-
-
-def _caddy_env(folder: Path) -> dict[str, str]:
-    """Caddy keeps its state (and an internal CA) under these folders: the test's own."""
-    return {"PATH": os.environ["PATH"], "HOME": str(folder),
-            "XDG_DATA_HOME": str(folder / "data"), "XDG_CONFIG_HOME": str(folder / "config")}
 
 
 def _status(url: str, context: ssl.SSLContext | None = None) -> int | None:

@@ -1,5 +1,6 @@
-// The consult room: a peer-to-peer call between the consultant and each other participant, and,
-// for those who agree, a small analysis stream to the server. See ingest/signalling.py.
+// The consult room: a call through the SFU, where everyone publishes their camera once and
+// watches whom they need; the server takes the analysis of those who agree from the SFU. See
+// ingest/signalling.py and ingest/sfu.py.
 // Who may enter is settled before anything else (ingest/admission.py): a refused person sees
 // why, and no camera or consent prompt.
 "use strict";
@@ -9,16 +10,11 @@ const roomName = decodeURIComponent(location.pathname.split("/")[2]);
 // The invitation rides in the link's fragment, which the browser never sends to a server.
 const invitation = new URLSearchParams(location.hash.slice(1)).get("invitation");
 let role = null;  // from the admission, never from the address
-const state = {ws: null, me: null, key: null, peers: new Map(), local: null, analysis: null,
-               consent: false, settings: null, latest: new Map(), left: false, kind: null,
-               published: null, watching: new Map()};
+const state = {ws: null, me: null, peers: new Map(), local: null, consent: false,
+               settings: null, latest: new Map(), left: false, kind: null, published: null,
+               watching: new Map()};
 const ROLE_NAMES = {consultant: "consultant", client: "client", student: "student"};
 const FRESH_MS = 10_000;  // an update older than this no longer describes the room
-// The consultant's browser encodes its video once per participant: 640x480 at 15 fps cost
-// ~10% of a core per copy here, 320x240 at 10 fps ~2.6% (bench/codec_cost.py). Past this
-// many participants, every copy is sent small so a class of 50 stays within a laptop's reach.
-const CLASS_SIZE = 4;
-const CLASS_ENCODING = {scaleResolutionDownBy: 2, maxFramerate: 10};
 const $ = (id) => document.getElementById(id);
 // The emotions and their colours come from the server (contracts/labels.py) on joining.
 const emotions = () => state.settings.emotions;
@@ -93,7 +89,7 @@ async function openCamera() {
 }
 
 function iceGathered(pc) {
-  // aiortc does not trickle ICE candidates: every description is sent complete.
+  // Descriptions go to the SFU complete, with every candidate: the room trickles none.
   return new Promise((resolve) => {
     if (pc.iceGatheringState === "complete") return resolve();
     pc.addEventListener("icegatheringstatechange", () => {
@@ -144,50 +140,35 @@ function relabel() {
   });
 }
 
-function remoteVideo(peer) {
-  let figure = $(`peer-${peer.id}`);
-  if (!figure) {
-    figure = document.createElement("figure");
-    figure.id = `peer-${peer.id}`;
-    figure.innerHTML = `<video autoplay playsinline></video><figcaption></figcaption>`;
-    $("videos").append(figure);
+function tileOf(id) {
+  // One tile per person, their video and reading together: in a class of 50 the consultant
+  // reads each student where they see them, not in a second list.
+  let tile = $(`peer-${id}`);
+  if (!tile) {
+    tile = document.createElement("figure");
+    tile.id = `peer-${id}`;
+    tile.className = "tile";
+    tile.innerHTML = `<figcaption></figcaption><video autoplay playsinline></video>`;
+    $("participants").append(tile);
     relabel();
   }
-  return figure.querySelector("video");
-}
-
-function connectionTo(peer) {
-  let entry = state.peers.get(peer.id);
-  if (entry && entry.pc) return entry.pc;
-  const pc = new RTCPeerConnection({iceServers: state.settings.iceServers});
-  state.local.getTracks().forEach((track) => pc.addTrack(track, state.local));
-  pc.ontrack = (event) => { remoteVideo(peer).srcObject = event.streams[0]; };
-  state.peers.set(peer.id, {info: peer, pc});
-  return pc;
-}
-
-async function call(peer) {
-  const pc = connectionTo(peer);
-  await pc.setLocalDescription(await pc.createOffer());
-  await iceGathered(pc);
-  send({type: "signal", to: peer.id, description: pc.localDescription});
+  return tile;
 }
 
 function connections() {
-  const calls = [...state.peers.values()].filter((entry) => entry.pc).map((entry) => entry.pc);
-  return [...calls, ...(state.published ? [state.published] : []), ...state.watching.values()];
+  return [...(state.published ? [state.published] : []), ...state.watching.values()];
 }
 
-// Through the SFU (ingest/sfu.py): everyone publishes their camera once, in two layers (the
-// small one for thumbnails and analysis, which the server takes from the SFU itself), and
-// watches whom they need: a consultant everyone, a client or student the consultants.
+// Everyone publishes their camera once, in two simulcast layers (the small one for thumbnails
+// and analysis, which the server takes from the SFU itself), and watches whom they need: a
+// consultant everyone, a client or student the consultants.
 const SMALL_LAYER = 0, LARGE_LAYER = 1;
 // The small layer at 10 fps: thumbnails need no more, and ingest decodes every frame it gets
 // (econsult bench class: its cost per student grows with the frame rate).
 const LAYERS = [{rid: "h", maxBitrate: 900_000},
                 {rid: "l", scaleResolutionDownBy: 2, maxBitrate: 200_000, maxFramerate: 10}];
 
-async function publishToSfu() {
+async function publish() {
   const pc = state.published = new RTCPeerConnection({iceServers: state.settings.iceServers});
   for (const track of state.local.getTracks()) {
     pc.addTransceiver(track, {direction: "sendonly",
@@ -216,7 +197,7 @@ async function onSubscription(message) {
   const pc = new RTCPeerConnection({iceServers: state.settings.iceServers});
   state.watching.set(message.feed, pc);
   pc.ontrack = (event) => {
-    const video = remoteVideo(entry.info);
+    const video = tileOf(message.feed).querySelector("video");
     video.srcObject = video.srcObject || new MediaStream();
     video.srcObject.addTrack(event.track);
   };
@@ -224,57 +205,6 @@ async function onSubscription(message) {
   await pc.setLocalDescription(await pc.createAnswer());
   await iceGathered(pc);
   send({type: "subscribed", feed: message.feed, sdp: pc.localDescription.sdp});
-}
-
-async function fitToClassSize() {
-  const calls = connections();
-  const encoding = calls.length > CLASS_SIZE ? CLASS_ENCODING
-                                             : {scaleResolutionDownBy: 1, maxFramerate: 30};
-  for (const pc of calls) {
-    for (const sender of pc.getSenders().filter((s) => s.track && s.track.kind === "video")) {
-      const parameters = sender.getParameters();
-      if (!parameters.encodings || !parameters.encodings.length) continue;
-      Object.assign(parameters.encodings[0], encoding);
-      await sender.setParameters(parameters);
-    }
-  }
-}
-
-async function onSignal(message) {
-  const peer = state.peers.get(message.from).info;
-  const pc = connectionTo(peer);
-  await pc.setRemoteDescription(message.description);
-  if (message.description.type === "offer") {
-    await pc.setLocalDescription(await pc.createAnswer());
-    await iceGathered(pc);
-    send({type: "signal", to: peer.id, description: pc.localDescription});
-  }
-}
-
-async function startAnalysis() {
-  const track = state.local.getVideoTracks()[0];
-  const {width, fps} = state.settings.analysis;
-  const pc = new RTCPeerConnection({iceServers: state.settings.iceServers});
-  const scale = Math.max(1, (track.getSettings().width || width) / width);
-  pc.addTransceiver(track, {direction: "sendonly",
-                            sendEncodings: [{scaleResolutionDownBy: scale, maxFramerate: fps}]});
-  state.analysis = pc;
-  await pc.setLocalDescription(await pc.createOffer());
-  await iceGathered(pc);
-  const response = await fetch(`/room/${encodeURIComponent(roomName)}/analysis`, {
-    method: "POST", headers: {"Content-Type": "application/json"},
-    body: JSON.stringify({participant: state.me, key: state.key, sdp: pc.localDescription.sdp}),
-  });
-  if (!response.ok) {
-    setStatus(`Analysis unavailable: ${(await response.json()).error}`);
-    return stopAnalysis();
-  }
-  await pc.setRemoteDescription(await response.json());
-}
-
-function stopAnalysis() {
-  if (state.analysis) state.analysis.close();
-  state.analysis = null;
 }
 
 function showConsent() {
@@ -286,12 +216,10 @@ function showConsent() {
                           : "In the call; emotion analysis is off");
 }
 
-async function toggleConsent() {
+function toggleConsent() {
+  // The server takes the analysis stream from the SFU, or stops taking it: nothing to send.
   state.consent = !state.consent;
-  if (!state.consent) stopAnalysis();
   send({type: "consent", given: state.consent});
-  // Through the SFU the server takes the analysis stream from it: nothing more to send.
-  if (state.consent && !state.settings.sfu) await startAnalysis();
   showConsent();
 }
 
@@ -303,7 +231,7 @@ function feedbackCard(id) {
     card.className = "participant";
     card.innerHTML = `<h3></h3><div class="dominant muted">waiting for analysis…</div>
       <div class="presence muted"></div><div class="score"></div><div class="bars"></div>`;
-    $("participants").append(card);
+    tileOf(id).append(card);
     relabel();
   }
   return card;
@@ -374,19 +302,16 @@ function showPeerConsent(peer) {
 }
 
 function dropPeer(id) {
-  const entry = state.peers.get(id);
-  if (entry && entry.pc) entry.pc.close();
   if (state.watching.has(id)) state.watching.get(id).close();
   state.watching.delete(id);
   state.peers.delete(id);
   state.latest.delete(id);
-  for (const element of [$(`peer-${id}`), $(`live-${id}`)]) if (element) element.remove();
+  $(`peer-${id}`)?.remove();
   relabel();
 }
 
 function leave() {
   state.left = true;
-  stopAnalysis();
   if (state.published) state.published.close();
   state.peers.forEach((entry, id) => dropPeer(id));
   if (state.ws) state.ws.close();
@@ -396,11 +321,10 @@ function leave() {
 const handlers = {
   async joined(message) {
     state.me = message.id;
-    state.key = message.key;
     state.settings = message;
     sessionStorage.setItem(`econsult:${roomName}`, message.id);
     message.peers.forEach((peer) => {
-      state.peers.set(peer.id, {info: peer, pc: null});
+      state.peers.set(peer.id, {info: peer});
       showPeerConsent(peer);
     });
     relabel();
@@ -409,17 +333,8 @@ const handlers = {
       $("end").hidden = false;
     }
     showConsent();
-    if (message.sfu) {
-      await publishToSfu();
-      message.published.forEach(watch);
-      return;
-    }
-    if (role === "consultant") {
-      // Consultants already present are called too: they call only clients and students.
-      for (const peer of message.peers) await call(peer);
-      await fitToClassSize();
-    }
-    if (state.consent) await startAnalysis();
+    await publish();
+    message.published.forEach(watch);
   },
   async published(message) {
     await state.published.setRemoteDescription({type: "answer", sdp: message.sdp});
@@ -427,26 +342,17 @@ const handlers = {
   "peer-published": (message) => watch(message.id),
   subscription: onSubscription,
   async "peer-joined"(message) {
-    state.peers.set(message.peer.id, {info: message.peer, pc: null});
+    state.peers.set(message.peer.id, {info: message.peer});
     showPeerConsent(message.peer);
-    relabel();
-    if (state.settings.sfu) return;  // watched once their video is up
-    if (role === "consultant" && message.peer.role !== "consultant") {
-      await call(message.peer);
-      await fitToClassSize();
-    }
+    relabel();  // watched once their video is up: peer-published
   },
-  async "peer-left"(message) {
-    dropPeer(message.id);
-    if (role === "consultant" && !state.settings.sfu) await fitToClassSize();
-  },
+  "peer-left": (message) => dropPeer(message.id),
   "peer-consent"(message) {
     const entry = state.peers.get(message.id);
     if (!entry) return;
     entry.info.consent = message.consent;
     showPeerConsent(entry.info);
   },
-  signal: onSignal,
   live: showLive,
   ended(message) {
     leave();
@@ -462,14 +368,18 @@ async function main() {
   const entry = await admission();
   role = entry.role;
   state.kind = entry.room.kind;
+  // A teacher watches a class as a gallery of thumbnails; everyone else sees people in full.
+  $("call").classList.toggle("gallery", role === "consultant" && state.kind === "class");
   welcome(entry);
   const name = await askName(entry);
   state.consent = await askConsent();
   state.local = await openCamera();
   $("local").srcObject = state.local;
   $("call").hidden = false;
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  state.ws = new WebSocket(`${scheme}://${location.host}/room/${encodeURIComponent(roomName)}/ws`);
+  // On the server holding the room, which the admission named (ingest/placement.py).
+  const socket = new URL(entry.socket, location.href);
+  socket.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+  state.ws = new WebSocket(socket);
   state.ws.onopen = () => send({type: "join", invitation, name, consent: state.consent,
                                 rejoin: sessionStorage.getItem(`econsult:${roomName}`)});
   state.ws.onmessage = (event) => {

@@ -40,6 +40,7 @@ def services(settings: Settings, tmp_path):
     postgres.start()
     yield dataclasses.replace(settings, redis_url=redis.url, database_url=postgres.url,
                               ingest_port=free_port(), dashboard_port=free_port(),
+                              janus_url=f"http://127.0.0.1:{free_port()}/janus",
                               workers=2), postgres, redis
     redis.stop()
     postgres.drop()

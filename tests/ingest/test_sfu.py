@@ -30,7 +30,6 @@ class Person:
     def __init__(self, http: aiohttp.ClientSession, ws: aiohttp.ClientWebSocketResponse,
                  joined: dict) -> None:
         self.http, self.ws, self.id = http, ws, joined["id"]
-        self.sfu = joined["sfu"]
         self.connections: list[RTCPeerConnection] = []
         self.frames: dict[str, int] = {}
         self.published: set[str] = set()  # feeds the room said are up
@@ -113,8 +112,8 @@ async def _until(condition, what: str) -> None:
 
 
 def test_a_class_through_the_sfu_is_seen_by_the_teacher_and_only_consent_is_analysed(
-        sfu_ingest, engine):
-    settings, url = sfu_ingest
+        settings, ingest_url, engine):
+    url = ingest_url
     teacher = account(engine)
     links = set_up(engine, settings, url, "class", teacher)
 
@@ -123,7 +122,6 @@ def test_a_class_through_the_sfu_is_seen_by_the_teacher_and_only_consent_is_anal
             host = await _join(http, url, links, cookie=sign_in(engine, teacher, 1.0))
             olga = await _join(http, url, links, name="Olga", consent=True)
             dan = await _join(http, url, links, name="Dan", consent=False)
-            assert host.sfu and olga.sfu and dan.sfu
             for person in (host, olga, dan):
                 await person.publish()
             await _until(lambda: {olga.id, dan.id} <= host.published,
@@ -147,9 +145,9 @@ def test_a_class_through_the_sfu_is_seen_by_the_teacher_and_only_consent_is_anal
     assert refusal == "clients and students see the consultants only, not each other"
 
 
-def test_withdrawing_consent_ends_ingests_subscription_before_anyone_hears_of_it(sfu_ingest,
-                                                                                engine):
-    settings, url = sfu_ingest
+def test_withdrawing_consent_ends_ingests_subscription_before_anyone_hears_of_it(
+        settings, ingest_url, engine):
+    url = ingest_url
     links = set_up(engine, settings, url, "class")
 
     async def scenario():

@@ -6,6 +6,7 @@ withdrawal ends ingest's subscription."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -13,6 +14,7 @@ from playwright.sync_api import expect
 
 from bench.processes import health, wait_for
 from bench.rooms import account, set_up
+from contracts.labels import EMOTIONS
 from tests.support.browsers import launcher
 from tests.support.records import participant_named, samples_of
 from tests.support.rooms import VIDEO_WIDTH, named, signed_in
@@ -24,15 +26,15 @@ DECLINES = "Ed"
 
 
 @pytest.fixture(scope="module")
-def https_sfu_ingest(sfu_ingest, tmp_path_factory):
+def https_ingest(settings, worker, tmp_path_factory):
     """Another ingest on the same Janus, serving HTTPS as a deployment does."""
-    with serving_https(sfu_ingest[0], tmp_path_factory.mktemp("tls")) as served:
+    with serving_https(settings, tmp_path_factory.mktemp("tls")) as served:
         yield served
 
 
 @pytest.fixture(scope="module")
-def lesson(https_sfu_ingest, camera_y4m, engine):
-    settings, url, cafile = https_sfu_ingest
+def lesson(https_ingest, camera_y4m, engine):
+    settings, url, cafile = https_ingest
     teacher = account(engine, username=f"Ms Lee {uuid.uuid4().hex[:4]}")
     links = set_up(engine, settings, url, "class", teacher)
     with launcher(camera_y4m) as launch:
@@ -79,6 +81,46 @@ def test_only_consenting_students_are_analysed_from_the_sfu(lesson, engine):
             wait_for(lambda person=person: len(samples_of(engine, person.id)) > 0, 90,
                      f"{name}'s analysed frames")
     assert samples_of(engine, participant_named(engine, links.room.name, DECLINES).id) == []
+
+
+def test_the_teachers_gallery_shows_each_students_reading_in_their_thumbnail(lesson):
+    _, host, _, _ = lesson
+    for name in STUDENTS:
+        tile = host.locator("#participants .tile", has=host.locator("figcaption", has_text=name))
+        reading = ("not analysed (no consent)" if name == DECLINES
+                   else re.compile("|".join(EMOTIONS)))
+        expect(tile.locator(".participant .dominant")).to_have_text(reading, timeout=TIMEOUT_MS)
+        # The tile is the student's figure, holding their own card and a thumbnail.
+        ids, width = tile.evaluate("t => [[t.id, t.querySelector('.participant').id],"
+                                   " t.querySelector('video').clientWidth]")
+        assert ids[1] == ids[0].replace("peer-", "live-") and 0 < width <= 320
+    own = host.evaluate("document.querySelector('#self video').clientWidth")
+    assert own <= 320  # the teacher's own preview is a thumbnail too
+
+
+def test_the_teachers_gallery_scrolls_instead_of_lengthening_the_page(lesson):
+    _, host, _, _ = lesson
+    expect(host.locator("#participants .tile")).to_have_count(len(STUDENTS) + 1)
+    laptop = host.viewport_size
+    # A screen so short that five students overflow it, as fifty would a laptop's.
+    host.set_viewport_size({"width": 1024, "height": 480})
+    try:
+        shown, held, screen = host.locator("#participants").evaluate(
+            "g => [g.clientHeight, g.scrollHeight, innerHeight]")
+        host.locator("#participants .tile").last.scroll_into_view_if_needed()
+        scrolled = host.locator("#participants").evaluate("g => g.scrollTop")
+    finally:
+        host.set_viewport_size(laptop)
+    assert shown < screen and shown < held and scrolled > 0
+
+
+def test_a_student_sees_the_teacher_large_and_themselves_small(lesson):
+    links, _, students, _ = lesson
+    teacher = students["Ana"].locator("#participants .tile",
+                                      has_text=links.room.consultant).locator("video")
+    large = teacher.evaluate("v => v.clientWidth")
+    small = students["Ana"].evaluate("document.querySelector('#self video').clientWidth")
+    assert large > 320 and large >= 2 * small
 
 
 def test_withdrawing_consent_ends_the_analysis_subscription(lesson):

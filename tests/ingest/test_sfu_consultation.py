@@ -16,8 +16,8 @@ TIMEOUT_MS = 60_000
 
 
 def test_a_consultation_through_the_sfu_shows_both_in_full_and_reads_the_client(
-        sfu_ingest, camera_y4m, engine):
-    settings, url = sfu_ingest
+        settings, ingest_url, camera_y4m, engine):
+    url = ingest_url
     consultant = account(engine)
     links = set_up(engine, settings, url, "consultation", consultant)
     with launcher(camera_y4m) as launch:

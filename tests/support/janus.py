@@ -67,6 +67,26 @@ class OwnJanus(Daemon):
         except (OSError, ValueError):
             return None
 
+    def rooms(self) -> list[str]:
+        """The descriptions (econsult's room names) of the VideoRooms Janus holds now, private
+        ones included (the admin key lists them)."""
+        session = self._post(self.url, {"janus": "create"})["data"]["id"]
+        try:
+            handle = self._post(f"{self.url}/{session}", {
+                "janus": "attach", "plugin": "janus.plugin.videoroom"})["data"]["id"]
+            reply = self._post(f"{self.url}/{session}/{handle}", {
+                "janus": "message", "body": {"request": "list", "admin_key": self.admin_key}})
+            return sorted(room["description"] for room in reply["plugindata"]["data"]["list"])
+        finally:
+            self._post(f"{self.url}/{session}", {"janus": "destroy"})
+
+    def _post(self, url: str, body: dict) -> dict:
+        request = urllib.request.Request(
+            url, data=json.dumps(body | {"transaction": secrets.token_hex(6)}).encode(),
+            headers={"Origin": API_ORIGIN, "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+
     def listening(self) -> set[tuple[str, int]]:
         """The (IPv4 address, port) pairs Janus's process accepts TCP connections on."""
         sockets = set()

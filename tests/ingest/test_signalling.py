@@ -1,0 +1,62 @@
+"""Bad messages on the room's WebSocket get an error that says why and harm nobody: the sender
+stays in the room and can go on, and the SFU relays nothing it was not asked for."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import aiohttp
+import pytest
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+from bench.room_load import PacedFaces, faces_for_load
+from bench.rooms import token
+
+TIMEOUT_S = 30.0
+
+
+async def _reply(ws: aiohttp.ClientWebSocketResponse, message: object) -> dict:
+    """Send ``message``; the first answer that is not news of someone else."""
+    if isinstance(message, str):
+        await ws.send_str(message)
+    else:
+        await ws.send_json(message)
+    while (answer := await ws.receive_json(timeout=TIMEOUT_S))["type"].startswith("peer-"):
+        pass
+    return answer
+
+
+@pytest.mark.parametrize(("message", "reason"), [
+    ("not json", "Expecting value"),
+    ([1, 2], "messages are JSON objects"),
+    ({"type": "shout"}, "unknown message type 'shout'"),
+    ({"type": "publish", "sdp": "v=0 nonsense"}, "Janus"),
+    ({"type": "subscribe", "feed": str(uuid.uuid4())}, "that participant is not in the room"),
+    ({"type": "subscribe", "feed": "not an id"}, "badly formed hexadecimal UUID string"),
+    ({"type": "subscribed", "feed": str(uuid.uuid4()), "sdp": "v=0"},
+     "subscribe to that participant first"),
+    ({"type": "end"}, "unknown message type 'end'"),  # a client cannot end the session
+])
+def test_a_bad_message_is_answered_with_why_and_the_sender_can_go_on(room, ingest_url, message,
+                                                                     reason):
+    async def scenario() -> tuple[dict, dict]:
+        async with aiohttp.ClientSession() as http, http.ws_connect(
+                f"{ingest_url}/room/{room.room.name}/ws") as ws:
+            await ws.send_json({"type": "join", "invitation": token(room.guests), "name": "Tess",
+                                "consent": False})
+            assert (await ws.receive_json(timeout=TIMEOUT_S))["type"] == "joined"
+            refusal = await _reply(ws, message)
+            connection = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+            connection.addTransceiver(PacedFaces(faces_for_load(), 5.0), direction="sendonly")
+            await connection.setLocalDescription(await connection.createOffer())
+            published = await _reply(ws, {"type": "publish",
+                                          "sdp": connection.localDescription.sdp})
+            await connection.setRemoteDescription(RTCSessionDescription(published["sdp"],
+                                                                        "answer"))
+            await connection.close()
+            return refusal, published
+
+    refusal, published = asyncio.run(scenario())
+    assert refusal["type"] == "error" and reason in refusal["message"], refusal
+    assert published["type"] == "published", published
