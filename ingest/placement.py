@@ -77,6 +77,13 @@ class Placement:
             raise RoomError("this room is now held by another server of this service: reload "
                             "the page to join it there")
 
+    async def held(self, room: str) -> bool:
+        """Whether some ingest holds ``room`` (or, without Redis, might)."""
+        try:
+            return bool(await self._client.exists(self._keys.placement(room)))
+        except OUTAGES:
+            return True
+
     async def release(self, room: str) -> None:
         with contextlib.suppress(*OUTAGES):  # else the placement expires within HELD_S
             await self._client.eval(_RELEASE, 1, self._keys.placement(room), self.address)

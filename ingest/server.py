@@ -1,7 +1,8 @@
 """``econsult ingest``: the consult room's web server, from start to stop.
 
 Start: connect to Redis and PostgreSQL (rooms, invitations, sign-ins) and get ready to use the
-SFU (Janus) that carries the calls; open the room registry, relay the workers' live updates.
+SFU (Janus) that carries the calls, clearing the rooms a crashed ingest left there; open the
+room registry, relay the workers' live updates, say in Redis which rooms this ingest holds.
 Serve: the room page, who may enter it, its WebSocket, /healthz and /metrics.
 Stop: close every analysis connection, end every live room (recorded as interrupted) and its
 SFU room, send every room event still queued (waiting up to ``STOP_FLUSH_S`` for Redis),
@@ -87,7 +88,8 @@ async def _start(app: web.Application) -> None:
         "signalling": Signalling(rooms, gate, settings, sfu, placement),
         "tasks": [asyncio.create_task(relay_live_updates(client, publisher.keys, rooms)),
                   asyncio.create_task(rooms.keep_alive()),
-                  asyncio.create_task(placement.keep(lambda: list(rooms.by_name)))],
+                  asyncio.create_task(placement.keep(lambda: list(rooms.by_name))),
+                  asyncio.create_task(sfu.sweep(placement.held))],
     }
 
 

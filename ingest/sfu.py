@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -25,7 +26,14 @@ from contracts.settings import Settings
 from ingest.analysis import AnalysisPeers
 from ingest.janus import Handle, JanusError, JanusSession
 from ingest.rooms import Member, Room, RoomError
-from ingest.videoroom import create_room, destroy_room, publish, start, subscribe
+from ingest.videoroom import (
+    create_room,
+    destroy_room,
+    list_rooms,
+    publish,
+    start,
+    subscribe,
+)
 
 log = logging.getLogger("econsult.ingest")
 # The smallest simulcast layer: thumbnails and analysis need no more.
@@ -163,6 +171,27 @@ class Sfu:
             await destroy_room(await sfu.janus.attach(), sfu.name,
                                admin_key=self._settings.janus_admin_key)
         await sfu.janus.close()
+
+    async def sweep(self, held: Callable[[str], Awaitable[bool]]) -> None:
+        """Destroy the Janus rooms of sessions no ingest holds any longer (``held`` says, by
+        econsult room name): an ingest that crashed left them behind."""
+        try:
+            janus = await JanusSession.open(self._http, self._settings.janus_url)
+        except (JanusError, aiohttp.ClientError) as error:
+            log.warning("could not look for rooms left in Janus: %s", error)
+            return
+        try:
+            handle = await janus.attach()
+            key = self._settings.janus_admin_key
+            for name, room in (await list_rooms(handle, admin_key=key)).items():
+                if not await held(room):
+                    log.info("destroying Janus room %s of room %s, which no ingest holds",
+                             name, room)
+                    await destroy_room(handle, name, admin_key=key)
+        except JanusError as error:
+            log.warning("could not clear the rooms left in Janus: %s", error)
+        finally:
+            await janus.close()
 
     async def close(self) -> None:
         for task in list(self._resubscribing):

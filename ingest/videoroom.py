@@ -21,6 +21,13 @@ async def create_room(handle: Handle, room: str, *, admin_key: str, publishers: 
                        "permanent": False, "record": False, "lock_record": True})
 
 
+async def list_rooms(handle: Handle, *, admin_key: str) -> dict[str, str]:
+    """Every room Janus holds (private ones too: the admin key lists them), by name, with its
+    description (econsult's room name)."""
+    reply = await handle.send({"request": "list", "admin_key": admin_key})
+    return {str(room["room"]): room.get("description", "") for room in reply.data["list"]}
+
+
 async def destroy_room(handle: Handle, room: str, *, admin_key: str) -> None:
     """Destroy a room: Janus hangs up everyone still in it."""
     await handle.send({"request": "destroy", "room": room, "secret": admin_key,

@@ -47,9 +47,10 @@ class Host:
 
 
 @pytest.fixture(scope="module")
-def hosts(settings: Settings, janus: OwnJanus, tmp_path_factory
+def hosts(settings: Settings, tmp_path_factory
           ) -> Iterator[tuple[str, Settings, dict[str, Host]]]:
     """The proxy's URL, the settings rooms are set up with, and each host by its address."""
+    janus = OwnJanus(tmp_path_factory.mktemp("janus-a")).start()
     other = OwnJanus(tmp_path_factory.mktemp("janus-b")).start()
     # Streams and placements of their own: the run's other ingests are no hosts of these.
     shared = dataclasses.replace(settings, redis_prefix=f"{settings.redis_prefix}-placement")
@@ -65,6 +66,7 @@ def hosts(settings: Settings, janus: OwnJanus, tmp_path_factory
             finally:
                 proxy.stop()
     finally:
+        janus.stop()
         other.stop()
 
 

@@ -2,12 +2,14 @@
 the teacher receives each student's video from Janus (students cannot watch each other), and
 ingest analyses what Janus relays of the consenting students only: a student who declines is
 never subscribed, and a withdrawal ends ingest's subscription at once. Participants are aiortc
-clients speaking the room's WebSocket protocol as the page does."""
+clients speaking the room's WebSocket protocol as the page does. Rooms a crashed ingest left in
+Janus are cleared by the next."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 import uuid
 
@@ -15,10 +17,15 @@ import aiohttp
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from bench.processes import health
+from bench.processes import free_port, health, wait_for
 from bench.room_load import PacedFaces, faces_for_load
 from bench.rooms import account, set_up, token
 from contracts.accounts import COOKIE, sign_in
+from contracts.stream import StreamKeys
+from ingest.janus import JanusSession
+from ingest.videoroom import create_room
+from tests.support.ingest import running_ingest
+from tests.support.janus import OwnJanus
 from tests.support.records import samples_of
 
 TIMEOUT_S = 30.0
@@ -164,3 +171,30 @@ def test_withdrawing_consent_ends_ingests_subscription_before_anyone_hears_of_it
             return subscribed_after
 
     assert asyncio.run(scenario()) == 0
+
+
+def test_janus_rooms_no_ingest_holds_are_destroyed_when_an_ingest_starts(settings, redis_client,
+                                                                        tmp_path):
+    """An ingest that crashed leaves its sessions' rooms in Janus; the next one clears them,
+    and leaves alone the rooms another ingest holds."""
+    janus = OwnJanus(tmp_path).start()
+    own = dataclasses.replace(settings, ingest_port=free_port(), janus_url=janus.url,
+                              janus_admin_key=janus.admin_key)
+    keys = StreamKeys.for_prefix(settings.redis_prefix)
+
+    async def leave_rooms() -> None:
+        async with aiohttp.ClientSession() as http:
+            session = await JanusSession.open(http, janus.url)
+            for name in ("left-behind", "held-elsewhere"):
+                await create_room(await session.attach(), str(uuid.uuid4()), description=name,
+                                  admin_key=janus.admin_key, publishers=2)
+            await session.close()
+
+    try:
+        asyncio.run(leave_rooms())
+        redis_client.set(keys.placement("held-elsewhere"), "/ingest/elsewhere", ex=60)
+        with running_ingest(own):
+            wait_for(lambda: janus.rooms() == ["held-elsewhere"], 30,
+                     "the room no ingest holds to be destroyed")
+    finally:
+        janus.stop()
