@@ -25,6 +25,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +86,8 @@ class JanusSession:
         self._handles: dict[int, Handle] = {}
         self._pending: dict[str, asyncio.Future[JSON]] = {}
         self.ended: JanusError | None = None
+        # Called if Janus drops the session (it restarted, or timed the session out).
+        self.on_lost: Callable[[JanusError], None] | None = None
         self._tasks = [asyncio.create_task(self._poll()), asyncio.create_task(self._keepalive())]
 
     @classmethod
@@ -109,7 +112,7 @@ class JanusSession:
     async def close(self) -> None:
         """Destroy the session: Janus hangs up every PeerConnection of its handles."""
         if self.ended is None:
-            self._end(JanusError("session", None, "closed"))
+            self._end(JanusError("session", None, "closed"), lost=False)
             try:
                 await _exchange(self._http, "POST", self.url, "destroy", {"janus": "destroy"})
             except JanusError as error:  # already gone (timed out, Janus restarted): fine
@@ -125,7 +128,7 @@ class JanusSession:
             raise self.ended
         return await _exchange(self._http, "POST", url, request, message)
 
-    def _end(self, reason: JanusError) -> None:
+    def _end(self, reason: JanusError, lost: bool = True) -> None:
         """The session is over: every waiting request and event reader fails with ``reason``."""
         if self.ended is not None:
             return
@@ -135,6 +138,8 @@ class JanusSession:
                 future.set_exception(reason)
         for handle in self._handles.values():
             handle._end()
+        if lost and self.on_lost is not None:
+            self.on_lost(reason)
 
     async def _keepalive(self) -> None:
         while self.ended is None:

@@ -16,15 +16,16 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 from aiortc import RTCSessionDescription
 
 from contracts.settings import Settings
 from ingest.analysis import AnalysisPeers
-from ingest.janus import Handle, JanusError, JanusSession
+from ingest.janus import ROOM_EXISTS, Handle, JanusError, JanusSession
 from ingest.rooms import Member, Room, RoomError
 from ingest.videoroom import (
     create_room,
@@ -63,7 +64,7 @@ class Sfu:
         self._http = aiohttp.ClientSession()
         self._rooms: dict[uuid.UUID, SfuRoom] = {}
         self._opening: dict[uuid.UUID, asyncio.Lock] = {}
-        self._resubscribing: set[asyncio.Task] = set()
+        self._background: set[asyncio.Task] = set()
 
     async def publish(self, room: Room, member: Member, offer: str) -> str:
         """Publish ``member``'s camera (their browser's offer); Janus's answer. Their feed can
@@ -130,9 +131,7 @@ class Sfu:
         """Ingest's connection for analysing ``member`` failed: subscribe again, shortly."""
         log.warning("the analysis connection of %s in room %s failed; subscribing again in "
                     "%.0f s", member.id, room.name, RESUBSCRIBE_AFTER_S)
-        task = asyncio.create_task(self._resubscribe(room, member))
-        self._resubscribing.add(task)
-        task.add_done_callback(self._resubscribing.discard)
+        self._in_background(self._resubscribe(room, member))
 
     async def _resubscribe(self, room: Room, member: Member) -> None:
         await asyncio.sleep(RESUBSCRIBE_AFTER_S)  # a pause, not a wait for anything
@@ -194,7 +193,7 @@ class Sfu:
             await janus.close()
 
     async def close(self) -> None:
-        for task in list(self._resubscribing):
+        for task in list(self._background):
             task.cancel()
         for session_id in list(self._rooms):
             room = self._rooms[session_id]
@@ -203,17 +202,43 @@ class Sfu:
         await self._http.close()
 
     async def _room(self, room: Room) -> SfuRoom:
-        """The session's Janus room, created on first use."""
+        """The session's Janus room, created on first use (and again after Janus lost it)."""
         async with self._opening.setdefault(room.session_id, asyncio.Lock()):
             if room.session_id not in self._rooms:
                 janus = await JanusSession.open(self._http, self._settings.janus_url)
                 name = str(room.session_id)
-                await create_room(await janus.attach(), name,
-                                  admin_key=self._settings.janus_admin_key,
-                                  publishers=self._settings.room_capacity,
-                                  description=room.name)
+                try:
+                    await create_room(await janus.attach(), name,
+                                      admin_key=self._settings.janus_admin_key,
+                                      publishers=self._settings.room_capacity,
+                                      description=room.name)
+                except JanusError as error:
+                    if error.code != ROOM_EXISTS:  # Janus timed out only ingest's session
+                        await janus.close()
+                        raise
+                janus.on_lost = lambda error: self._in_background(self._reconnect(room, janus,
+                                                                                  error))
                 self._rooms[room.session_id] = SfuRoom(janus, name)
         return self._rooms[room.session_id]
+
+    async def _reconnect(self, room: Room, janus: JanusSession, error: JanusError) -> None:
+        """Janus lost the room's session (it restarted, say), and with it every PeerConnection
+        of the room: everyone publishes and subscribes again, in a room created anew."""
+        sfu = self._rooms.get(room.session_id)
+        if sfu is None or sfu.janus is not janus or room.ended:
+            return
+        log.warning("Janus lost room %s (%s): everyone in it connects again", room.name, error)
+        del self._rooms[room.session_id]
+        for member in list(room.members.values()):
+            await self._peers.close(member.id)
+        for member in room.present():
+            await member.send({"type": "reconnect",
+                               "message": "the call's server restarted; connecting again"})
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _handle(self, sfu: SfuRoom, viewer: str, feed: str) -> Handle:
         """A fresh handle for ``viewer``'s PeerConnection with ``feed`` (an earlier one goes)."""

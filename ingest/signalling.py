@@ -7,7 +7,8 @@ substream?}, ``subscribed`` {feed, sdp} (the answer to a subscription's offer), 
 {given}, ``end`` (consultants only: ends the session and closes the room). From the server:
 ``joined`` {id, session, peers, published, iceServers, emotions, colours}, ``published`` {sdp}
 (the SFU's answer), ``subscription`` {feed, sdp} (the SFU's offer), ``peer-joined``,
-``peer-published``, ``peer-left``, ``peer-consent``, ``live`` (to consultants), ``ended``
+``peer-published``, ``peer-left``, ``peer-consent``, ``reconnect`` {message} (the SFU lost the
+call: publish again), ``live`` (to consultants), ``ended``
 {message?} (also the answer to a rejoin of an ended session), ``error`` {message}. Every
 browser publishes its camera once; a consultant watches everyone, clients and students watch
 the consultants (ingest/sfu.py).

@@ -196,10 +196,10 @@ async function onSubscription(message) {
   if (!entry) return;
   const pc = new RTCPeerConnection({iceServers: state.settings.iceServers});
   state.watching.set(message.feed, pc);
+  const stream = new MediaStream();  // this subscription's, not an earlier one's
   pc.ontrack = (event) => {
-    const video = tileOf(message.feed).querySelector("video");
-    video.srcObject = video.srcObject || new MediaStream();
-    video.srcObject.addTrack(event.track);
+    stream.addTrack(event.track);
+    tileOf(message.feed).querySelector("video").srcObject = stream;
   };
   await pc.setRemoteDescription({type: "offer", sdp: message.sdp});
   await pc.setLocalDescription(await pc.createAnswer());
@@ -338,6 +338,16 @@ const handlers = {
   },
   async published(message) {
     await state.published.setRemoteDescription({type: "answer", sdp: message.sdp});
+    showConsent();
+  },
+  async reconnect(message) {
+    // The SFU lost the call (it restarted): publish again. The others do too, and each is
+    // watched again once the room says their video is up (peer-published).
+    setStatus(`Reconnecting: ${message.message}`);
+    state.watching.forEach((pc) => pc.close());
+    state.watching.clear();
+    state.published.close();
+    await publish();
   },
   "peer-published": (message) => watch(message.id),
   subscription: onSubscription,
