@@ -63,7 +63,7 @@ START_TIMEOUT_S = 120.0  # for a whole class to join, publish and be analysed
 SETTLE_S = 2.0  # a new subscriber waits up to a second (a keyframe interval) for its first frame
 DRAIN_TIMEOUT_S = 300.0  # for the workers to store the frames of a class once it is over
 SERVER = ("Janus", "ingest", "workers")  # counted per participant
-TEACHER = "teacher's Chromium"
+TEACHER = "teacher's browser"  # their Chromium
 
 
 @dataclasses.dataclass
@@ -220,30 +220,28 @@ async def _class_up(bench: Bench, room: RoomLinks, browser: Browser,
     """The teacher's gallery open, then every student publishing, playing in the gallery and
     analysed; the gallery's page."""
     count = len(students)
-    gallery: Page | None = None
-    playing = 0
-
-    async def up() -> bool:
-        nonlocal playing
-        playing = (await received(gallery)).playing
-        return playing == count and (health(bench.url) or {}).get("analysis_peers") == count
-
+    gallery = await open_gallery(browser, bench.url, room.own, bench.cookie)
     try:
         async with asyncio.timeout(START_TIMEOUT_S):
-            gallery = await open_gallery(browser, bench.url, room.own, bench.cookie)
             async with asyncio.TaskGroup() as entering:
                 for i, student in enumerate(students):
                     entering.create_task(student.enter(http, bench.url, room, f"student {i}",
                                                        bench.clip))
-            await _until(up)
+            await _until(lambda: _up(bench.url, gallery, count))
         await asyncio.sleep(SETTLE_S)  # the last subscriptions' first keyframe
     except TimeoutError:
         raise TimeoutError(
             f"a class of {count} was not up within {START_TIMEOUT_S:.0f} s: "
             f"{sum(student.published for student in students)} students published, "
-            f"{playing} played in the teacher's gallery, ingest analyses "
-            f"{(health(bench.url) or {}).get('analysis_peers')}") from None
+            f"{(await received(gallery)).playing} played in the teacher's gallery, ingest "
+            f"analyses {(health(bench.url) or {}).get('analysis_peers')}") from None
     return gallery
+
+
+async def _up(url: str, gallery: Page, count: int) -> bool:
+    """Every student playing in the teacher's gallery and analysed by ingest."""
+    return ((await received(gallery)).playing == count
+            and (health(url) or {}).get("analysis_peers") == count)
 
 
 async def _until(condition: Callable[[], Awaitable[bool]]) -> None:
@@ -285,10 +283,10 @@ def _gallery_figures(start: Received, end: Received, seconds: float, count: int
                      ) -> dict[str, float]:
     """What the teacher's Chromium received and decoded over the window."""
     frames = (end.frames - start.frames) / seconds
-    return {f"{TEACHER}: video received kbit/s": 8 * (end.bytes - start.bytes) / seconds / 1000,
-            f"{TEACHER}: frames decoded/s per student (sent {CLIP_FPS})": frames / count,
-            f"{TEACHER}: frames decoded/s, all students": frames,
-            "students whose video the teacher's Chromium decoded": end.playing}
+    return {f"{TEACHER} received kbit/s (video)": 8 * (end.bytes - start.bytes) / seconds / 1000,
+            f"{TEACHER} frames/s per student (sent {CLIP_FPS})": frames / count,
+            f"{TEACHER} frames/s, all students": frames,
+            f"students whose video the {TEACHER} decoded": end.playing}
 
 
 async def _losses(students: list[Student], teacher: Received) -> dict[str, float]:
@@ -344,7 +342,7 @@ def _sockets(pid: int) -> set[str]:
 def _cpu_figures(cores: dict[str, float], count: int) -> dict[str, float]:
     figures = {f"{name} % of a core per participant": 100 * cores[name] / count
                for name in SERVER if name in cores}
-    return figures | {f"{TEACHER} % of a core (its whole process tree)": 100 * cores[TEACHER],
+    return figures | {f"{TEACHER} % of a core (whole process tree)": 100 * cores[TEACHER],
                       "load generator % of a core (not counted above)":
                           100 * cores["load generator"],
                       "machine busy share": cores["machine"]}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bench.class_load import run_class_bench
 from bench.codec_cost import codec_cost
 from bench.components import detector_figures, model_faces_per_second
 from bench.dashboard_load import run_dashboard_bench
@@ -27,6 +26,9 @@ def run(settings: Settings, what: str, workers: int, participants: list[int],
         _print(run_room_bench(settings, participants, seconds, workers))
         return 0
     if what == "class":
+        # Only this one opens a browser: Playwright is a dev dependency, not every install's.
+        from bench.class_load import run_class_bench
+
         _print(run_class_bench(settings, participants, seconds, workers))
         return 0
     if what in ("faces", "expressions"):
