@@ -218,7 +218,8 @@ async def _lesson(bench: Bench, room: RoomLinks, count: int, seconds: float
 async def _class_up(bench: Bench, room: RoomLinks, browser: Browser,
                     http: aiohttp.ClientSession, students: list[Student]) -> Page:
     """The teacher's gallery open, then every student publishing, playing in the gallery and
-    analysed; the gallery's page."""
+    analysed (or, on a machine that cannot carry the class, as many as are after
+    ``START_TIMEOUT_S``: the figures then show the overload); the gallery's page."""
     count = len(students)
     gallery = await open_gallery(browser, bench.url, room.own, bench.cookie)
     try:
@@ -230,11 +231,11 @@ async def _class_up(bench: Bench, room: RoomLinks, browser: Browser,
             await _until(lambda: _up(bench.url, gallery, count))
         await asyncio.sleep(SETTLE_S)  # the last subscriptions' first keyframe
     except TimeoutError:
-        raise TimeoutError(
-            f"a class of {count} was not up within {START_TIMEOUT_S:.0f} s: "
-            f"{sum(student.published for student in students)} students published, "
-            f"{(await received(gallery)).playing} played in the teacher's gallery, ingest "
-            f"analyses {(health(bench.url) or {}).get('analysis_peers')}") from None
+        print(f"  not all of the class was up within {START_TIMEOUT_S:.0f} s (the machine is "
+              f"overloaded): {sum(student.published for student in students)} students "
+              f"published, {(await received(gallery)).playing} played in the teacher's gallery, "
+              f"ingest analyses {(health(bench.url) or {}).get('analysis_peers')}; measuring "
+              "the class as it is", flush=True)
     return gallery
 
 

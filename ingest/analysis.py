@@ -19,30 +19,31 @@ from ingest.rooms import Member, Room
 from ingest.tap import FrameTap
 
 log = logging.getLogger("econsult.ingest")
+Lost = Callable[[], Awaitable[None]]
 
 
 class AnalysisPeers:
     def __init__(self, settings: Settings, publisher: StreamPublisher) -> None:
         self._settings = settings
         self._publisher = publisher
-        self._peers: dict[uuid.UUID, tuple[RTCPeerConnection, list[FrameTap]]] = {}
+        # Each participant's connection, its taps, and what to do if it ends on its own.
+        self._peers: dict[uuid.UUID, tuple[RTCPeerConnection, list[FrameTap], Lost]] = {}
         self._watchers: set[asyncio.Future] = set()
 
     def __len__(self) -> int:
         return len(self._peers)
 
-    async def answer(self, room: Room, member: Member, sdp: str,
-                     lost: Callable[[], Awaitable[None]]) -> str:
+    async def answer(self, room: Room, member: Member, sdp: str, lost: Lost) -> str:
         """Answer the SFU's offer of a consenting participant's video; an earlier analysis
-        connection of theirs is replaced. ``lost`` is awaited if the connection fails (it was
-        not closed on purpose)."""
+        connection of theirs is replaced. ``lost`` is awaited if the connection ends without
+        ingest closing it (it failed, the SFU hung up, or its video went silent)."""
         if not member.consent:
             raise PermissionError(f"{member.name} has not agreed to analysis")
         await self.close(member.id)
         servers = [RTCIceServer(url) for url in self._settings.ice_server_urls]
         connection = RTCPeerConnection(RTCConfiguration(iceServers=servers))
         taps: list[FrameTap] = []
-        self._peers[member.id] = (connection, taps)
+        self._peers[member.id] = (connection, taps, lost)
         METRICS.peers.set(len(self._peers))
 
         @connection.on("track")
@@ -53,17 +54,15 @@ class AnalysisPeers:
                            self._settings.frame_max_width)
             taps.append(tap)
             tap.start()
-            watcher = asyncio.ensure_future(self._close_when_silent(member.id, tap))
+            watcher = asyncio.ensure_future(self._ended_when_silent(member.id, connection,
+                                                                    tap))
             self._watchers.add(watcher)
             watcher.add_done_callback(self._watchers.discard)
 
         @connection.on("connectionstatechange")
         async def on_state() -> None:
-            state, current = connection.connectionState, self._peers.get(member.id, (None,))[0]
-            if state in ("failed", "closed") and current is connection:
-                await self.close(member.id)
-                if state == "failed":
-                    await lost()
+            if connection.connectionState in ("failed", "closed"):
+                await self._ended(member.id, connection)
 
         await connection.setRemoteDescription(RTCSessionDescription(sdp, "offer"))
         await connection.setLocalDescription(await connection.createAnswer())
@@ -71,7 +70,7 @@ class AnalysisPeers:
 
     async def close(self, member_id: uuid.UUID) -> None:
         """Stop analysing this participant at once and free the connection."""
-        connection, taps = self._peers.pop(member_id, (None, []))
+        connection, taps, _ = self._peers.pop(member_id, (None, [], None))
         METRICS.peers.set(len(self._peers))
         for tap in taps:
             await tap.stop()
@@ -82,9 +81,16 @@ class AnalysisPeers:
         for member_id in list(self._peers):
             await self.close(member_id)
 
-    async def _close_when_silent(self, member_id: uuid.UUID, tap: FrameTap) -> None:
+    async def _ended_when_silent(self, member_id: uuid.UUID, connection: RTCPeerConnection,
+                                 tap: FrameTap) -> None:
         await tap.closed.wait()
-        peer = self._peers.get(member_id)
-        if peer is not None and tap in peer[1]:
-            await self.close(member_id)
+        await self._ended(member_id, connection)
 
+    async def _ended(self, member_id: uuid.UUID, connection: RTCPeerConnection) -> None:
+        """``connection`` ended on its own, unless ingest closed or replaced it (then it is no
+        longer this participant's): close it, and say it was lost."""
+        peer = self._peers.get(member_id)
+        if peer is None or peer[0] is not connection:
+            return
+        await self.close(member_id)
+        await peer[2]()

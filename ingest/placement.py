@@ -56,7 +56,10 @@ class Placement:
         key = self._keys.placement(room)
         try:
             if (held := await self._client.get(key)) is not None:
-                return held.decode()
+                if await self._client.exists(self._keys.ingest(held.decode())):
+                    return held.decode()
+                # Placed on an ingest that has stopped (before anyone joined it there).
+                await self._client.eval(_RELEASE, 1, key, held)
             await self._client.set(key, await self._least_loaded(), ex=PLACED_S, nx=True)
             held = await self._client.get(key)
         except OUTAGES as exc:

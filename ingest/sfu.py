@@ -41,8 +41,9 @@ log = logging.getLogger("econsult.ingest")
 SMALL_LAYER = 0
 ANALYSIS = "analysis"  # the viewer of ingest's own subscriptions
 PUBLISH_TIMEOUT_S = 30.0  # from Janus's answer to the publisher's media being up
-# Before subscribing again to a participant whose analysis connection failed: it fails when
-# ingest falls behind (its ICE consent checks go unanswered), so give it a moment first.
+# Before subscribing again to a participant whose analysis connection ended on its own: it
+# ends when ingest falls behind (its ICE checks go unanswered and Janus hangs up), so give it a
+# moment first.
 RESUBSCRIBE_AFTER_S = 1.0
 
 
@@ -128,8 +129,9 @@ class Sfu:
         await start(handle, RTCSessionDescription(answer, "answer"))
 
     async def _analyse_again(self, room: Room, member: Member) -> None:
-        """Ingest's connection for analysing ``member`` failed: subscribe again, shortly."""
-        log.warning("the analysis connection of %s in room %s failed; subscribing again in "
+        """Ingest's connection for analysing ``member`` ended on its own: subscribe again,
+        shortly."""
+        log.warning("the analysis connection of %s in room %s ended; subscribing again in "
                     "%.0f s", member.id, room.name, RESUBSCRIBE_AFTER_S)
         self._in_background(self._resubscribe(room, member))
 

@@ -1,18 +1,22 @@
 """Scale-out: two ingests, each with a Janus of its own, behind one proxy. New rooms are placed
 on the ingest holding the fewest (its Janus carries their calls); whichever ingest answers a
-room's admission, everyone in that room is sent to the one that holds it."""
+room's admission, everyone in that room is sent to the one that holds it, unless that one has
+stopped."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import urllib.request
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from bench.processes import free_port, health, wait_for
-from bench.rooms import set_up
+from bench.rooms import set_up, token
 from contracts.settings import Settings
+from contracts.stream import StreamKeys
 from tests.support.ingest import running_ingest
 from tests.support.janus import OwnJanus
 from tests.support.participants import StreamingParticipant
@@ -108,3 +112,17 @@ def test_rooms_are_placed_on_both_hosts_and_everyone_in_a_room_meets_on_one(host
 def _rooms_on(by_address: dict[str, Host]) -> list[str]:
     return [name for host in by_address.values() for name in host.janus.rooms()]
 
+
+
+def test_a_room_placed_on_an_ingest_that_stopped_is_placed_again(hosts, engine, redis_client):
+    url, settings, by_address = hosts
+    links = set_up(engine, settings, url)
+    keys = StreamKeys.for_prefix(settings.redis_prefix)
+    redis_client.set(keys.placement(links.room.name), "/ingest/gone", ex=300)
+    request = urllib.request.Request(
+        f"{url}/room/{links.room.name}/admission", method="POST",
+        data=json.dumps({"invitation": token(links.guests)}).encode(),
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        socket = json.load(response)["socket"]
+    assert socket.removesuffix(f"/room/{links.room.name}/ws") in by_address
