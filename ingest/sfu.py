@@ -124,8 +124,12 @@ class Sfu:
             return  # no video up yet: analysed once it is
         handle = await self._handle(sfu, ANALYSIS, feed)
         offer = await subscribe(handle, sfu.name, feed, SMALL_LAYER, sfu.video[feed])
-        answer = await self._peers.answer(room, member, offer.sdp,
-                                          lost=lambda: self._analyse_again(room, member))
+        try:
+            answer = await self._peers.answer(room, member, offer.sdp,
+                                              lost=lambda: self._analyse_again(room, member))
+        except PermissionError:  # they withdrew meanwhile
+            await self._detach(sfu, ANALYSIS, feed)
+            return
         await start(handle, RTCSessionDescription(answer, "answer"))
 
     async def _analyse_again(self, room: Room, member: Member) -> None:

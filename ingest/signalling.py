@@ -47,6 +47,8 @@ class Signalling:
         self.rooms, self.gate, self.settings, self.sfu = rooms, gate, settings, sfu
         self.placement = placement
         self._per_client: Counter[str] = Counter()
+        # Each member's wait for their video to come up in Janus (``_announce``).
+        self._announcing: dict[uuid.UUID, asyncio.Task] = {}
 
     async def socket(self, request: web.Request) -> web.WebSocketResponse:
         client = client_address(request, self.settings.trusted_proxies)
@@ -126,15 +128,16 @@ class Signalling:
             raise RoomError(f"unknown message type {kind!r}")
 
     async def _media(self, room: Room, member: Member, data: dict[str, Any]) -> None:
-        """``publish`` {sdp} → ``published`` {sdp}, and everyone else hears ``peer-published``;
-        ``subscribe`` {feed, substream?} → ``subscription`` {feed, sdp} (Janus's offer);
-        ``subscribed`` {feed, sdp} (the answer) starts the relaying."""
+        """``publish`` {sdp} → ``published`` {sdp}, and everyone else hears ``peer-published``
+        once the video is up; ``subscribe`` {feed, substream?} → ``subscription`` {feed, sdp}
+        (Janus's offer); ``subscribed`` {feed, sdp} (the answer) starts the relaying."""
         kind = data["type"]
         if kind == "publish":
             answer = await self.sfu.publish(room, member, str(data["sdp"]))
             await member.send({"type": "published", "sdp": answer})
-            await self.sfu.published(room, member)
-            await _broadcast(room, {"type": "peer-published", "id": str(member.id)}, but=member)
+            # Awaited apart: meanwhile the member's next messages (a withdrawal) count at once.
+            self._cancel_announcing(member)
+            self._announcing[member.id] = asyncio.create_task(self._announce(room, member))
             return
         feed = uuid.UUID(str(data["feed"]))
         if kind == "subscribe":
@@ -155,7 +158,23 @@ class Signalling:
             log.warning("room %s ended but could not be closed in PostgreSQL (unreachable): "
                         "close it from the dashboard", room.name)
 
+    async def _announce(self, room: Room, member: Member) -> None:
+        """Once ``member``'s video is up in Janus (and analysed, if they consent), everyone
+        else hears of it."""
+        try:
+            await self.sfu.published(room, member)
+        except (RoomError, JanusError) as exc:
+            await member.send({"type": "error", "message": str(exc)})
+            return
+        await _broadcast(room, {"type": "peer-published", "id": str(member.id)}, but=member)
+
+    def _cancel_announcing(self, member: Member) -> None:
+        task = self._announcing.pop(member.id, None)
+        if task is not None:
+            task.cancel()
+
     async def _leave(self, room: Room, member: Member) -> None:
+        self._cancel_announcing(member)
         await self.sfu.leave(room, member)
         if member.connected:
             self.rooms.leave(room, member)

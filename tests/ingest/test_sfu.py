@@ -173,6 +173,32 @@ def test_withdrawing_consent_ends_ingests_subscription_before_anyone_hears_of_it
     assert asyncio.run(scenario()) == 0
 
 
+
+def test_a_withdrawal_counts_at_once_while_the_video_is_still_coming_up(settings, ingest_url,
+                                                                        engine):
+    """The room waits for a publisher's video to reach Janus apart from their messages: a
+    withdrawal meanwhile is answered at once, and their video is never analysed."""
+    links = set_up(engine, settings, ingest_url, "class")
+
+    async def scenario():
+        async with aiohttp.ClientSession() as http:
+            rita = await _join(http, ingest_url, links, name="Rita", consent=True)
+            connection = rita._connection()
+            connection.addTransceiver(PacedFaces(faces_for_load(), 5.0), direction="sendonly")
+            await connection.setLocalDescription(await connection.createOffer())
+            # Janus's answer is never applied: her video cannot come up.
+            await rita.ws.send_json({"type": "publish", "sdp": connection.localDescription.sdp})
+            await rita.expect("published")
+            await rita.ws.send_json({"type": "consent", "given": False})
+            told = await rita.expect("peer-consent")  # an error first would fail here
+            analysed = health(ingest_url)["analysis_peers"]
+            await rita.close()
+            return told, analysed
+
+    told, analysed = asyncio.run(scenario())
+    assert told["consent"] is False and analysed == 0
+
+
 def test_janus_rooms_no_ingest_holds_are_destroyed_when_an_ingest_starts(settings, redis_client,
                                                                         tmp_path):
     """An ingest that crashed leaves its sessions' rooms in Janus; the next one clears them,

@@ -40,7 +40,7 @@ async def _reply(ws: aiohttp.ClientWebSocketResponse, message: object) -> dict:
 ])
 def test_a_bad_message_is_answered_with_why_and_the_sender_can_go_on(room, ingest_url, message,
                                                                      reason):
-    async def scenario() -> tuple[dict, dict]:
+    async def scenario() -> tuple[dict, dict, dict]:
         async with aiohttp.ClientSession() as http, http.ws_connect(
                 f"{ingest_url}/room/{room.room.name}/ws") as ws:
             await ws.send_json({"type": "join", "invitation": token(room.guests), "name": "Tess",
@@ -54,9 +54,12 @@ def test_a_bad_message_is_answered_with_why_and_the_sender_can_go_on(room, inges
                                           "sdp": connection.localDescription.sdp})
             await connection.setRemoteDescription(RTCSessionDescription(published["sdp"],
                                                                         "answer"))
+            # Messages are handled in order: this is answered once the video is up in Janus.
+            after = await _reply(ws, {"type": "shout"})
             await connection.close()
-            return refusal, published
+            return refusal, published, after
 
-    refusal, published = asyncio.run(scenario())
+    refusal, published, after = asyncio.run(scenario())
     assert refusal["type"] == "error" and reason in refusal["message"], refusal
     assert published["type"] == "published", published
+    assert after == {"type": "error", "message": "unknown message type 'shout'"}
