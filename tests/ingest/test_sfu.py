@@ -2,8 +2,9 @@
 the teacher receives each student's video from Janus (students cannot watch each other), and
 ingest analyses what Janus relays of the consenting students only: a student who declines is
 never subscribed, and a withdrawal ends ingest's subscription at once. Participants are aiortc
-clients speaking the room's WebSocket protocol as the page does. Rooms a crashed ingest left in
-Janus are cleared by the next."""
+clients speaking the room's WebSocket protocol as the page does. An analysis connection that
+ends on its own is subscribed again; rooms a crashed ingest left in Janus are cleared by the
+next."""
 
 from __future__ import annotations
 
@@ -43,9 +44,10 @@ class Person:
         self._inbox: asyncio.Queue[dict] = asyncio.Queue()
         self._tasks: set[asyncio.Task] = {asyncio.create_task(self._read())}
 
-    async def publish(self) -> None:
+    async def publish(self, track: PacedFaces | None = None) -> None:
         connection = self._connection()
-        connection.addTransceiver(PacedFaces(faces_for_load(), 5.0), direction="sendonly")
+        connection.addTransceiver(track or PacedFaces(faces_for_load(), 5.0),
+                                  direction="sendonly")
         await connection.setLocalDescription(await connection.createOffer())
         await self.ws.send_json({"type": "publish", "sdp": connection.localDescription.sdp})
         answer = await self.expect("published")
@@ -98,6 +100,19 @@ class Person:
             while True:
                 await track.recv()
                 self.frames[feed] += 1
+
+
+class HeldFaces(PacedFaces):
+    """Paced faces that stop coming while held (a camera that froze), and then go on."""
+
+    def __init__(self) -> None:
+        super().__init__(faces_for_load(), 5.0)
+        self.flowing = asyncio.Event()
+        self.flowing.set()
+
+    async def recv(self):
+        await self.flowing.wait()
+        return await super().recv()
 
 
 async def _join(http, url, links, cookie=None, name="", consent=False) -> Person:
@@ -197,6 +212,34 @@ def test_a_withdrawal_counts_at_once_while_the_video_is_still_coming_up(settings
 
     told, analysed = asyncio.run(scenario())
     assert told["consent"] is False and analysed == 0
+
+
+def test_an_analysis_connection_that_ends_on_its_own_is_subscribed_again(settings, engine,
+                                                                         worker):
+    """Here the video goes silent for longer than ingest waits (its analysis connection then
+    ends); once it flows again, ingest has subscribed again and analyses it anew."""
+    own = dataclasses.replace(settings, ingest_port=free_port(), track_silence_s=1.0)
+    with running_ingest(own) as url:
+        links = set_up(engine, own, url, "class")
+
+        async def scenario() -> uuid.UUID:
+            async with aiohttp.ClientSession() as http:
+                rita = await _join(http, url, links, name="Rita", consent=True)
+                camera = HeldFaces()
+                await rita.publish(camera)
+                me = uuid.UUID(rita.id)
+                await _until(lambda: len(samples_of(engine, me)) >= 3, "Rita's first frames")
+                camera.flowing.clear()
+                await _until(lambda: health(url)["analysis_peers"] == 0,
+                             "ingest to end the silent analysis connection")
+                camera.flowing.set()
+                await _until(lambda: len({s.capture_id for s in samples_of(engine, me)}) == 2,
+                             "Rita's frames analysed anew")
+                await rita.close()
+                return me
+
+        rita = asyncio.run(scenario())
+    assert len({sample.capture_id for sample in samples_of(engine, rita)}) == 2
 
 
 def test_janus_rooms_no_ingest_holds_are_destroyed_when_an_ingest_starts(settings, redis_client,
