@@ -67,5 +67,6 @@ def test_a_client_joins_and_is_analysed_directly_or_only_through_the_relay(relay
                                  "video')?.videoWidth > 0", timeout=TIMEOUT_MS)
         assert client.evaluate(SELECTED_CANDIDATE) == ("relay" if path == "relay" else "host")
     record(f"room-join-{path}", f"""
-invitation opened → first live reading on the consultant's page ({path}): {first_reading:.1f} s
+invitation opened → first live reading on the consultant's page (through Janus, {path}):
+{first_reading:.1f} s
 """)
