@@ -21,6 +21,10 @@ from contracts.invitations import Admission, NotAdmitted, admit, room_url
 from contracts.settings import Settings
 
 
+class Unavailable(NotAdmitted):
+    """Who may enter cannot be checked now (PostgreSQL is out of reach): try again shortly."""
+
+
 class Gate:
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self.engine, self.settings = engine, settings
@@ -35,7 +39,7 @@ class Gate:
             account = await asyncio.to_thread(signed_in, self.engine, request.cookies.get(COOKIE))
             return await asyncio.to_thread(admit, self.engine, room_name, token, account)
         except OperationalError:
-            raise NotAdmitted("The room cannot check invitations right now (its database is "
+            raise Unavailable("The room cannot check invitations right now (its database is "
                               "unreachable). Try again in a minute.") from None
 
     def sign_in_url(self, room_name: str) -> str:

@@ -26,7 +26,7 @@ from contracts.database import engine_for
 from contracts.invitations import NotAdmitted
 from contracts.settings import Settings
 from contracts.tls import server_context
-from ingest.admission import Gate
+from ingest.admission import Gate, Unavailable
 from ingest.analysis import AnalysisPeers
 from ingest.feedback import relay_live_updates
 from ingest.placement import Placement, check_address
@@ -125,7 +125,7 @@ async def room_page(request: web.Request) -> web.FileResponse:
 async def admission(request: web.Request) -> web.Response:
     """POST {invitation?}: the room, the role and the name the person would join with, and the
     WebSocket to join at (on the ingest holding the room), or why they may not enter (and, when
-    signing in would help, where to sign in)."""
+    signing in would help, where to sign in): 403, or 503 while that cannot be checked."""
     gate: Gate = request.app[STATE]["gate"]
     try:
         body = await request.json()
@@ -136,7 +136,8 @@ async def admission(request: web.Request) -> web.Response:
         entry = await gate.admit(request, invitation)
     except NotAdmitted as exc:
         sign_in = gate.sign_in_url(request.match_info["room"]) if exc.sign_in else None
-        return web.json_response({"error": str(exc), "sign_in": sign_in}, status=403)
+        return web.json_response({"error": str(exc), "sign_in": sign_in},
+                                 status=503 if isinstance(exc, Unavailable) else 403)
     room = entry.room
     address = await request.app[STATE]["placement"].locate(room.name)
     return web.json_response({"room": {"name": room.name, "kind": room.kind,

@@ -3,16 +3,20 @@ live call and a recording's analysis. No service exits, ``econsult analyze`` say
 then finishes, and when the database is back every frame published before and after is stored.
 A worker that dies is started again while the others go on; Ctrl-C ends the call's session as
 interrupted. Joining a room needs PostgreSQL (who is invited is kept there), so the call's
-participant joins before the outage and keeps streaming through it."""
+participant joins before the outage and keeps streaming through it, while someone opening an
+invitation meanwhile is told to try again in a minute (503)."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -20,8 +24,9 @@ import pytest
 from sqlalchemy import select
 
 from bench.processes import free_port, health, wait_for
-from bench.rooms import set_up
+from bench.rooms import set_up, token
 from contracts.database import engine_for
+from contracts.invitations import RoomLinks
 from contracts.schema import Session
 from contracts.settings import Settings
 from contracts.stream import StreamKeys, live_workers
@@ -71,6 +76,9 @@ def test_a_postgres_outage_under_econsult_up_loses_nothing_and_stops_nobody(
              f"{room}-recording", "--participant", "Rec"], env=_env(own),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         postgres.stop()
+        # Nobody new enters meanwhile (invitations live in PostgreSQL), told to try again.
+        status, refusal = _admission(url, links)
+        assert status == 503 and "Try again in a minute" in refusal, (status, refusal)
         time.sleep(OUTAGE_S)  # the outage itself: nothing to wait for, it is the fault
         back = time.monotonic()
         postgres.start()
@@ -112,6 +120,19 @@ the call's frames published {len(seqs)}, stored {len(seqs)} (no gap), 0 duplicat
 recording stored all {CLIP_FACES * 2} of its frames; all stored {recovery_s:.1f} s after
 PostgreSQL was started again (its start included); no service exited; a killed worker was
 started again.""")
+
+
+def _admission(url: str, links: RoomLinks) -> tuple[int, str]:
+    """The status and error of a guest's admission to the room."""
+    request = urllib.request.Request(
+        f"{url}/room/{links.room.name}/admission", method="POST",
+        data=json.dumps({"invitation": token(links.guests)}).encode(),
+        headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)["error"]
 
 
 def _env(settings: Settings) -> dict[str, str]:
