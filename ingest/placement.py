@@ -58,7 +58,7 @@ class Placement:
             if (held := await self._client.get(key)) is not None:
                 if await self._client.exists(self._keys.ingest(held.decode())):
                     return held.decode()
-                # Placed on an ingest that has stopped (before anyone joined it there).
+                # Placed on an ingest that has stopped (its announcement expired).
                 await self._client.eval(_RELEASE, 1, key, held)
             await self._client.set(key, await self._least_loaded(), ex=PLACED_S, nx=True)
             held = await self._client.get(key)
@@ -69,7 +69,7 @@ class Placement:
         return held.decode() if held is not None else self.address
 
     async def hold(self, room: str) -> None:
-        """Hold ``room`` here, unless another ingest does (RoomError says where to go)."""
+        """Hold ``room`` here, unless another ingest does (RoomError: reload to go there)."""
         key = self._keys.placement(room)
         try:
             await self._client.set(key, self.address, ex=HELD_S, nx=True)
