@@ -5,7 +5,9 @@ Passwords are kept as scrypt hashes and checked in constant time. A sign-in is a
 in an ``HttpOnly`` cookie, kept on the server only as its SHA-256 hash: signing out ends it
 there, so a copy of the cookie taken earlier opens nothing. After ``FREE_FAILURES`` failed
 sign-ins in a row for one username, each next try must wait twice as long as the one before
-(up to ``LONGEST_WAIT_S``), which makes guessing a password by trying slow.
+(up to ``LONGEST_WAIT_S``), which makes guessing a password by trying slow. A run of failures
+quiet for ``FORGET_AFTER`` is forgotten, so their records stay few however many usernames are
+tried.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ N, R, P = 2**14, 8, 1
 MIN_PASSWORD = 10
 FREE_FAILURES = 5
 LONGEST_WAIT_S = 15 * 60
+FORGET_AFTER = timedelta(days=1)
 
 
 class AccountError(ValueError):
@@ -86,6 +89,8 @@ def authenticate(engine: Engine, username: str, password: str) -> Account | None
             return Account(row.id, row.username, row.role)
         if row is None:
             hash_password(password)  # the same work as for a real user: no timing tell
+        conn.execute(delete(FailedSignIns).where(
+            FailedSignIns.last_failed_at < now - FORGET_AFTER))
         conn.execute(upsert(FailedSignIns).values(username=username[:100], failures=1,
                                                   last_failed_at=now)
                      .on_conflict_do_update(index_elements=["username"], set_={
