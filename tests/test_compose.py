@@ -23,10 +23,9 @@ import pytest
 import redis
 import yaml
 
-from bench.processes import EconsultProcess, free_port, health, wait_for
+from bench.processes import EconsultProcess, free_port, health, janus_answers, wait_for
 from contracts.settings import Settings, env_table
 from contracts.stream import StreamKeys, live_workers
-from ingest.janus import API_ORIGIN
 from tests.support.proxy import caddy_env
 from tests.support.tls import make_certificate
 
@@ -171,10 +170,9 @@ def test_the_sfu_starts_from_the_entry_point_with_its_api_on_one_address(setting
     janus = EconsultProcess("janus", subprocess.Popen(
         [*_local_entry_point(), *_command("janus")], env=environment, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL))
-    info = urllib.request.Request(f"http://127.0.0.1:{port}/janus/info",
-                                  headers={"Origin": API_ORIGIN})
     try:
-        wait_for(lambda: _status(info) == 200 or janus.process.poll() is not None,
+        wait_for(lambda: janus_answers(environment["ECONSULT_JANUS_URL"])
+                 or janus.process.poll() is not None,
                  START_TIMEOUT_S, "Janus to answer")
         assert janus.process.poll() is None
     finally:
