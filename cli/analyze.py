@@ -15,6 +15,7 @@ as interrupted.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 import uuid
@@ -223,3 +224,22 @@ def _require_workers(client: redis.Redis, keys: StreamKeys) -> None:
     if not live_workers(client, keys):
         raise CommandError("no worker is reading the frames stream; start them with "
                            "`econsult up` (or `econsult worker`) and try again")
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("analyze", help="analyse a recorded consultation")
+    parser.add_argument("video", type=Path)
+    parser.add_argument("--room", required=True, help="room name the session is filed under")
+    parser.add_argument("--participant", default="client", help="name of the person filmed")
+    parser.add_argument("--role", default="client", choices=("client", "student", "consultant"))
+    parser.add_argument("--consultant", help="consultant who led the session")
+    parser.add_argument("--realtime", action="store_true",
+                        help="publish at the video's own pace, as a live room would")
+    parser.add_argument("--timeout", type=float, default=60.0,
+                        help="seconds to wait for workers to make progress before giving up")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    return analyze(AnalyzeRequest(args.video, args.room, args.participant, args.role,
+                                  args.consultant, args.realtime, args.timeout), settings)

@@ -9,6 +9,7 @@ of it (frames not yet analysed, room events not yet read, dead letters) is delet
 
 from __future__ import annotations
 
+import argparse
 import uuid
 
 import redis
@@ -22,8 +23,16 @@ from contracts.settings import Settings
 from contracts.stream import StreamKeys, erase_from_streams
 
 
-def delete_data(settings: Settings, session: str | None, participant: str | None) -> int:
-    table, raw = (Session, session) if session else (Participant, participant)
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("delete", help="erase a session or a participant's data")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--session", help="session id: everything of the session")
+    target.add_argument("--participant", help="participant id: everything of that person")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    table, raw = (Session, args.session) if args.session else (Participant, args.participant)
     try:
         key = uuid.UUID(raw or "")
     except ValueError:

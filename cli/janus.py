@@ -4,6 +4,7 @@ only with ``ECONSULT_JANUS_ADMIN_KEY``. Its private configuration folder lives a
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import signal
@@ -18,7 +19,13 @@ from contracts.settings import Settings
 LAUNCHER = Path(__file__).resolve().parents[1] / "deploy" / "janus" / "run"
 
 
-def run(settings: Settings) -> int:
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("janus",
+                                 help="run the SFU (Janus) with econsult's configuration")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
     if shutil.which("janus") is None:
         raise CommandError("janus is not installed; scripts/setup installs it (Debian's janus)")
     address = urlsplit(settings.janus_url)

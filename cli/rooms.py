@@ -3,6 +3,8 @@ links, withdraw its invitations, or close it (as the dashboard's Rooms page does
 
 from __future__ import annotations
 
+import argparse
+
 from sqlalchemy import Engine, select
 
 from cli import CommandError
@@ -18,15 +20,32 @@ from contracts.invitations import (
     open_room,
     withdraw_invitations,
 )
-from contracts.schema import User
+from contracts.schema import ROOM_KINDS, User
 from contracts.settings import Settings
 
 
-def create(settings: Settings, name: str, kind: str, consultant: str) -> int:
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("room", help="set up a room and its invitation links")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    creating = actions.add_parser("create", help="set up a room and print its links")
+    creating.add_argument("name")
+    creating.add_argument("--consultant", required=True, help="username of the consultant")
+    creating.add_argument("--kind", choices=ROOM_KINDS, default="consultation")
+    creating.set_defaults(run=create)
+    for action, text in (("links", "print new links for an open room"),
+                         ("withdraw", "withdraw every invitation to an open room"),
+                         ("close", "close a room: its links open nothing from now on")):
+        changing = actions.add_parser(action, help=text)
+        changing.add_argument("name")
+        changing.set_defaults(run=change)
+
+
+def create(args: argparse.Namespace, settings: Settings) -> int:
     engine = engine_for(settings.database_url)
     try:
         try:
-            made = create_room(engine, settings, name, kind, _account(engine, consultant))
+            made = create_room(engine, settings, args.name, args.kind,
+                               _account(engine, args.consultant))
         except RoomSetupError as exc:
             raise CommandError(str(exc)) from None
         _print(made, settings)
@@ -35,14 +54,15 @@ def create(settings: Settings, name: str, kind: str, consultant: str) -> int:
     return 0
 
 
-def change(settings: Settings, name: str, action: str) -> int:
-    """``action``: "links" (new ones), "withdraw" (every invitation) or "close"."""
+def change(args: argparse.Namespace, settings: Settings) -> int:
+    """``args.action``: "links" (new ones), "withdraw" (every invitation) or "close"."""
+    name = args.name
     engine = engine_for(settings.database_url)
     try:
         room = _open(engine, name)
-        if action == "links":
+        if args.action == "links":
             _print(links(engine, settings, room), settings)
-        elif action == "withdraw":
+        elif args.action == "withdraw":
             print(f"{withdraw_invitations(engine, room)} invitations to {name} withdrawn")
         else:
             close_room(engine, room.id)

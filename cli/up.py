@@ -10,6 +10,7 @@ workers, and last the SFU (Janus, started first: calls go through it).
 
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 import shutil
@@ -156,3 +157,14 @@ def _drain(settings: Settings) -> None:
 
 def _interrupt() -> None:
     raise KeyboardInterrupt
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("up", help="migrate, then run every service until Ctrl-C")
+    parser.add_argument("--workers", type=int,
+                        help="worker processes (default ECONSULT_WORKERS)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    return run_all(settings, args.workers or settings.workers)

@@ -1,0 +1,30 @@
+"""``econsult bench``: measure the model, the pipeline, the room, a class and the dashboard
+(``bench.run``)."""
+
+from __future__ import annotations
+
+import argparse
+
+from contracts.settings import Settings
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "bench", help="measure the model and the pipeline, the face detector, expressions read "
+                      "end to end, the room, a class through the SFU or the dashboard")
+    parser.add_argument("what", nargs="?",
+                        choices=("pipeline", "faces", "expressions", "room", "class",
+                                 "dashboard"),
+                        default="pipeline")
+    parser.add_argument("--workers", type=int, default=2, help="workers to run")
+    parser.add_argument("--participants", type=int, nargs="+", default=[10, 25, 50],
+                        help="room sizes to load (room, class)")
+    parser.add_argument("--seconds", type=float, default=20.0,
+                        help="measurement window per room size (room, class)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from bench.run import run as measure
+
+    return measure(settings, args.what, args.workers, args.participants, args.seconds)
