@@ -1,4 +1,4 @@
-"""``econsult dashboard``: the consultants' and managers' web app (``dashboard``)."""
+"""``econsult dashboard``: the consultants' and managers' web app (``dashboard.server``)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from dashboard.app import run as serve
+    from dashboard.server import serve
 
     return serve(settings)

@@ -1,15 +1,11 @@
-"""``econsult dashboard``: the managers' web app, from start to stop.
-
-Start: connect to PostgreSQL, protect every route with sign-in, register the pages.
-Serve: Dash pages (``dashboard/pages``) reading the analysts' views, on gunicorn
-(``dashboard/server.py``: threaded worker processes, each with its own app; HTTPS when
-``ECONSULT_TLS_CERT`` is set).
-Stop: Ctrl-C or SIGTERM ends the server; the engine's connections close with each process.
+"""The dashboard's Dash app, one in each server process (``dashboard/server.py`` starts,
+serves and stops them): connect to PostgreSQL, protect every route with sign-in, register the
+pages (``dashboard/pages``), which read the analysts' views. The engine's connections close
+with the process.
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import dash
@@ -19,9 +15,7 @@ from contracts.database import engine_for
 from contracts.settings import Settings
 from dashboard import data
 from dashboard.auth import protect
-from dashboard.server import serve
 
-log = logging.getLogger("econsult.dashboard")
 HERE = Path(__file__).resolve().parent
 REPORT_WORK_MEM = "64MB"
 
@@ -47,9 +41,3 @@ def create_app(settings: Settings) -> Dash:
     ])
     return app
 
-
-def run(settings: Settings) -> int:
-    """Serve on gunicorn; Flask's development server (``app.run``) only ever runs in
-    ``econsult bench dashboard``, to compare."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    return serve(settings)

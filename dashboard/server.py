@@ -1,4 +1,5 @@
-"""The dashboard on a production WSGI server: gunicorn, threaded workers, HTTPS when configured.
+"""``econsult dashboard``: the managers' web app (``dashboard/app.py``) on a production WSGI
+server, from start to stop: gunicorn, threaded workers, HTTPS when configured.
 
 Start: check the TLS files (a clear error, exit 2, before anything listens), then gunicorn's
 master binds the port and forks ``WORKERS`` processes; each builds its own Dash app, and with
@@ -32,6 +33,7 @@ from gunicorn.app.base import BaseApplication
 
 from contracts.settings import Settings
 from contracts.tls import server_context
+from dashboard.app import create_app
 
 log = logging.getLogger("econsult.dashboard")
 WORKERS, THREADS = 2, 4
@@ -52,9 +54,7 @@ class DashboardServer(BaseApplication):
                 self.cfg.set(name, value)
 
     def load(self) -> Any:
-        # In each worker, after the fork: imported here, since dashboard.app serves with us.
-        from dashboard.app import create_app
-
+        # In each worker, after the fork: each process has its own app and engine.
         return create_app(self.settings).server
 
 
@@ -84,7 +84,9 @@ def options(settings: Settings) -> dict[str, Any]:
 
 
 def serve(settings: Settings) -> int:
-    """Run the dashboard until SIGTERM or Ctrl-C; the exit status (0 on a clean stop)."""
+    """Run the dashboard until SIGTERM or Ctrl-C; the exit status (0 on a clean stop). Flask's
+    development server (``app.run``) only ever runs in ``econsult bench dashboard``, to compare."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     tls = server_context(settings)  # refuses a missing or mismatched file before binding
     scheme = "https" if tls else "http"
     log.info("dashboard at %s://%s:%s/ (%d processes of %d threads; public address %s)",
