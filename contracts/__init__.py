@@ -1,1 +1,2 @@
-"""What every econsult service agrees on: settings, labels, the stream format and the schema."""
+"""What every econsult service agrees on, written once: settings, labels, the stream format, the
+schema, accounts and invitations, and the rules of consent, quality, smoothing and outages."""

@@ -1,1 +1,2 @@
-"""The managers' dashboard (Plotly Dash): sessions, reports and what the numbers mean."""
+"""The consultants' and managers' dashboard (Plotly Dash): live readings, sessions, reports,
+history, rooms and what the numbers mean."""

@@ -1,5 +1,5 @@
-"""``econsult dashboard``: the managers' web app (``dashboard/app.py``) on a production WSGI
-server, from start to stop: gunicorn, threaded workers, HTTPS when configured.
+"""``econsult dashboard``: the consultants' and managers' web app (``dashboard/app.py``) on a
+production WSGI server, from start to stop: gunicorn, threaded workers, HTTPS when configured.
 
 Start: check the TLS files (a clear error, exit 2, before anything listens), then gunicorn's
 master binds the port and forks ``WORKERS`` processes; each builds its own Dash app, and with

@@ -1,1 +1,2 @@
-"""Producers of the frames stream: recorded videos now, the live WebRTC room later."""
+"""Producers of the frames stream: the consult room's web server, which takes each consenting
+participant's video from the SFU, and the reading of recorded videos for ``econsult analyze``."""
