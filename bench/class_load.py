@@ -39,23 +39,23 @@ from sqlalchemy import Engine
 
 from bench.gallery import Received, chromium, open_gallery, received, tree_cpu_seconds
 from bench.pipeline import cleanup
-from bench.processes import Services, descendants, health, wait_for
 from bench.room_load import (
-    ANALYSIS_SIZE,
     SMALL_LAYER_FPS,
     cpu_seconds,
     dropped_frames,
-    faces_for_load,
     room_bench_settings,
     room_figures,
 )
-from bench.rooms import account, set_up, token
+from bench.services import Services
 from contracts.accounts import Account, sign_in
 from contracts.database import engine_for
 from contracts.invitations import RoomLinks
 from contracts.settings import Settings
 from contracts.stream import StreamKeys
 from migrations.runner import upgrade
+from tests.support.accounts import account, set_up, token
+from tests.support.faces import ANALYSIS_SIZE, faces_for_load
+from tests.support.processes import descendants, health, wait_for
 
 CLIP_FPS = SMALL_LAYER_FPS  # half of a 640x480 camera, at a thumbnail's rate
 CLIP_BITRATE = 200_000  # the small layer's maxBitrate (room.js)

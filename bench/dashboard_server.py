@@ -16,10 +16,10 @@ import urllib.request
 from http.cookies import SimpleCookie
 
 from bench.pipeline import cleanup, scratch_settings
-from bench.processes import EconsultProcess, free_port, wait_for
 from contracts.accounts import COOKIE
 from contracts.settings import Settings
 from migrations.runner import upgrade
+from tests.support.processes import EconsultProcess, free_port, wait_for
 
 CLIENTS = 8  # as many as the production server's threads in all (2 processes of 4)
 SECONDS = 5.0

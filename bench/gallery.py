@@ -14,8 +14,8 @@ from pathlib import Path
 from playwright.async_api import Browser, Page, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from bench.processes import descendants
 from contracts.accounts import COOKIE
+from tests.support.processes import descendants
 
 CHROMIUM = "/usr/bin/chromium"
 # Nothing hides the machine's address behind mDNS (which Janus ignores): Chromium shows it to

@@ -19,11 +19,11 @@ import numpy as np
 import redis
 from sqlalchemy import text
 
-from bench.processes import start_worker, wait_for
-from bench.streams import join, publish_images, stored_samples
 from contracts.database import drop_database, engine_for
 from contracts.settings import Settings
 from migrations.runner import upgrade
+from tests.support.processes import start_worker, wait_for
+from tests.support.streams import join, publish_images, stored_samples
 from training import data
 from training.fer_clips import framed_face, make_clip
 

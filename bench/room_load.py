@@ -11,98 +11,26 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import fractions
 import os
 import time
 import urllib.request
 
-import aiohttp
 import numpy as np
-from aiortc import (
-    RTCConfiguration,
-    RTCPeerConnection,
-    RTCSessionDescription,
-    VideoStreamTrack,
-)
-from av import VideoFrame
 from sqlalchemy import text
 
 from bench.pipeline import cleanup, scratch_settings
-from bench.processes import Services, free_port, health, own_janus
-from bench.rooms import account, set_up, token
+from bench.services import Services, own_janus
 from contracts.database import engine_for
 from contracts.invitations import RoomLinks
 from contracts.settings import Settings
 from migrations.runner import upgrade
-from training import data
-from training.fer_clips import framed_face
+from tests.support.accounts import account, set_up, token
+from tests.support.faces import faces_for_load
+from tests.support.participants import participant
+from tests.support.processes import free_port, health
 
-ANALYSIS_SIZE = (320, 240)
 # A browser's small layer (room.js's LAYERS), the one ingest subscribes to and decodes.
 SMALL_LAYER_FPS = 10
-
-
-class PacedFaces(VideoStreamTrack):
-    """FER faces, one per second, sent at ``fps`` (decoded once: no per-frame decode cost)."""
-
-    def __init__(self, faces: list[np.ndarray], fps: float) -> None:
-        super().__init__()
-        self._frames = faces
-        self._interval = 1 / fps
-        self._started: float | None = None
-        self._count = 0
-
-    async def recv(self) -> VideoFrame:
-        self._started = self._started or time.monotonic()
-        due = self._started + self._count * self._interval
-        await asyncio.sleep(max(0.0, due - time.monotonic()))  # pacing the stream
-        image = self._frames[int(self._count * self._interval) % len(self._frames)]
-        frame = VideoFrame.from_ndarray(image, format="bgr24")
-        frame.pts = round(self._count * self._interval * 90_000)
-        frame.time_base = fractions.Fraction(1, 90_000)
-        self._count += 1
-        return frame
-
-
-async def participant(url: str, room: str, invitation: str, name: str, faces: list[np.ndarray],
-                      fps: float, stop: asyncio.Event) -> None:
-    """A consenting student invited to ``room``, publishing faces through the SFU (which ingest
-    analyses) until ``stop`` is set. Joins as a browser does: the admission says where."""
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"{url}/room/{room}/admission",
-                             json={"invitation": invitation}) as reply:
-            admitted = await reply.json()
-        if reply.status != 200:
-            raise RuntimeError(f"{name} was not admitted to {room}: {admitted['error']}")
-        async with http.ws_connect(f"{url}{admitted['socket']}") as ws:
-            await _stream(ws, name, room, invitation, faces, fps, stop)
-
-
-async def _stream(ws: aiohttp.ClientWebSocketResponse, name: str, room: str, invitation: str,
-                  faces: list[np.ndarray], fps: float, stop: asyncio.Event) -> None:
-    await ws.send_json({"type": "join", "invitation": invitation, "name": name,
-                        "consent": True})
-    joined = await ws.receive_json(timeout=30)
-    if joined["type"] != "joined":
-        raise RuntimeError(f"{name} could not join {room}: {joined}")
-    connection = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    connection.addTransceiver(PacedFaces(faces, fps), direction="sendonly")
-    await connection.setLocalDescription(await connection.createOffer())
-    await ws.send_json({"type": "publish", "sdp": connection.localDescription.sdp})
-    while (answer := await ws.receive_json(timeout=30))["type"] != "published":
-        if answer["type"] == "error":
-            raise RuntimeError(f"{name} could not publish: {answer['message']}")
-    await connection.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
-    # Read what the room sends, as a browser does: it answers the server's heartbeat.
-    listening = asyncio.create_task(_listen(ws))
-    await stop.wait()
-    listening.cancel()
-    await connection.close()
-
-
-async def _listen(ws: aiohttp.ClientWebSocketResponse) -> None:
-    async for _ in ws:
-        pass
 
 
 def cpu_seconds(pid: int) -> float:
@@ -115,13 +43,6 @@ def rss_mib(pid: int) -> float:
     with open(f"/proc/{pid}/status") as status:
         line = next(line for line in status if line.startswith("VmRSS"))
     return int(line.split()[1]) / 1024
-
-
-def faces_for_load() -> list[np.ndarray]:
-    import cv2
-
-    images = data.load(data.PUBLIC_TEST).images[:30]
-    return [cv2.resize(framed_face(image), ANALYSIS_SIZE) for image in images]
 
 
 async def load(url: str, pid: int, room: RoomLinks, participants: int, seconds: float,

@@ -15,12 +15,12 @@ import pytest
 import redis
 from sqlalchemy import Engine
 
-from bench.processes import EconsultProcess, free_port, start_worker
 from contracts.database import drop_database, engine_for
 from contracts.settings import Settings
 from migrations.runner import upgrade
 from tests.support.ingest import running_ingest
 from tests.support.janus import OwnJanus
+from tests.support.processes import EconsultProcess, free_port, start_worker
 from training import data
 from training.fer_clips import Clip, make_clip
 

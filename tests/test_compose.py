@@ -23,9 +23,9 @@ import pytest
 import redis
 import yaml
 
-from bench.processes import EconsultProcess, free_port, health, janus_answers, wait_for
 from contracts.settings import Settings, env_table
 from contracts.stream import StreamKeys, live_workers
+from tests.support.processes import EconsultProcess, free_port, health, janus_answers, wait_for
 from tests.support.proxy import caddy_env
 from tests.support.tls import make_certificate
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.processes import EconsultProcess, econsult, free_port, wait_for
-from bench.rooms import PASSWORD, account
 from contracts.accounts import COOKIE
 from contracts.settings import Settings
+from tests.support.accounts import PASSWORD, account
 from tests.support.http import opener
+from tests.support.processes import EconsultProcess, econsult, free_port, wait_for
 from tests.support.tls import make_certificate
 
 START_TIMEOUT_S = 60

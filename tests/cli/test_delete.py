@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select
 
-from bench.streams import join, publish_images, wait_until_consumed
 from contracts.labels import EMOTIONS
 from contracts.schema import EmotionEvent, Participant, Sample, Session
 from contracts.stream import RoomEvent, StreamKeys, publish_room_event
+from tests.support.streams import join, publish_images, wait_until_consumed
 from training import data
 from training.fer_clips import framed_face
 

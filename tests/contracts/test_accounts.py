@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select
 
-from bench.rooms import PASSWORD, account
 from contracts.accounts import FORGET_AFTER, FREE_FAILURES, authenticate
 from contracts.schema import FailedSignIns
+from tests.support.accounts import PASSWORD, account
 
 
 def _failures(engine, username: str) -> int | None:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from bench.processes import EconsultProcess, econsult, free_port, wait_for
 from tests.support.http import status_of
+from tests.support.processes import EconsultProcess, econsult, free_port, wait_for
 
 PASSWORD = "a long enough password"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"

@@ -13,10 +13,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import insert
 
-from bench.rooms import PASSWORD, account
 from contracts.accounts import COOKIE, FREE_FAILURES
 from contracts.schema import Session
 from tests.dashboard.conftest import sign_in
+from tests.support.accounts import PASSWORD, account
 from tests.support.http import status_of
 
 ELSEWHERE = "https://elsewhere.example"

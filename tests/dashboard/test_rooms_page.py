@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from bench.processes import EconsultProcess, econsult, free_port, health, wait_for
-from bench.rooms import PASSWORD, account, token
+from tests.support.accounts import PASSWORD, account, token
 from tests.support.browsers import launcher
 from tests.support.http import status_of
+from tests.support.processes import EconsultProcess, econsult, free_port, health, wait_for
 from tests.support.rooms import named
 
 TIMEOUT_MS = 60_000

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from bench.processes import free_port, wait_for
 from cli.up import STOP_GRACE_S
 from dashboard.server import GRACEFUL_S, WORKERS
 from tests.support.http import status_of
+from tests.support.processes import free_port, wait_for
 
 
 def test_it_stops_well_inside_the_grace_econsult_up_gives():

@@ -10,12 +10,12 @@ from collections import Counter
 import numpy as np
 from sqlalchemy import func, select
 
-from bench.processes import wait_for
-from bench.streams import Joined, join, publish_images, stored_samples
 from contracts.schema import Participant, Session
 from contracts.stream import Frame, StreamKeys
 from ingest.encoding import encode_frame
 from tests.support.figures import record
+from tests.support.processes import wait_for
+from tests.support.streams import Joined, join, publish_images, stored_samples
 from training import data
 from training.fer_clips import framed_face
 

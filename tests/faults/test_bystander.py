@@ -7,10 +7,10 @@ import cv2
 import numpy as np
 from sqlalchemy import select
 
-from bench.processes import wait_for
-from bench.streams import join, publish_images, stored_samples
 from contracts.schema import EmotionEvent, Sample
 from tests.support.figures import record
+from tests.support.processes import wait_for
+from tests.support.streams import join, publish_images, stored_samples
 from training import data
 from training.fer_clips import framed_face
 

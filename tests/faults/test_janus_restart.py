@@ -12,13 +12,13 @@ from datetime import UTC, datetime
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from bench.processes import free_port, wait_for
-from bench.rooms import account, set_up
 from contracts.schema import Session
+from tests.support.accounts import account, set_up
 from tests.support.browsers import launcher
 from tests.support.figures import record
 from tests.support.ingest import running_ingest
 from tests.support.janus import OwnJanus
+from tests.support.processes import free_port, wait_for
 from tests.support.records import participant_named, samples_of
 from tests.support.rooms import VIDEO_WIDTH, named, signed_in
 

@@ -23,16 +23,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bench.processes import free_port, health, wait_for
-from bench.rooms import set_up, token
 from contracts.database import engine_for
 from contracts.invitations import RoomLinks
 from contracts.schema import Session
 from contracts.settings import Settings
 from contracts.stream import StreamKeys, live_workers
 from tests.conftest import CLIP_FACES
+from tests.support.accounts import set_up, token
 from tests.support.figures import record
 from tests.support.participants import StreamingParticipant
+from tests.support.processes import free_port, health, wait_for
 from tests.support.records import participant_named, published_frames, samples_of
 from tests.support.services import OwnPostgres, OwnRedis
 

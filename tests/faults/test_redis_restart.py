@@ -16,15 +16,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bench.processes import EconsultProcess, econsult, free_port, health, start_worker, wait_for
-from bench.rooms import set_up
-from bench.streams import wait_until_all_consumed
 from contracts.stream import StreamKeys
 from tests.conftest import CLIP_FACES
+from tests.support.accounts import set_up
 from tests.support.figures import record
 from tests.support.participants import StreamingParticipant
+from tests.support.processes import (
+    EconsultProcess,
+    econsult,
+    free_port,
+    health,
+    start_worker,
+    wait_for,
+)
 from tests.support.records import participant_named, published_frames, samples_of, session_in
 from tests.support.services import OwnRedis
+from tests.support.streams import wait_until_all_consumed
 
 # Frames captured this long after Redis is back are all stored.
 RECOVERY_S = 3.0

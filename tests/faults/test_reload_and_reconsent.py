@@ -13,14 +13,14 @@ from itertools import groupby
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
-from bench.processes import health, wait_for
-from bench.rooms import account, set_up
-from bench.streams import wait_until_all_consumed
 from contracts.schema import Participant, Room, Sample, Session
+from tests.support.accounts import account, set_up
 from tests.support.browsers import launcher
 from tests.support.figures import record
+from tests.support.processes import health, wait_for
 from tests.support.records import participant_named, samples_of
 from tests.support.rooms import COUNT_CAMERA_REQUESTS, named, signed_in
+from tests.support.streams import wait_until_all_consumed
 
 TIMEOUT_MS = 60_000
 DIGITS = re.compile(r"^\d+$")

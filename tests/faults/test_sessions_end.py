@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bench.processes import wait_for
-from bench.streams import join
 from contracts.schema import Session
 from contracts.stream import RoomEvent, StreamKeys, publish_room_event
+from tests.support.processes import wait_for
+from tests.support.streams import join
 
 SILENCE_S = 3.0
 

@@ -8,10 +8,10 @@ import time
 
 from sqlalchemy import text
 
-from bench.processes import wait_for
-from bench.streams import join, publish_images, stored_samples
 from contracts.stream import WORKER_GROUP, StreamKeys
 from tests.support.figures import record
+from tests.support.processes import wait_for
+from tests.support.streams import join, publish_images, stored_samples
 from training import data
 from training.fer_clips import framed_face
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.rooms import set_up
 from contracts.invitations import RoomLinks
+from tests.support.accounts import set_up
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import make_mocked_request
 
-from bench.rooms import account_named, token
 from contracts.accounts import COOKIE, sign_in
 from ingest.admission import client_address
+from tests.support.accounts import account_named, token
 
 
 def test_a_client_invitation_admits_a_client_whatever_the_browser_claims(room, engine,

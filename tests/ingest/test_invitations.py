@@ -11,9 +11,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import update
 
-from bench.rooms import account, account_named, set_up, token
 from contracts.invitations import close_room, withdraw_invitations
 from contracts.schema import Invitation
+from tests.support.accounts import account, account_named, set_up, token
 from tests.support.browsers import launcher
 from tests.support.rooms import COUNT_CAMERA_REQUESTS, named, signed_in
 from tests.support.tls import serving_https

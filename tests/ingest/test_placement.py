@@ -13,13 +13,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench.processes import free_port, health, wait_for
-from bench.rooms import set_up, token
 from contracts.settings import Settings
 from contracts.stream import StreamKeys
+from tests.support.accounts import set_up, token
 from tests.support.ingest import running_ingest
 from tests.support.janus import OwnJanus
 from tests.support.participants import StreamingParticipant
+from tests.support.processes import free_port, health, wait_for
 from tests.support.proxy import OwnCaddy
 from tests.support.records import participant_named, samples_of
 

@@ -10,11 +10,11 @@ import dataclasses
 import pytest
 from playwright.sync_api import expect
 
-from bench.processes import free_port
-from bench.rooms import account_named, set_up
+from tests.support.accounts import account_named, set_up
 from tests.support.browsers import launcher
 from tests.support.figures import record
 from tests.support.ingest import running_ingest
+from tests.support.processes import free_port
 from tests.support.rooms import seconds_to_first_reading, signed_in
 from tests.support.turn import OwnTurn
 

@@ -14,14 +14,14 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select, text
 
-from bench.processes import health, wait_for
-from bench.rooms import account, set_up
-from bench.streams import wait_until_all_consumed
 from contracts.labels import EMOTIONS
 from contracts.schema import Sample, Session
+from tests.support.accounts import account, set_up
 from tests.support.browsers import launcher
+from tests.support.processes import health, wait_for
 from tests.support.records import participant_named
 from tests.support.rooms import named, signed_in
+from tests.support.streams import wait_until_all_consumed
 
 TIMEOUT_MS = 60_000
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"  # screenshots for review

@@ -8,9 +8,9 @@ import uuid
 import aiohttp
 import pytest
 
-from bench.rooms import set_up, token
 from contracts.stream import RoomEvent
 from ingest.rooms import Room, RoomError, Rooms, SessionEnded
+from tests.support.accounts import set_up, token
 
 # The room as its admission describes it (contracts/invitations.py): whose it is, and its id.
 OF_BOB = {"consultant": "Dr Bob", "room_id": uuid.UUID(int=1)}

@@ -18,15 +18,15 @@ import aiohttp
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from bench.processes import free_port, health, wait_for
-from bench.room_load import PacedFaces, faces_for_load
-from bench.rooms import account, set_up, token
 from contracts.accounts import COOKIE, sign_in
 from contracts.stream import StreamKeys
 from ingest.janus import JanusSession
 from ingest.videoroom import create_room
+from tests.support.accounts import account, set_up, token
+from tests.support.faces import PacedFaces, faces_for_load
 from tests.support.ingest import running_ingest
 from tests.support.janus import OwnJanus
+from tests.support.processes import free_port, health, wait_for
 from tests.support.records import samples_of
 
 TIMEOUT_S = 30.0

@@ -12,11 +12,11 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from bench.processes import health, wait_for
-from bench.rooms import account, set_up
 from contracts.labels import EMOTIONS
+from tests.support.accounts import account, set_up
 from tests.support.browsers import launcher
 from tests.support.figures import record
+from tests.support.processes import health, wait_for
 from tests.support.records import participant_named, samples_of
 from tests.support.rooms import VIDEO_WIDTH, named, signed_in
 from tests.support.tls import serving_https

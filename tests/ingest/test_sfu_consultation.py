@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from bench.rooms import account, set_up
+from tests.support.accounts import account, set_up
 from tests.support.browsers import launcher
 from tests.support.rooms import VIDEO_WIDTH, seconds_to_first_reading, signed_in
 

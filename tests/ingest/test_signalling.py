@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
-from bench.room_load import PacedFaces, faces_for_load
-from bench.rooms import token
+from tests.support.accounts import token
+from tests.support.faces import PacedFaces, faces_for_load
 
 TIMEOUT_S = 30.0
 

@@ -16,10 +16,10 @@ from aiortc import VideoStreamTrack
 from av import VideoFrame
 from prometheus_client import REGISTRY
 
-from bench.room_load import PacedFaces, faces_for_load
 from contracts.stream import WORKER_GROUP, StreamKeys, ensure_group
 from ingest.publisher import StreamPublisher
 from ingest.tap import FrameTap
+from tests.support.faces import PacedFaces, faces_for_load
 
 
 def _count(name: str) -> float:

@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from bench.processes import wait_for
+from tests.support.processes import wait_for
 
 
 class Daemon:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from bench.processes import EconsultProcess, econsult, health, wait_for
 from contracts.settings import Settings
+from tests.support.processes import EconsultProcess, econsult, health, wait_for
 
 
 @contextlib.contextmanager

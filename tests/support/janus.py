@@ -14,10 +14,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from bench.processes import free_port
 from ingest.janus import API_ORIGIN
 from tests.support.daemons import Daemon
 from tests.support.network import machine_ipv4
+from tests.support.processes import free_port
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "janus"
 # Media ports come from a small range of their own (one per PeerConnection), so a run does not

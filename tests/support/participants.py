@@ -1,16 +1,64 @@
-"""Participants that join a room and stream faces for analysis from a thread of their own (the
-pure-Python client of ``econsult bench room``), while a test breaks things around them."""
+"""Participants that join a room and stream faces for analysis, as pure-Python aiortc clients
+(those of ``econsult bench room``); here also from a thread of their own, while a test breaks
+things around them."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 
-from bench.room_load import faces_for_load, participant
-from bench.rooms import token
+import aiohttp
+import numpy as np
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
 from contracts.invitations import RoomLinks
+from tests.support.accounts import token
+from tests.support.faces import PacedFaces, faces_for_load
 
 FPS = 5.0
+
+
+async def participant(url: str, room: str, invitation: str, name: str, faces: list[np.ndarray],
+                      fps: float, stop: asyncio.Event) -> None:
+    """A consenting student invited to ``room``, publishing faces through the SFU (which ingest
+    analyses) until ``stop`` is set. Joins as a browser does: the admission says where."""
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{url}/room/{room}/admission",
+                             json={"invitation": invitation}) as reply:
+            admitted = await reply.json()
+        if reply.status != 200:
+            raise RuntimeError(f"{name} was not admitted to {room}: {admitted['error']}")
+        async with http.ws_connect(f"{url}{admitted['socket']}") as ws:
+            await _stream(ws, name, room, invitation, faces, fps, stop)
+
+
+async def _stream(ws: aiohttp.ClientWebSocketResponse, name: str, room: str, invitation: str,
+                  faces: list[np.ndarray], fps: float, stop: asyncio.Event) -> None:
+    await ws.send_json({"type": "join", "invitation": invitation, "name": name,
+                        "consent": True})
+    joined = await ws.receive_json(timeout=30)
+    if joined["type"] != "joined":
+        raise RuntimeError(f"{name} could not join {room}: {joined}")
+    connection = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    connection.addTransceiver(PacedFaces(faces, fps), direction="sendonly")
+    await connection.setLocalDescription(await connection.createOffer())
+    await ws.send_json({"type": "publish", "sdp": connection.localDescription.sdp})
+    while (answer := await ws.receive_json(timeout=30))["type"] != "published":
+        if answer["type"] == "error":
+            raise RuntimeError(f"{name} could not publish: {answer['message']}")
+    await connection.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+    # Read what the room sends, as a browser does: it answers the server's heartbeat.
+    listening = asyncio.create_task(_listen(ws))
+    await stop.wait()
+    listening.cancel()
+    await connection.close()
+
+
+async def _listen(ws: aiohttp.ClientWebSocketResponse) -> None:
+    async for _ in ws:
+        pass
+
+
 
 
 class StreamingParticipant:

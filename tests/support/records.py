@@ -10,8 +10,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from bench.processes import wait_for
 from contracts.schema import EmotionEvent, Participant, Sample, Session
+from tests.support.processes import wait_for
 
 
 def participant_named(engine: Engine, room: str, name: str, timeout_s: float = 60

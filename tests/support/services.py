@@ -9,7 +9,7 @@ from pathlib import Path
 
 import redis
 
-from bench.processes import free_port, wait_for
+from tests.support.processes import free_port, wait_for
 
 
 class OwnRedis:

@@ -15,10 +15,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from bench.processes import free_port
 from contracts.settings import Settings
 from tests.support.ingest import running_ingest
 from tests.support.network import machine_ipv4
+from tests.support.processes import free_port
 
 
 def make_certificate(folder: Path) -> tuple[Path, Path]:

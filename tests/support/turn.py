@@ -12,9 +12,9 @@ import secrets
 import socket
 from pathlib import Path
 
-from bench.processes import free_port
 from tests.support.daemons import Daemon
 from tests.support.network import machine_ipv4
+from tests.support.processes import free_port
 
 REALM = "econsult.test"
 # Relay ports come from a small range of their own, so a run does not sweep the machine's ports.

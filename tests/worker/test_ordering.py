@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bench.processes import wait_for
-from bench.streams import Joined, publish_images, stored_samples
 from contracts.schema import Participant, Session
 from contracts.stream import WORKER_GROUP, RoomEvent, StreamKeys, publish_room_event
+from tests.support.processes import wait_for
+from tests.support.streams import Joined, publish_images, stored_samples
 from training import data
 from training.fer_clips import framed_face
 from worker.consumer import StreamConsumer

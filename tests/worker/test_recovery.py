@@ -6,9 +6,9 @@ import dataclasses
 
 from sqlalchemy import func, select
 
-from bench.processes import wait_for
-from bench.streams import join, pending, publish_images, stored_samples
 from contracts.schema import EmotionEvent, Sample
+from tests.support.processes import wait_for
+from tests.support.streams import join, pending, publish_images, stored_samples
 from training import data
 from training.fer_clips import framed_face
 

@@ -11,7 +11,6 @@ import numpy as np
 import redis
 from sqlalchemy import Engine, func, select
 
-from bench.processes import wait_for
 from contracts.schema import Sample
 from contracts.settings import Settings
 from contracts.stream import (
@@ -24,6 +23,7 @@ from contracts.stream import (
     publish_room_event,
 )
 from ingest.encoding import encode_frame
+from tests.support.processes import wait_for
 
 
 @dataclass(frozen=True)

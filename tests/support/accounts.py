@@ -1,5 +1,6 @@
-"""Rooms set up as a consultant would, for benchmarks and tests: a consultant account, a room
-and its links pointing at the ingest under measurement, and the token inside a link."""
+"""Rooms set up as a consultant would, for tests and the benchmark: a consultant account, a room
+and its links pointing at the ingest under test, and the token inside a link. Entering a room
+in a browser is rooms.py's: this module needs no Playwright, which the benchmark may lack."""
 
 from __future__ import annotations
 
