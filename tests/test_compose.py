@@ -91,12 +91,31 @@ def test_only_the_proxy_is_published_and_coturn_shares_the_turn_secret():
     assert coturn["network_mode"] == "host"
     command = coturn["command"]
     assert "--use-auth-secret" in command
-    assert "--static-auth-secret=${ECONSULT_TURN_SECRET" in " ".join(command)
+    # From its environment into the configuration file in memory that turnserver reads.
+    assert _interpolated(coturn["environment"])["ECONSULT_TURN_SECRET"] == \
+        COMPOSE_VARIABLES["ECONSULT_TURN_SECRET"]
+    shell, option, script, *_ = coturn["entrypoint"]
+    script = _substituted(script)  # as the container's shell gets it
+    assert (shell, option) == ("/bin/sh", "-c")
+    assert "'static-auth-secret=%s\\n' \"$ECONSULT_TURN_SECRET\" >/run/coturn/turnserver.conf" \
+        in script
+    assert script.endswith('exec turnserver -c /run/coturn/turnserver.conf "$@"')
+    assert coturn["tmpfs"] == ["/run/coturn:mode=0700,uid=65534,gid=65534"]
     # It relays into the compose network (ingest), and to no other private address.
     subnet = _compose()["networks"]["default"]["ipam"]["config"][0]["subnet"]
     first = subnet.split("/")[0].rsplit(".", 1)[0]
     assert f"--allowed-peer-ip={first}.0-{first}.255" in command
     assert "--denied-peer-ip=172.16.0.0-172.31.255.255" in command
+
+
+def test_no_service_has_a_secret_on_its_command_line():
+    """Every user of the host can read a process's command line (ps): secrets reach services
+    only through their environment."""
+    for name, service in _compose()["services"].items():
+        line = _substituted(" ".join([*service.get("entrypoint", []),
+                                      *service.get("command", [])]))
+        for variable, secret in COMPOSE_VARIABLES.items():
+            assert secret not in line, f"{name}'s command line carries {variable}"
 
 
 def test_the_proxy_runs_the_repository_caddyfile():
@@ -260,16 +279,25 @@ def _service_env(service: str, settings: Settings) -> dict[str, str]:
             "ECONSULT_INGEST_HOST": "127.0.0.1", "ECONSULT_DASHBOARD_HOST": "127.0.0.1"}
 
 
-_VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?:(?P<operator>:[-?+])(?P<argument>[^}]*))?\}")
+_VARIABLE = re.compile(r"\$(?:\$|\{(?P<name>\w+)(?:(?P<operator>:[-?+])(?P<argument>[^}]*))?\}"
+                       r"|(?P<bare>[A-Za-z_]\w*))")
 
 
 def _interpolated(environment: dict[str, str], given: dict[str, str] | None = None
                   ) -> dict[str, str]:
-    """Compose's ${NAME}, ${NAME:-default}, ${NAME:?error} and ${NAME:+alternative}."""
+    return {name: _substituted(str(text), given) for name, text in environment.items()}
+
+
+def _substituted(text: str, given: dict[str, str] | None = None) -> str:
+    """Compose's $NAME, ${NAME}, ${NAME:-default}, ${NAME:?error}, ${NAME:+alternative} and $$
+    (a $ left for the container's shell)."""
     given = COMPOSE_VARIABLES if given is None else given
 
     def value(match: re.Match) -> str:
-        name, operator, argument = match["name"], match["operator"], match["argument"]
+        if match[0] == "$$":
+            return "$"
+        name = match["name"] or match["bare"]
+        operator, argument = match["operator"], match["argument"]
         if operator == ":+":
             return argument if given.get(name) else ""
         if given.get(name):
@@ -278,7 +306,7 @@ def _interpolated(environment: dict[str, str], given: dict[str, str] | None = No
             raise KeyError(f"{name}: {argument}")
         return argument if operator == ":-" else ""
 
-    return {name: _VARIABLE.sub(value, str(text)) for name, text in environment.items()}
+    return _VARIABLE.sub(value, text)
 
 
 def _status(url: str, context: ssl.SSLContext | None = None) -> int | None:

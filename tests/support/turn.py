@@ -38,14 +38,20 @@ class OwnTurn(Daemon):
         first = random.randrange(40_000, 49_000, RELAY_PORTS)
         self.relay_ports = range(first, first + RELAY_PORTS)
         self._folder = folder
+        # The secret goes in a file of this user's only, not on the command line, where every
+        # user of the machine could read it (ps), as docker-compose.yml gives coturn its own.
+        self._configuration = folder / "turnserver.conf"
+        with os.fdopen(os.open(self._configuration, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                               0o600), "w") as configuration:
+            configuration.write(f"static-auth-secret={self.secret}\n")
 
     @property
     def command(self) -> list[str]:
-        return ["turnserver", "-n",  # no configuration file: /etc/turnserver.conf is not ours
+        return ["turnserver", "-c", str(self._configuration),  # not /etc/turnserver.conf
                 f"--listening-ip={self.ip}", f"--relay-ip={self.ip}",
                 f"--listening-port={self.port}",
                 f"--min-port={self.relay_ports[0]}", f"--max-port={self.relay_ports[-1]}",
-                "--use-auth-secret", f"--static-auth-secret={self.secret}", f"--realm={REALM}",
+                "--use-auth-secret", f"--realm={REALM}",
                 "--no-tls", "--no-dtls", "--no-cli",
                 f"--pidfile={self._folder / 'turnserver.pid'}",
                 f"--userdb={self._folder / 'turndb'}",
