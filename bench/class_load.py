@@ -32,7 +32,7 @@ import aiohttp
 import av
 import numpy as np
 import redis
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection
 from aiortc.contrib.media import MediaPlayer
 from playwright.async_api import Browser, Page
 from sqlalchemy import Engine
@@ -56,6 +56,7 @@ from migrations.runner import upgrade
 from tests.support.accounts import account, set_up, token
 from tests.support.faces import ANALYSIS_SIZE, faces_for_load
 from tests.support.processes import descendants, health, wait_for
+from tests.support.signalling import RoomSocket
 
 CLIP_FPS = SMALL_LAYER_FPS  # half of a 640x480 camera, at a thumbnail's rate
 CLIP_BITRATE = 200_000  # the small layer's maxBitrate (room.js)
@@ -140,53 +141,29 @@ def make_clip(path: Path, seconds: float) -> Path:
 
 
 class Student:
-    """A consenting student publishing the clip to Janus, reading every message of the room as
-    a browser does (and so answering the server's heartbeat)."""
+    """A consenting student publishing the clip to Janus over the room's socket."""
 
     def __init__(self) -> None:
-        self.ws: aiohttp.ClientWebSocketResponse | None = None
-        self.connection: RTCPeerConnection | None = None
+        self.socket: RoomSocket | None = None
         self.player: MediaPlayer | None = None
+        self.connection: RTCPeerConnection | None = None
         self.published = False
-        self._inbox: asyncio.Queue[dict] = asyncio.Queue()
-        self._reading: asyncio.Task | None = None
 
     async def enter(self, http: aiohttp.ClientSession, url: str, room: RoomLinks, name: str,
                     clip: Path) -> None:
-        self.ws = await http.ws_connect(f"{url}/room/{room.room.name}/ws")
-        self._reading = asyncio.create_task(self._read())
-        await self.ws.send_json({"type": "join", "invitation": token(room.guests),
-                                 "name": name, "consent": True})
-        await self._expect("joined")
-        self.connection = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        # No wait of its own times out: the class's START_TIMEOUT_S bounds them all.
+        self.socket = RoomSocket(await http.ws_connect(f"{url}/room/{room.room.name}/ws"),
+                                 timeout_s=None)
+        await self.socket.join(token(room.guests), name, consent=True)
         self.player = MediaPlayer(str(clip), decode=False)
-        self.connection.addTransceiver(self.player.video, direction="sendonly")
-        await self.connection.setLocalDescription(await self.connection.createOffer())
-        await self.ws.send_json({"type": "publish", "sdp": self.connection.localDescription.sdp})
-        answer = await self._expect("published")
-        await self.connection.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+        self.connection = await self.socket.publish(self.player.video)
         self.published = True
 
-    async def _expect(self, kind: str) -> dict:
-        while (message := await self._inbox.get())["type"] != kind:
-            if message["type"] in ("error", "ended"):
-                raise RuntimeError(f"the room said {message} awaiting {kind!r}")
-        return message
-
-    async def _read(self) -> None:
-        assert self.ws is not None
-        async for message in self.ws:
-            self._inbox.put_nowait(message.json())
-
     async def close(self) -> None:
-        if self._reading is not None:
-            self._reading.cancel()
-        if self.connection is not None:
-            await self.connection.close()
+        if self.socket is not None:
+            await self.socket.close()
         if self.player is not None and self.player.video is not None:
             self.player.video.stop()  # its reading thread, and the file
-        if self.ws is not None:
-            await self.ws.close()
 
 
 async def _lesson(bench: Bench, room: RoomLinks, count: int, seconds: float

@@ -15,7 +15,7 @@ import time
 import uuid
 
 import aiohttp
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
 from contracts.accounts import COOKIE, sign_in
@@ -28,36 +28,26 @@ from tests.support.ingest import running_ingest
 from tests.support.janus import OwnJanus
 from tests.support.processes import free_port, health, wait_for
 from tests.support.records import samples_of
+from tests.support.signalling import RoomSocket
 
 TIMEOUT_S = 30.0
 
 
-class Person:
+class Person(RoomSocket):
     """Someone in the room over its WebSocket, publishing paced faces through the SFU."""
 
-    def __init__(self, http: aiohttp.ClientSession, ws: aiohttp.ClientWebSocketResponse,
-                 joined: dict) -> None:
-        self.http, self.ws, self.id = http, ws, joined["id"]
-        self.connections: list[RTCPeerConnection] = []
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        super().__init__(ws, TIMEOUT_S)
+        self.id = ""  # the room's, once joined
         self.frames: dict[str, int] = {}
         self.published: set[str] = set()  # feeds the room said are up
-        self._inbox: asyncio.Queue[dict] = asyncio.Queue()
-        self._tasks: set[asyncio.Task] = {asyncio.create_task(self._read())}
-
-    async def publish(self, track: PacedFaces | None = None) -> None:
-        connection = self._connection()
-        connection.addTransceiver(track or PacedFaces(faces_for_load(), 5.0),
-                                  direction="sendonly")
-        await connection.setLocalDescription(await connection.createOffer())
-        await self.ws.send_json({"type": "publish", "sdp": connection.localDescription.sdp})
-        answer = await self.expect("published")
-        await connection.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+        self._tasks: set[asyncio.Task] = set()
 
     async def watch(self, feed: str) -> None:
         """Subscribe to ``feed``'s small layer and count the frames that arrive."""
         await self.ws.send_json({"type": "subscribe", "feed": feed, "substream": 0})
         offer = await self.expect("subscription")
-        connection = self._connection()
+        connection = self.connection()
         self.frames[feed] = 0
 
         @connection.on("track")
@@ -69,31 +59,15 @@ class Person:
         await self.ws.send_json({"type": "subscribed", "feed": feed,
                                  "sdp": connection.localDescription.sdp})
 
-    async def expect(self, kind: str) -> dict:
-        async with asyncio.timeout(TIMEOUT_S):
-            while (message := await self._inbox.get())["type"] != kind:
-                if message["type"] == "error":
-                    raise AssertionError(message["message"])
-        return message
-
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()
-        for connection in self.connections:
-            await connection.close()
-        await self.ws.close()
+        await super().close()
 
-    def _connection(self) -> RTCPeerConnection:
-        connection = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self.connections.append(connection)
-        return connection
-
-    async def _read(self) -> None:
-        async for message in self.ws:
-            data = message.json()
-            if data["type"] == "peer-published":
-                self.published.add(data["id"])
-            self._inbox.put_nowait(data)
+    def heard(self, message: dict) -> None:
+        if message["type"] == "peer-published":
+            self.published.add(message["id"])
+        super().heard(message)
 
     async def _count(self, feed: str, track) -> None:
         with contextlib.suppress(MediaStreamError):
@@ -116,13 +90,16 @@ class HeldFaces(PacedFaces):
 
 
 async def _join(http, url, links, cookie=None, name="", consent=False) -> Person:
-    ws = await http.ws_connect(f"{url}/room/{links.room.name}/ws",
-                               headers={"Cookie": f"{COOKIE}={cookie}"} if cookie else None)
-    await ws.send_json({"type": "join", "invitation": None if cookie else token(links.guests),
-                        "name": name, "consent": consent})
-    joined = await ws.receive_json(timeout=TIMEOUT_S)
-    assert joined["type"] == "joined", joined
-    return Person(http, ws, joined)
+    person = Person(await http.ws_connect(
+        f"{url}/room/{links.room.name}/ws",
+        headers={"Cookie": f"{COOKIE}={cookie}"} if cookie else None))
+    joined = await person.join(None if cookie else token(links.guests), name, consent)
+    person.id = joined["id"]
+    return person
+
+
+def _faces() -> PacedFaces:
+    return PacedFaces(faces_for_load(), 5.0)
 
 
 async def _until(condition, what: str) -> None:
@@ -145,7 +122,7 @@ def test_a_class_through_the_sfu_is_seen_by_the_teacher_and_only_consent_is_anal
             olga = await _join(http, url, links, name="Olga", consent=True)
             dan = await _join(http, url, links, name="Dan", consent=False)
             for person in (host, olga, dan):
-                await person.publish()
+                await person.publish(_faces())
             await _until(lambda: {olga.id, dan.id} <= host.published,
                          "the room to say both students' video is up")
             await dan.ws.send_json({"type": "subscribe", "feed": olga.id, "substream": 0})
@@ -175,7 +152,7 @@ def test_withdrawing_consent_ends_ingests_subscription_before_anyone_hears_of_it
     async def scenario():
         async with aiohttp.ClientSession() as http:
             rita = await _join(http, url, links, name="Rita", consent=True)
-            await rita.publish()
+            await rita.publish(_faces())
             await _until(lambda: health(url)["analysis_peers"] == 1, "Rita's analysis")
             await rita.ws.send_json({"type": "consent", "given": False})
             await rita.expect("peer-consent")  # the room hears of it once analysis has ended
@@ -198,12 +175,8 @@ def test_a_withdrawal_counts_at_once_while_the_video_is_still_coming_up(settings
     async def scenario():
         async with aiohttp.ClientSession() as http:
             rita = await _join(http, ingest_url, links, name="Rita", consent=True)
-            connection = rita._connection()
-            connection.addTransceiver(PacedFaces(faces_for_load(), 5.0), direction="sendonly")
-            await connection.setLocalDescription(await connection.createOffer())
             # Janus's answer is never applied: her video cannot come up.
-            await rita.ws.send_json({"type": "publish", "sdp": connection.localDescription.sdp})
-            await rita.expect("published")
+            await rita.publish(_faces(), answered=False)
             await rita.ws.send_json({"type": "consent", "given": False})
             told = await rita.expect("peer-consent")  # an error first would fail here
             analysed = health(ingest_url)["analysis_peers"]

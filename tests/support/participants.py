@@ -9,11 +9,11 @@ import threading
 
 import aiohttp
 import numpy as np
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from contracts.invitations import RoomLinks
 from tests.support.accounts import token
 from tests.support.faces import PacedFaces, faces_for_load
+from tests.support.signalling import RoomSocket
 
 FPS = 5.0
 
@@ -28,37 +28,10 @@ async def participant(url: str, room: str, invitation: str, name: str, faces: li
             admitted = await reply.json()
         if reply.status != 200:
             raise RuntimeError(f"{name} was not admitted to {room}: {admitted['error']}")
-        async with http.ws_connect(f"{url}{admitted['socket']}") as ws:
-            await _stream(ws, name, room, invitation, faces, fps, stop)
-
-
-async def _stream(ws: aiohttp.ClientWebSocketResponse, name: str, room: str, invitation: str,
-                  faces: list[np.ndarray], fps: float, stop: asyncio.Event) -> None:
-    await ws.send_json({"type": "join", "invitation": invitation, "name": name,
-                        "consent": True})
-    joined = await ws.receive_json(timeout=30)
-    if joined["type"] != "joined":
-        raise RuntimeError(f"{name} could not join {room}: {joined}")
-    connection = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    connection.addTransceiver(PacedFaces(faces, fps), direction="sendonly")
-    await connection.setLocalDescription(await connection.createOffer())
-    await ws.send_json({"type": "publish", "sdp": connection.localDescription.sdp})
-    while (answer := await ws.receive_json(timeout=30))["type"] != "published":
-        if answer["type"] == "error":
-            raise RuntimeError(f"{name} could not publish: {answer['message']}")
-    await connection.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
-    # Read what the room sends, as a browser does: it answers the server's heartbeat.
-    listening = asyncio.create_task(_listen(ws))
-    await stop.wait()
-    listening.cancel()
-    await connection.close()
-
-
-async def _listen(ws: aiohttp.ClientWebSocketResponse) -> None:
-    async for _ in ws:
-        pass
-
-
+        async with RoomSocket(await http.ws_connect(f"{url}{admitted['socket']}")) as room_socket:
+            await room_socket.join(invitation, name, consent=True)
+            await room_socket.publish(PacedFaces(faces, fps))
+            await stop.wait()
 
 
 class StreamingParticipant:
