@@ -32,9 +32,11 @@ from cli import CommandError
 from cli.summary import print_summary
 from contracts.database import engine_for
 from contracts.outage import Outage
+from contracts.redis_connection import connect
 from contracts.schema import Sample
 from contracts.settings import Settings
 from contracts.stream import (
+    HEARTBEAT_TTL_S,
     Frame,
     RoomEvent,
     StreamFormatError,
@@ -75,14 +77,15 @@ def analyze(request: AnalyzeRequest, settings: Settings) -> int:
         recording = probe(request.video)
     except (StreamFormatError, RecordingError) as exc:
         raise CommandError(str(exc)) from None
-    client = redis.Redis.from_url(settings.redis_url)
+    client = connect(settings.redis_url)
     engine = engine_for(settings.database_url)
     keys = StreamKeys.for_prefix(settings.redis_prefix)
+    outage = Outage(_say)
     try:
-        _require_workers(client, keys)
+        _require_workers(client, keys, outage)
         with tqdm(total=recording.estimated_samples(settings.sample_fps), unit="frame",
                   desc="analysed", leave=True) as bar:
-            session = _Session(request, settings, client, engine, keys, bar)
+            session = _Session(request, settings, client, engine, keys, bar, outage)
             incomplete = session.analyse(recording)
         card = ModelCard.read(card_path(Path(settings.model_path)))
         print_summary(engine, session.session_id, session.participant_id, request,
@@ -101,14 +104,13 @@ class _Session:
     """One recording's session on the stream, from its start to its end."""
 
     def __init__(self, request: AnalyzeRequest, settings: Settings, client: redis.Redis,
-                 engine: Engine, keys: StreamKeys, bar: tqdm) -> None:
+                 engine: Engine, keys: StreamKeys, bar: tqdm, outage: Outage) -> None:
         self.request, self.settings = request, settings
         self.client, self.engine, self.keys, self.bar = client, engine, keys, bar
         self.session_id, self.participant_id = uuid.uuid4(), uuid.uuid4()
         self.capture_id = uuid.uuid4()
         self.started = datetime.now(UTC)
-        self.outage = Outage(lambda line: tqdm.write(f"econsult analyze: {line}",
-                                                     file=sys.stderr))
+        self.outage = outage
         self.unstored: dict[int, Frame] = {}
         self.stored = 0
         self._run_id: str | None = None
@@ -175,7 +177,7 @@ class _Session:
             if now - self._polled >= POLL_S or self.stored < target:
                 self._polled = now
                 before = self.stored
-                self.outage.retry(self._poll)
+                self.outage.retry(self._poll, waits_on="PostgreSQL")
                 if self.stored != before or self.outage.recovered():
                     last_change = now
             if self.stored >= target:
@@ -220,10 +222,20 @@ def _truncation(recording: Recording, frames: int, offset: float, sample_fps: fl
             f"its header declares (truncated?): read {frames} frames")
 
 
-def _require_workers(client: redis.Redis, keys: StreamKeys) -> None:
-    if not live_workers(client, keys):
-        raise CommandError("no worker is reading the frames stream; start them with "
-                           "`econsult up` (or `econsult worker`) and try again")
+def _require_workers(client: redis.Redis, keys: StreamKeys, outage: Outage) -> None:
+    """Return once a worker reads the frames stream. A live worker renews its heartbeat within
+    ``HEARTBEAT_TTL_S``, so wait that long for one: workers just started by ``econsult up``, or
+    whose heartbeats lapsed while Redis was away, are on their way."""
+    deadline = time.monotonic() + HEARTBEAT_TTL_S
+    while not outage.retry(lambda: live_workers(client, keys)):
+        if time.monotonic() > deadline:
+            raise CommandError("no worker is reading the frames stream; start them with "
+                               "`econsult up` (or `econsult worker`) and try again")
+        time.sleep(POLL_S)
+
+
+def _say(line: str) -> None:
+    tqdm.write(f"econsult analyze: {line}", file=sys.stderr)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 import uuid
 
-import redis
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 
 from cli import CommandError
 from contracts.database import engine_for
+from contracts.redis_connection import connect
 from contracts.schema import Erasure, Participant, Session
 from contracts.settings import Settings
 from contracts.stream import StreamKeys, erase_from_streams
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     what = table.__tablename__[:-1]
     if not deleted:
         raise CommandError(f"there is no {what} {key}")
-    client = redis.Redis.from_url(settings.redis_url)
+    client = connect(settings.redis_url)
     try:
         entries = erase_from_streams(client, StreamKeys.for_prefix(settings.redis_prefix), key)
     finally:

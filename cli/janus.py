@@ -8,12 +8,11 @@ import argparse
 import os
 import shutil
 import signal
-import subprocess
 import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from cli import CommandError
+from cli import CommandError, children
 from contracts.settings import Settings
 
 LAUNCHER = Path(__file__).resolve().parents[1] / "deploy" / "janus" / "run"
@@ -36,8 +35,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                                 "ECONSULT_JANUS_HTTP_IP": address.hostname,
                                 "ECONSULT_JANUS_HTTP_PORT": str(address.port or 8088)}
     with tempfile.TemporaryDirectory(prefix="econsult-janus-") as runtime:
-        janus = subprocess.Popen([str(LAUNCHER), str(Path(runtime) / "configuration")],
-                                 env=environment)
+        janus = children.start([str(LAUNCHER), str(Path(runtime) / "configuration")],
+                               env=environment)
         # Stopped (econsult up sends SIGTERM): Janus stops too, then its folder goes.
         signal.signal(signal.SIGTERM, lambda *_: janus.terminate())
         try:

@@ -5,7 +5,9 @@ soon after starting (up to ``LONGEST_PAUSE_S``); the others go on meanwhile. The
 in their own process group, so Ctrl-C reaches only this supervisor, which stops them in the
 order of the data flow: ingest first (it records the end of every live session), then the
 dashboard, then, once they have read every room event ingest sent (up to ``DRAIN_S``), the
-workers, and last the SFU (Janus, started first: calls go through it).
+workers, and last the SFU (Janus, started first: calls go through it). SIGINT and SIGTERM
+both stop it, within ``STOP_WITHIN_S``, however it was started; killed outright, it takes its
+services with it (cli/children.py).
 """
 
 from __future__ import annotations
@@ -23,14 +25,19 @@ from dataclasses import dataclass
 import redis
 from sqlalchemy import make_url
 
-from cli import CommandError
+from cli import CommandError, children
 from contracts.outage import OUTAGES
+from contracts.redis_connection import connect
 from contracts.settings import Settings
 from contracts.stream import Backlog, StreamKeys
 from migrations.runner import upgrade
 
-STOP_GRACE_S = 15.0
-DRAIN_S = 10.0
+# Stopping takes at most FRONT_GRACE_S + DRAIN_S + BACK_GRACE_S: within the 15 s that process
+# managers (systemd, Docker) and scripts give before they kill.
+FRONT_GRACE_S = 7.0  # ingest sends its sessions' ends for up to 5 s (ingest/server.py)
+DRAIN_S = 3.0
+BACK_GRACE_S = 4.0  # a worker finishes the batch in hand
+STOP_WITHIN_S = FRONT_GRACE_S + DRAIN_S + BACK_GRACE_S
 FIRST_PAUSE_S, LONGEST_PAUSE_S = 1.0, 30.0
 # A service that ran this long before exiting was healthy: its next start is not delayed.
 HEALTHY_S = 60.0
@@ -46,8 +53,8 @@ class Service:
     restart_at: float | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "cli.main", *self.args],
-                                        start_new_session=True)
+        self.process = children.start([sys.executable, "-m", "cli.main", *self.args],
+                                      own_session=True)
         self.started, self.restart_at = time.monotonic(), None
         print(f"  {self.name:<10} pid {self.process.pid}")
 
@@ -66,6 +73,11 @@ class Service:
 
 
 def run_all(settings: Settings, workers: int) -> int:
+    # Both stop it. SIGINT's handler is set even though Python sets one: started in the
+    # background by a shell script (`scripts/run &`), a process inherits SIGINT ignored, and
+    # Python then leaves it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: _interrupt())
     print(f"migrating {make_url(settings.database_url).render_as_string(hide_password=True)}")
     upgrade(settings.database_url)
     _share_janus(settings)
@@ -75,16 +87,16 @@ def run_all(settings: Settings, workers: int) -> int:
                  for i in range(workers)]
     print(f"starting {len(services)} services (Redis {settings.redis_url}, "
           f"streams {settings.redis_prefix}:*):")
-    for service in services:
-        service.start()
-    print(f"running; Ctrl-C stops them all.\n"
-          f"  dashboard:     {settings.public_dashboard_url}/ (an account: .venv/bin/econsult "
-          "user add NAME --role consultant|manager)\n"
-          f"  consult rooms: {settings.public_room_url}/room/NAME, set up on the dashboard's "
-          "Rooms page or with .venv/bin/econsult room create NAME --consultant NAME\n"
-          f"  a recording:   .venv/bin/econsult analyze VIDEO --room NAME --participant NAME")
-    signal.signal(signal.SIGTERM, lambda *_: _interrupt())
     try:
+        for service in services:
+            service.start()
+        print(f"running; Ctrl-C stops them all.\n"
+              f"  dashboard:     {settings.public_dashboard_url}/ (an account: "
+              ".venv/bin/econsult user add NAME --role consultant|manager)\n"
+              f"  consult rooms: {settings.public_room_url}/room/NAME, set up on the "
+              "dashboard's Rooms page or with .venv/bin/econsult room create NAME --consultant "
+              "NAME\n"
+              f"  a recording:   .venv/bin/econsult analyze VIDEO --room NAME --participant NAME")
         _supervise(services)
     except KeyboardInterrupt:
         print("\nstopping…")
@@ -115,18 +127,22 @@ def _share_janus(settings: Settings) -> None:
 
 
 def _stop(services: list[Service], settings: Settings) -> None:
+    # A second Ctrl-C must not cut the stop short and leave services running: it is bounded.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
     janus, ingest, dashboard, *workers = services
-    _terminate([ingest, dashboard])
+    _terminate([ingest, dashboard], FRONT_GRACE_S)
     if any(w.running() for w in workers):
         _drain(settings)
-    _terminate([*workers, janus])  # Janus last: ingest ended its rooms there first
+    _terminate([*workers, janus], BACK_GRACE_S)  # Janus last: ingest ended its rooms there first
 
 
-def _terminate(services: list[Service]) -> None:
+def _terminate(services: list[Service], grace_s: float) -> None:
+    """SIGTERM to each, and SIGKILL to those still running after ``grace_s``."""
     running = [s for s in services if s.running()]
     for service in running:
         service.process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE_S
+    deadline = time.monotonic() + grace_s
     for service in running:
         try:
             service.process.wait(max(0.1, deadline - time.monotonic()))
@@ -138,7 +154,7 @@ def _terminate(services: list[Service]) -> None:
 
 def _drain(settings: Settings) -> None:
     """Give the workers up to ``DRAIN_S`` to store the room events ingest sent as it stopped."""
-    client = redis.Redis.from_url(settings.redis_url)
+    client = connect(settings.redis_url)
     stream = StreamKeys.for_prefix(settings.redis_prefix).room_events
     deadline = time.monotonic() + DRAIN_S
     try:

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, create_engine, make_url, text
 
+# A PostgreSQL that does not answer (down, frozen, cut off) is an outage to say and wait out
+# (contracts/outage.py), not a silent wait: connecting gives up after CONNECT_TIMEOUT_S, and TCP
+# keepalives find a connection the network lost (~25 s) even while a statement waits on it.
+CONNECT_TIMEOUT_S = 5
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+              "keepalives_count": 3}
+
 
 def engine_for(database_url: str, work_mem: str | None = None) -> Engine:
     """An engine; ``work_mem`` (e.g. "64MB") lets aggregating queries sort in memory."""
     options = {"options": f"-c work_mem={work_mem}"} if work_mem else {}
-    return create_engine(database_url, pool_pre_ping=True, connect_args=options)
+    return create_engine(database_url, pool_pre_ping=True,
+                         connect_args={"connect_timeout": CONNECT_TIMEOUT_S, **KEEPALIVES,
+                                       **options})
 
 
 def create_database_if_missing(database_url: str) -> bool:

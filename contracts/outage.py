@@ -2,13 +2,20 @@
 
 A restart of either, or a network blip, must never stop a service or lose what it holds: the
 caller retries the same step, with back-off, and says in one line what it waits for.
+
+A service that stops answering without closing its connections (frozen, or cut off by the
+network) raises nothing by itself: Redis's clients time out (contracts/redis_connection.py), but
+libpq has no timeout for a statement in flight, and PostgreSQL's own statement_timeout cannot
+fire while it is frozen. A step that waits on PostgreSQL is therefore watched, and said every
+``UNANSWERED_S`` while it waits.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import redis
@@ -18,6 +25,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 OUTAGES = (redis.ConnectionError, redis.TimeoutError, OperationalError, InterfaceError)
 FIRST_WAIT_S = 0.5
 LONGEST_WAIT_S = 2.0
+UNANSWERED_S = 10.0
 T = TypeVar("T")
 
 
@@ -42,14 +50,21 @@ class Outage:
         self._say = say
         self._since: float | None = None
         self._recovered = False
+        self._unanswered = _Unanswered(say)
 
-    def retry(self, step: Callable[[], T], stop: threading.Event | None = None) -> T:
+    def retry(self, step: Callable[[], T], stop: threading.Event | None = None,
+              waits_on: str | None = None) -> T:
         """``step()``, again and again until no outage interrupts it; :class:`Stopped` if
-        ``stop`` is set while waiting."""
+        ``stop`` is set while waiting. ``waits_on`` names the service (PostgreSQL) a step may
+        wait on without an error: while it does, that is said every ``UNANSWERED_S``."""
         wait = FIRST_WAIT_S
         while True:
             try:
-                result = step()
+                if waits_on is None:
+                    result = step()
+                else:
+                    with self._unanswered.watching(waits_on):
+                        result = step()
             except OUTAGES as exc:
                 self._waiting(exc, wait)
                 if stop.wait(wait) if stop is not None else time.sleep(wait):
@@ -76,3 +91,48 @@ class Outage:
         else:
             self._say(f"still waiting for {service} ({time.monotonic() - self._since:.0f} s so "
                       f"far: {first_line(error)}); next try in {wait:.1f} s")
+
+
+class _Unanswered:
+    """Says, from a thread of its own, that a watched step has waited ``UNANSWERED_S`` (and
+    again every ``UNANSWERED_S``) for its service, and when the service answered at last."""
+
+    def __init__(self, say: Callable[[str], object]) -> None:
+        self._say = say
+        self._service: str | None = None
+        self._started = 0.0
+        self._told = 0
+        self._changed = threading.Condition()
+        self._watcher: threading.Thread | None = None
+
+    @contextlib.contextmanager
+    def watching(self, service: str) -> Iterator[None]:
+        with self._changed:
+            if self._watcher is None:
+                self._watcher = threading.Thread(target=self._watch, daemon=True,
+                                                 name="unanswered")
+                self._watcher.start()
+            self._service, self._started, self._told = service, time.monotonic(), 0
+            self._changed.notify()
+        try:
+            yield
+        finally:
+            with self._changed:
+                if self._told:
+                    self._say(f"{service} answered after {time.monotonic() - self._started:.0f} "
+                              "s; carrying on")
+                self._service = None
+
+    def _watch(self) -> None:
+        with self._changed:
+            while True:
+                if self._service is None:
+                    self._changed.wait()
+                    continue
+                waited, due = time.monotonic() - self._started, UNANSWERED_S * (self._told + 1)
+                if waited < due:
+                    self._changed.wait(due - waited)
+                    continue
+                self._told += 1
+                self._say(f"{self._service} has not answered for {waited:.0f} s (its "
+                          "connection is open: frozen or cut off?); still waiting for it")

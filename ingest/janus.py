@@ -10,7 +10,9 @@ SDP) with an ack, the result coming later as an event, matched by its transactio
 session's long poll (a GET Janus holds up to 30 s). Events nobody asked for (``webrtcup``,
 ``hangup``, a publisher leaving) go to their handle's queue. A session silent for Janus's
 ``session_timeout`` (60 s, deploy/janus/janus.jcfg) is destroyed with all its handles, so an open
-session sends a keepalive every ``KEEPALIVE_S``.
+session sends a keepalive every ``KEEPALIVE_S``. The keepalive is also how ingest finds that Janus
+stopped answering without closing anything (frozen, or cut off): it is then said in the log, with
+how long Janus has been silent, until Janus answers again.
 
 The long poll holds one connection of the aiohttp session's pool for as long as the Janus session
 is open: keep one Janus session per room, with as many handles as it needs, and a pool larger than
@@ -39,7 +41,10 @@ VIDEOROOM = "janus.plugin.videoroom"
 # Janus refuses (403) every request whose Origin does not start with this: browsers always name
 # their page's origin ("https://…") and cannot send this one (deploy/janus/, the HTTP transport).
 API_ORIGIN = "econsult-ingest"
-KEEPALIVE_S = 25.0  # Janus destroys a session silent for 60 s: two keepalives fit in that
+# Janus destroys a session silent for 60 s; a Janus that stops answering is said within
+# KEEPALIVE_S + KEEPALIVE_TIMEOUT_S (10 s).
+KEEPALIVE_S = 5.0
+KEEPALIVE_TIMEOUT_S = 5.0
 REQUEST_TIMEOUT_S = 10.0
 REPLY_TIMEOUT_S = 20.0  # for an asynchronous reply (Janus gathers its candidates first)
 POLL_TIMEOUT_S = 40.0  # Janus answers a long poll within 30 s, with a keepalive if nothing
@@ -123,10 +128,11 @@ class JanusSession:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def _post(self, url: str, request: str, message: JSON) -> JSON:
+    async def _post(self, url: str, request: str, message: JSON,
+                    timeout_s: float = REQUEST_TIMEOUT_S) -> JSON:
         if self.ended is not None:
             raise self.ended
-        return await _exchange(self._http, "POST", url, request, message)
+        return await _exchange(self._http, "POST", url, request, message, timeout_s)
 
     def _end(self, reason: JanusError, lost: bool = True) -> None:
         """The session is over: every waiting request and event reader fails with ``reason``."""
@@ -142,15 +148,24 @@ class JanusSession:
             self.on_lost(reason)
 
     async def _keepalive(self) -> None:
+        answered, silent = time.monotonic(), False
         while self.ended is None:
             await asyncio.sleep(KEEPALIVE_S)
             try:
-                await self._post(self.url, "keepalive", {"janus": "keepalive"})
+                await self._post(self.url, "keepalive", {"janus": "keepalive"},
+                                 KEEPALIVE_TIMEOUT_S)
             except JanusError as error:
                 if error.code is not None:  # Janus answered: it no longer has the session
                     self._end(error)
                     return
-                log.warning("Janus session %s: %s", self.id, error)  # the poll decides
+                # The poll decides when the session is lost; meanwhile, say what is awaited.
+                log.warning("Janus has not answered for %.0f s (session %s: %s); calls wait for "
+                            "it", time.monotonic() - answered, self.id, error.reason)
+                silent = True
+                continue
+            if silent:
+                log.warning("Janus answers again (session %s)", self.id)
+            answered, silent = time.monotonic(), False
 
     async def _poll(self) -> None:
         failing_since: float | None = None
@@ -269,10 +284,10 @@ class Handle:
 
 
 async def _exchange(http: aiohttp.ClientSession, method: str, url: str, request: str,
-                    message: JSON) -> JSON:
+                    message: JSON, timeout_s: float = REQUEST_TIMEOUT_S) -> JSON:
     """One request to Janus's API; Janus's own errors (``"janus": "error"``) raise."""
     message = {"transaction": _transaction()} | message
-    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
+    timeout = aiohttp.ClientTimeout(total=timeout_s)
     try:
         async with http.request(method, url, json=message, headers={"Origin": API_ORIGIN},
                                 timeout=timeout) as response:

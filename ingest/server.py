@@ -24,6 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from contracts.database import engine_for
 from contracts.invitations import NotAdmitted
+from contracts.redis_connection import connect_async
 from contracts.settings import Settings
 from contracts.tls import server_context
 from ingest.admission import Gate, Unavailable
@@ -39,7 +40,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 SETTINGS = web.AppKey("settings", Settings)
 STATE = web.AppKey("state", dict)
 log = logging.getLogger("econsult.ingest")
-STOP_FLUSH_S = 10.0
+STOP_FLUSH_S = 5.0  # cli/up.py waits FRONT_GRACE_S (7 s) before it kills
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -73,7 +74,7 @@ def run(settings: Settings) -> int:
 
 async def _start(app: web.Application) -> None:
     settings = app[SETTINGS]
-    client = aredis.Redis.from_url(settings.redis_url)
+    client = connect_async(settings.redis_url)
     publisher = StreamPublisher(client, settings)
     rooms = Rooms(publisher.room_event, settings.room_capacity)
     publisher.on_restart = rooms.announce_again
@@ -154,7 +155,7 @@ async def healthz(request: web.Request) -> web.Response:
     state = request.app[STATE]
     try:
         await state["redis"].ping()
-    except aredis.ConnectionError:
+    except (aredis.ConnectionError, aredis.TimeoutError):
         return web.json_response({"status": "redis unreachable"}, status=503)
     return web.json_response({"status": "ok", "rooms": len(state["rooms"].by_name),
                               "analysis_peers": len(state["peers"])})

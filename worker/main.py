@@ -15,10 +15,9 @@ import signal
 import socket
 import threading
 
-import redis
-
 from contracts.database import engine_for
 from contracts.outage import OUTAGES, Outage, Stopped, first_line
+from contracts.redis_connection import connect
 from contracts.settings import Settings
 from worker.consumer import StreamConsumer
 from worker.emotion_model import EmotionClassifier
@@ -35,7 +34,7 @@ def run(settings: Settings, name: str | None = None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
 
-    client = redis.Redis.from_url(settings.redis_url)
+    client = connect(settings.redis_url)
     engine = engine_for(settings.database_url)
     classifier = EmotionClassifier(settings.model_path, settings.worker_threads)
     outage = Outage(log.warning)
@@ -51,7 +50,7 @@ def run(settings: Settings, name: str | None = None) -> int:
         while not stop.is_set():
             batch = outage.retry(
                 lambda: consumer.next_batch(handler.block_ms(settings.worker_block_ms)), stop)
-            outage.retry(lambda b=batch: handler.handle(b), stop)
+            outage.retry(lambda b=batch: handler.handle(b), stop, waits_on="PostgreSQL")
             if outage.recovered():
                 handler.outage_over()
     except Stopped:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import redis
 
-from tests.support.processes import free_port, wait_for
+from tests.support.processes import descendants, free_port, wait_for
 
 
 class OwnRedis:
@@ -37,6 +37,11 @@ class OwnRedis:
 
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.url)
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
 
     def _answers(self) -> bool:
         try:
@@ -66,6 +71,12 @@ class OwnPostgres:
 
     def drop(self) -> None:
         _run("pg_dropcluster", "--stop", self.version, self.name)
+
+    def pids(self) -> list[int]:
+        """The running cluster's processes: the postmaster, then its backends and helpers."""
+        data = Path("/var/lib/postgresql") / self.version / self.name
+        postmaster = int((data / "postmaster.pid").read_text().split()[0])
+        return [postmaster, *descendants(postmaster)]
 
     def _ctl(self, *action: str) -> None:
         _run("pg_ctlcluster", "--skip-systemctl-redirect", self.version, self.name, *action)
