@@ -37,7 +37,7 @@ from dashboard.app import create_app
 
 log = logging.getLogger("econsult.dashboard")
 WORKERS, THREADS = 2, 4
-GRACEFUL_S = 5  # cli/up.py waits FRONT_GRACE_S (7 s) before it kills
+GRACEFUL_S = 4  # cli/up.py waits FRONT_GRACE_S (7 s) before it kills
 ACCESS_LOG = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 
 

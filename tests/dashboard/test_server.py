@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from cli.up import STOP_GRACE_S
+from cli.up import FRONT_GRACE_S
 from dashboard.server import GRACEFUL_S, WORKERS
 from tests.support.http import status_of
 from tests.support.processes import free_port, wait_for
 
 
 def test_it_stops_well_inside_the_grace_econsult_up_gives():
-    assert GRACEFUL_S + 5 < STOP_GRACE_S
+    assert GRACEFUL_S + 2 < FRONT_GRACE_S
 
 
 @pytest.mark.parametrize("stop", ["SIGTERM to the server", "Ctrl-C in its terminal"])
