@@ -5,9 +5,11 @@ Passwords are kept as scrypt hashes and checked in constant time. A sign-in is a
 in an ``HttpOnly`` cookie, kept on the server only as its SHA-256 hash: signing out ends it
 there, so a copy of the cookie taken earlier opens nothing. After ``FREE_FAILURES`` failed
 sign-ins in a row for one username, each next try must wait twice as long as the one before
-(up to ``LONGEST_WAIT_S``), which makes guessing a password by trying slow. A run of failures
-quiet for ``FORGET_AFTER`` is forgotten, so their records stay few however many usernames are
-tried.
+(up to ``LONGEST_WAIT_S``), which makes guessing a password by trying slow; the same holds from
+one client address after ``ADDRESS_FREE_FAILURES``, whatever the usernames, which makes trying
+one password on many usernames (password spraying) slow too. A run of failures quiet for
+``FORGET_AFTER`` is forgotten, so their records stay few however many usernames or addresses
+are tried.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import math
 import secrets
 from dataclasses import dataclass
@@ -24,13 +27,18 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.exc import IntegrityError
 
-from contracts.schema import ACCOUNT_ROLES, FailedSignIns, SignIn, User
+from contracts.schema import ACCOUNT_ROLES, FailedSignIns, FailedSignInsByAddress, SignIn, User
 
 COOKIE = "econsult_session"
 # scrypt cost: about 50 ms and 16 MiB per check here, slow enough to make guessing expensive.
 N, R, P = 2**14, 8, 1
 MIN_PASSWORD = 10
 FREE_FAILURES = 5
+# An address is often shared (a clinic behind one NAT), so it gets a few more free failures than
+# a username, and any correct sign-in from it clears them (someone with an account could clear
+# them so; a sprayer from outside has none): 8 in a row with none is someone trying usernames,
+# whom the doubling then holds to about a hundred tries a day.
+ADDRESS_FREE_FAILURES = 8
 LONGEST_WAIT_S = 15 * 60
 FORGET_AFTER = timedelta(days=1)
 
@@ -40,11 +48,11 @@ class AccountError(ValueError):
 
 
 class TooManyFailures(PermissionError):
-    """Sign-ins for this username are paused; ``wait_s`` says for how long."""
+    """Sign-ins are paused ``whose``: "for this username" or "from this address"; ``wait_s``
+    says for how long."""
 
-    def __init__(self, wait_s: int) -> None:
-        super().__init__(f"Too many failed sign-ins for this username: try again in "
-                         f"{wait_s} seconds.")
+    def __init__(self, wait_s: int, whose: str) -> None:
+        super().__init__(f"Too many failed sign-ins {whose}: try again in {_in_words(wait_s)}.")
         self.wait_s = wait_s
 
 
@@ -74,27 +82,38 @@ def add_user(engine: Engine, username: str, password: str, role: str) -> None:
         raise AccountError(f"a user named {username!r} exists already") from None
 
 
-def authenticate(engine: Engine, username: str, password: str) -> Account | None:
-    """The account when the password is right; raises TooManyFailures while paused."""
+def authenticate(engine: Engine, username: str, password: str, address: str
+                 ) -> Account | None:
+    """The account when the password is right; raises TooManyFailures while sign-ins for
+    ``username``, or from ``address`` (contracts.proxy.client_address), are paused."""
     now = datetime.now(UTC)
+    # Each count: the column its failures are kept under (in its own table), the value there,
+    # the failures it allows before pausing, and whose they are.
+    counts = ((FailedSignIns.username, username[:100], FREE_FAILURES, "for this username"),
+              (FailedSignInsByAddress.address, _counted_address(address), ADDRESS_FREE_FAILURES,
+               "from this address"))
     with engine.begin() as conn:
-        failed = conn.execute(select(FailedSignIns.failures, FailedSignIns.last_failed_at)
-                              .where(FailedSignIns.username == username)).one_or_none()
-        if failed is not None and (wait := _wait_s(*failed, now)) > 0:
-            raise TooManyFailures(wait)
+        for key, value, free, whose in counts:
+            table = key.class_
+            failed = conn.execute(select(table.failures, table.last_failed_at)
+                                  .where(key == value)).one_or_none()
+            if failed is not None and (wait := _wait_s(*failed, now, free)) > 0:
+                raise TooManyFailures(wait, whose)
         row = conn.execute(select(User.id, User.username, User.role, User.password_hash)
                            .where(User.username == username)).one_or_none()
         if row is not None and _password_matches(password, row.password_hash):
-            conn.execute(delete(FailedSignIns).where(FailedSignIns.username == username))
+            for key, value, *_ in counts:
+                conn.execute(delete(key.class_).where(key == value))
             return Account(row.id, row.username, row.role)
         if row is None:
             hash_password(password)  # the same work as for a real user: no timing tell
-        conn.execute(delete(FailedSignIns).where(
-            FailedSignIns.last_failed_at < now - FORGET_AFTER))
-        conn.execute(upsert(FailedSignIns).values(username=username[:100], failures=1,
-                                                  last_failed_at=now)
-                     .on_conflict_do_update(index_elements=["username"], set_={
-                         "failures": FailedSignIns.failures + 1, "last_failed_at": now}))
+        for key, value, *_ in counts:
+            table = key.class_
+            conn.execute(delete(table).where(table.last_failed_at < now - FORGET_AFTER))
+            conn.execute(upsert(table).values({key.key: value, "failures": 1,
+                                               "last_failed_at": now})
+                         .on_conflict_do_update(index_elements=[key.key], set_={
+                             "failures": table.failures + 1, "last_failed_at": now}))
         return None
 
 
@@ -144,11 +163,32 @@ def _password_matches(password: str, stored: str) -> bool:
     return hmac.compare_digest(candidate, base64.b64decode(digest))
 
 
-def _wait_s(failures: int, last_failed_at: datetime, now: datetime) -> int:
-    if failures < FREE_FAILURES:
+def _wait_s(failures: int, last_failed_at: datetime, now: datetime, free: int) -> int:
+    if failures < free:
         return 0
-    pause = min(2 ** (failures - FREE_FAILURES), LONGEST_WAIT_S)
+    pause = min(2 ** (failures - free), LONGEST_WAIT_S)
     return max(0, math.ceil(pause - (now - last_failed_at).total_seconds()))
+
+
+def _counted_address(address: str) -> str:
+    """An IPv6 client by its /64: one host usually holds a whole /64, and could try from a new
+    address of it every time."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:100]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:  # an IPv4 client of a server listening on IPv6 too
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def _in_words(seconds: int) -> str:
+    """The wait as people say it: 1 second, 40 seconds; from a minute on, whole minutes rounded
+    up (15 minutes)."""
+    amount, unit = (seconds, "second") if seconds < 60 else (math.ceil(seconds / 60), "minute")
+    return f"{amount} {unit}{'' if amount == 1 else 's'}"
 
 
 def _b64(raw: bytes) -> str:

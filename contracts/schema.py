@@ -191,6 +191,16 @@ class FailedSignIns(Base):
     last_failed_at: Mapped[datetime] = mapped_column(Timestamp)
 
 
+class FailedSignInsByAddress(Base):
+    """Failed sign-ins in a row from one client address (an IPv6 client's /64), whatever the
+    usernames tried: from a few on, each next try from there waits longer."""
+
+    __tablename__ = "failed_sign_ins_by_address"
+    address: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failed_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
 class Room(Base):
     """A consultation or a class a consultant set up; people enter it only by invitation (or as
     its consultant, signed in). Its name is unique among rooms not yet closed."""

@@ -53,8 +53,9 @@ class Settings:
     room_capacity: int = 51
     # Room connections one address may hold at once (a clinic behind one NAT needs several).
     connections_per_client: int = 20
-    # Addresses of the TLS proxies in front of ingest (comma-separated, or * when nothing else can
-    # reach it): their X-Forwarded-For names the client, whose connections are then counted.
+    # Addresses of the TLS proxies in front of ingest and the dashboard (comma-separated, or *
+    # when nothing else can reach them): their X-Forwarded-For names the client, whose room
+    # connections are then counted and whose failed sign-ins slowed (contracts.proxy).
     trusted_proxies: str = ""
     # Frames not yet read by the workers beyond which ingest drops new samples (and counts them).
     stream_lag_budget: int = 500

@@ -4,6 +4,8 @@ Sign-ins live on the server (contracts.accounts): the cookie holds a random toke
 ``HttpOnly``, ``SameSite=Lax`` and ``Secure`` over HTTPS, and signing out ends the sign-in
 there. Every request that changes something (a form, a Dash callback) must come from one of
 our own pages: browsers name the page's origin on every POST, and one from elsewhere is refused.
+Repeated failed sign-ins are slowed for the username and for the client's address, which behind
+the TLS proxy is the one its X-Forwarded-For names (``ECONSULT_TRUSTED_PROXIES``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from contracts.accounts import (
     sign_out,
     signed_in,
 )
+from contracts.proxy import client_address
 from contracts.settings import Settings
 
 OPEN_PATHS = ("/login", "/login.css")
@@ -59,8 +62,11 @@ def protect(server: Flask, engine: Engine, settings: Settings) -> None:
         if request.method == "GET":
             return LOGIN_PAGE.format(next=escape(back), error="")
         try:
+            address = client_address(request.remote_addr,
+                                     request.headers.get("X-Forwarded-For", ""),
+                                     settings.trusted_proxies)
             account = authenticate(engine, request.form.get("username", ""),
-                                   request.form.get("password", ""))
+                                   request.form.get("password", ""), address)
         except TooManyFailures as exc:
             return _login_error(back, str(exc)), 429
         if account is None:

@@ -52,17 +52,6 @@ class Gate:
         return f"{self.settings.public_dashboard_url}/login?next={back}"
 
 
-def client_address(request: web.Request, trusted_proxies: str) -> str:
-    """Who is asking: the peer, or behind a trusted proxy the address its X-Forwarded-For
-    names last (the one the proxy itself saw; earlier ones the client could have written)."""
-    peer = request.remote or "unknown"
-    trusted = {address.strip() for address in trusted_proxies.split(",") if address.strip()}
-    forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
-    if forwarded and ("*" in trusted or peer in trusted):
-        return forwarded
-    return peer
-
-
 def same_origin(request: web.Request) -> bool:
     """False for a browser request whose page came from another origin (browsers send Origin
     with every POST and WebSocket; other clients send none and carry no one's cookie)."""

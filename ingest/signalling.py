@@ -29,8 +29,9 @@ from sqlalchemy.exc import OperationalError
 
 from contracts.invitations import NotAdmitted, close_room
 from contracts.labels import COLOURS, EMOTIONS
+from contracts.proxy import client_address
 from contracts.settings import Settings
-from ingest.admission import Gate, client_address, same_origin
+from ingest.admission import Gate, same_origin
 from ingest.ice import ice_servers
 from ingest.janus import JanusError
 from ingest.placement import Placement
@@ -51,7 +52,8 @@ class Signalling:
         self._announcing: dict[uuid.UUID, asyncio.Task] = {}
 
     async def socket(self, request: web.Request) -> web.WebSocketResponse:
-        client = client_address(request, self.settings.trusted_proxies)
+        client = client_address(request.remote, request.headers.get("X-Forwarded-For", ""),
+                                self.settings.trusted_proxies)
         if self._per_client[client] >= self.settings.connections_per_client:
             raise web.HTTPTooManyRequests(text=f"at most {self.settings.connections_per_client} "
                                                "room connections from one address")

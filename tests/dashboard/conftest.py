@@ -6,11 +6,14 @@ import dataclasses
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from contracts.settings import Settings
 from tests.support.http import status_of
 from tests.support.processes import EconsultProcess, econsult, free_port, wait_for
 
@@ -23,13 +26,8 @@ def dashboard_url(settings, env):
     subprocess.run([sys.executable, "-m", "cli.main", "user", "add", "manager", "--role",
                     "manager", "--password-stdin"], input=PASSWORD, text=True, env=env, check=True,
                    capture_output=True)
-    port = free_port()
-    server = EconsultProcess("dashboard", econsult(
-        dataclasses.replace(settings, dashboard_port=port, alert_seconds=3.0), "dashboard"))
-    url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: status_of(f"{url}/login") == 200, 60, "the dashboard to start")
-    yield url
-    server.stop()
+    with serving(dataclasses.replace(settings, alert_seconds=3.0)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +58,20 @@ def page(browser, dashboard_url) -> Page:
     expect(page.locator("h2")).to_have_text("Sessions", timeout=30_000)
     yield page
     context.close()
+
+
+@contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """A dashboard server with ``settings`` on a port of its own: its URL, while it runs."""
+    port = free_port()
+    server = EconsultProcess("dashboard", econsult(
+        dataclasses.replace(settings, dashboard_port=port), "dashboard"))
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(lambda: status_of(f"{url}/login") == 200, 60, "the dashboard to start")
+        yield url
+    finally:
+        server.stop()
 
 
 def sign_in(page: Page, url: str, password: str, username: str = "manager") -> None:

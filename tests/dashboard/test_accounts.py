@@ -1,25 +1,55 @@
 """Accounts: signing out ends the sign-in on the server, cookies cannot be read by scripts or
-sent by other sites, forms refuse other sites' pages, guessing passwords is slowed, and a
+sent by other sites, forms refuse other sites' pages, guessing passwords is slowed (for one
+username, and from one client, known behind a trusted proxy by its X-Forwarded-For), and a
 consultant sees only their own sessions while a manager sees all."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
+import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 
-from contracts.accounts import COOKIE, FREE_FAILURES
-from contracts.schema import Session
-from tests.dashboard.conftest import sign_in
-from tests.support.accounts import PASSWORD, account
-from tests.support.http import status_of
+from contracts.accounts import ADDRESS_FREE_FAILURES, COOKIE, FREE_FAILURES
+from contracts.schema import FailedSignInsByAddress, Session
+from tests.dashboard.conftest import serving, sign_in
+from tests.support.accounts import PASSWORD, account, own_address
+from tests.support.http import opener, status_of
 
 ELSEWHERE = "https://elsewhere.example"
+THIS_MACHINE = "127.0.0.1"  # where the tests' requests come from
+TRIES = 10  # more than ADDRESS_FREE_FAILURES: the later ones are slowed
+PAUSED = re.compile(r"from this address: try again in (1 second|\d+ seconds)\.")
+
+
+@pytest.fixture(scope="module")
+def behind_proxy_url(settings) -> Iterator[str]:
+    """A dashboard behind a TLS proxy on this machine, which it trusts to name each client."""
+    with serving(dataclasses.replace(settings, trusted_proxies=THIS_MACHINE)) as url:
+        yield url
+
+
+@pytest.fixture
+def this_machine_forgotten(engine) -> Iterator[None]:
+    """The failed sign-ins counted against this machine's address are forgotten before and
+    after: every other test signs in from it."""
+
+    def forget() -> None:
+        with engine.begin() as conn:
+            conn.execute(delete(FailedSignInsByAddress)
+                         .where(FailedSignInsByAddress.address == THIS_MACHINE))
+
+    forget()
+    yield
+    forget()
 
 
 def test_signing_out_ends_the_sign_in_so_a_copied_cookie_opens_nothing(page, dashboard_url):
@@ -60,6 +90,26 @@ def test_repeated_failed_sign_ins_are_slowed_even_for_the_right_password(engine,
     assert _sign_in(dashboard_url, target.username, PASSWORD) == 429
 
 
+def test_many_usernames_from_one_client_are_slowed_and_other_clients_are_not(behind_proxy_url):
+    client, other = own_address(), own_address()
+    answers = [_sign_in_answer(behind_proxy_url, _unknown(), "a guess", client)
+               for _ in range(TRIES)]
+    statuses = [status for status, _ in answers]
+    assert statuses[:ADDRESS_FREE_FAILURES] == [401] * ADDRESS_FREE_FAILURES
+    assert statuses[-1] == 429
+    assert PAUSED.search(answers[-1][1]), answers[-1][1]
+    # Another client behind the same proxy is counted apart.
+    assert _sign_in(behind_proxy_url, _unknown(), "a guess", other) == 401
+
+
+def test_an_untrusted_senders_forwarded_for_is_ignored(dashboard_url, this_machine_forgotten):
+    # This dashboard trusts no proxy: however many clients the header names, it is one sender.
+    statuses = [_sign_in(dashboard_url, _unknown(), "a guess", own_address())
+                for _ in range(TRIES)]
+    assert statuses[:ADDRESS_FREE_FAILURES] == [401] * ADDRESS_FREE_FAILURES
+    assert statuses[-1] == 429
+
+
 def test_a_consultant_sees_only_their_own_sessions(browser, dashboard_url, engine):
     mine, theirs = (account(engine) for _ in range(2))
     my_room, their_room = (_session(engine, who.username) for who in (mine, theirs))
@@ -95,9 +145,26 @@ def _cookie(page) -> str:
     return f"{COOKIE}={value}"
 
 
-def _sign_in(url: str, username: str, password: str) -> int:
+def _unknown() -> str:
+    return f"nobody-{uuid.uuid4().hex[:6]}"
+
+
+def _sign_in(url: str, username: str, password: str, forwarded_for: str | None = None) -> int:
+    return _sign_in_answer(url, username, password, forwarded_for)[0]
+
+
+def _sign_in_answer(url: str, username: str, password: str, forwarded_for: str | None = None
+                    ) -> tuple[int, str]:
+    """The status and the text of the answer to a sign-in, sent as a proxy would forward it
+    for ``forwarded_for`` when given."""
     body = urllib.parse.urlencode({"username": username, "password": password}).encode()
-    return status_of(urllib.request.Request(f"{url}/login", data=body, method="POST"))
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    request = urllib.request.Request(f"{url}/login", data=body, method="POST", headers=headers)
+    try:
+        with opener().open(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
 
 
 def _status(url: str, path: str, cookie: str) -> int:

@@ -1,7 +1,6 @@
 """Entering a room over its WebSocket and admission request: the role comes from the
 invitation, never from the browser; no valid invitation, no entry; another site's page is
-refused; a room ended by its consultant admits no one; behind a trusted proxy, a client is the
-address the proxy saw."""
+refused; a room ended by its consultant admits no one."""
 
 from __future__ import annotations
 
@@ -9,10 +8,8 @@ import asyncio
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import make_mocked_request
 
 from contracts.accounts import COOKIE, sign_in
-from ingest.admission import client_address
 from tests.support.accounts import account_named, token
 
 
@@ -95,26 +92,3 @@ def _consultant_cookie(engine, room) -> dict[str, str]:
     """The Cookie header of the room's consultant, signed in."""
     consultant = account_named(engine, room.room.consultant)
     return {"Cookie": f"{COOKIE}={sign_in(engine, consultant, 1.0)}"}
-
-
-@pytest.mark.parametrize("trusted, peer, forwarded, client", [
-    ("", "203.0.113.7", "198.51.100.1", "203.0.113.7"),  # no proxy trusted: the header is ignored
-    ("172.30.57.10", "172.30.57.10", "198.51.100.1", "198.51.100.1"),
-    ("172.30.57.10", "203.0.113.7", "198.51.100.1", "203.0.113.7"),  # not the proxy
-    ("*", "172.30.57.10", "10.0.0.1, 198.51.100.1", "198.51.100.1"),  # the proxy's own entry
-])
-def test_a_client_is_counted_by_the_address_a_trusted_proxy_saw(trusted, peer, forwarded,
-                                                                client):
-    request = make_mocked_request("GET", "/room/r/ws", headers={"X-Forwarded-For": forwarded},
-                                  transport=_Peer(peer))
-    assert client_address(request, trusted) == client
-
-
-class _Peer:
-    """The transport of a request from ``address``: all the request asks of it."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-
-    def get_extra_info(self, name: str, default: object = None) -> object:
-        return (self.address, 50000) if name == "peername" else default

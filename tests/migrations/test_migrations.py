@@ -89,5 +89,6 @@ def test_analysts_cannot_read_sign_ins_or_invitations(scratch_url):
                 "WHERE grantee = 'econsult_analyst' AND privilege_type = 'SELECT'")))
     finally:
         engine.dispose()
-    assert readable.isdisjoint({"users", "sign_ins", "failed_sign_ins", "invitations"})
+    assert readable.isdisjoint({"users", "sign_ins", "failed_sign_ins",
+                                "failed_sign_ins_by_address", "invitations"})
     assert {"sessions", "rooms"} <= readable

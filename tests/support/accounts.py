@@ -5,6 +5,7 @@ in a browser is rooms.py's: this module needs no Playwright, which the benchmark
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import secrets
 import uuid
 
@@ -29,6 +30,11 @@ def account_named(engine: Engine, username: str) -> Account:
     with engine.connect() as conn:
         return Account(*conn.execute(select(User.id, User.username, User.role)
                                      .where(User.username == username)).one())
+
+
+def own_address() -> str:
+    """A client address of a test's own: failed sign-ins are counted by address too."""
+    return str(ipaddress.IPv4Address((10 << 24) | secrets.randbits(24)))
 
 
 def set_up(engine: Engine, settings: Settings, ingest_url: str, kind: str = "consultation",
