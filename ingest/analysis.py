@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.exceptions import InvalidStateError
 
 from contracts.settings import Settings
 from ingest.metrics import METRICS
@@ -20,6 +21,11 @@ from ingest.tap import FrameTap
 
 log = logging.getLogger("econsult.ingest")
 Lost = Callable[[], Awaitable[None]]
+
+
+class NotAnalysed(Exception):
+    """The participant is not to be analysed: they have not agreed, or ingest stopped analysing
+    them (they withdrew, left or published anew) while their connection was being set up."""
 
 
 class AnalysisPeers:
@@ -38,7 +44,7 @@ class AnalysisPeers:
         connection of theirs is replaced. ``lost`` is awaited if the connection ends without
         ingest closing it (it failed, the SFU hung up, or its video went silent)."""
         if not member.consent:
-            raise PermissionError(f"{member.name} has not agreed to analysis")
+            raise NotAnalysed(f"{member.name} has not agreed to analysis")
         await self.close(member.id)
         servers = [RTCIceServer(url) for url in self._settings.ice_server_urls]
         connection = RTCPeerConnection(RTCConfiguration(iceServers=servers))
@@ -64,8 +70,11 @@ class AnalysisPeers:
             if connection.connectionState in ("failed", "closed"):
                 await self._ended(member.id, connection)
 
-        await connection.setRemoteDescription(RTCSessionDescription(sdp, "offer"))
-        await connection.setLocalDescription(await connection.createAnswer())
+        try:
+            await connection.setRemoteDescription(RTCSessionDescription(sdp, "offer"))
+            await connection.setLocalDescription(await connection.createAnswer())
+        except InvalidStateError:  # ``close`` closed it meanwhile
+            raise NotAnalysed(f"the analysis of {member.name} stopped as it was set up") from None
         return connection.localDescription.sdp
 
     async def close(self, member_id: uuid.UUID) -> None:

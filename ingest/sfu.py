@@ -24,7 +24,7 @@ import aiohttp
 from aiortc import RTCSessionDescription
 
 from contracts.settings import Settings
-from ingest.analysis import AnalysisPeers
+from ingest.analysis import AnalysisPeers, NotAnalysed
 from ingest.janus import ROOM_EXISTS, Handle, JanusError, JanusSession
 from ingest.rooms import Member, Room, RoomError
 from ingest.videoroom import (
@@ -69,8 +69,13 @@ class Sfu:
 
     async def publish(self, room: Room, member: Member, offer: str) -> str:
         """Publish ``member``'s camera (their browser's offer); Janus's answer. Their feed can
-        be watched once ``published`` says so."""
+        be watched once ``published`` says so.
+
+        Publishing again (their page's connection dropped) replaces their feed: the old one
+        goes, with its analysis, and the new one is watched and analysed once it is up."""
         sfu = await self._room(room)
+        sfu.live.discard(str(member.id))
+        await self.stop_analysing(room, member)
         handle = await self._handle(sfu, str(member.id), str(member.id))
         answer = await publish(handle, sfu.name, str(member.id),
                                RTCSessionDescription(offer, "offer"), display=member.name)
@@ -127,8 +132,9 @@ class Sfu:
         try:
             answer = await self._peers.answer(room, member, offer.sdp,
                                               lost=lambda: self._analyse_again(room, member))
-        except PermissionError:  # they withdrew meanwhile
-            await self._detach(sfu, ANALYSIS, feed)
+        except NotAnalysed:  # they withdrew, left or published anew meanwhile
+            if sfu.handles.get((ANALYSIS, feed)) is handle:  # not a newer subscription's
+                await self._detach(sfu, ANALYSIS, feed)
             return
         await start(handle, RTCSessionDescription(answer, "answer"))
 

@@ -2,13 +2,14 @@
 
 Messages are JSON objects with a ``type``. From the browser: ``join`` {invitation?, name,
 consent, rejoin?} (the role and a consultant's name come from the admission, ingest/admission.py,
-never from the browser), ``publish`` {sdp} (the camera's offer), ``subscribe`` {feed,
-substream?}, ``subscribed`` {feed, sdp} (the answer to a subscription's offer), ``consent``
-{given}, ``end`` (consultants only: ends the session and closes the room). From the server:
-``joined`` {id, session, peers, published, iceServers, emotions, colours}, ``published`` {sdp}
-(the SFU's answer), ``subscription`` {feed, sdp} (the SFU's offer), ``peer-joined``,
-``peer-published``, ``peer-left``, ``peer-consent``, ``reconnect`` {message} (the SFU lost the
-call: publish again), ``live`` (to consultants), ``ended``
+never from the browser), ``publish`` {sdp} (the camera's offer; again, replacing it, when the
+page's connection to the SFU dropped), ``subscribe`` {feed, substream?}, ``subscribed`` {feed,
+sdp} (the answer to a subscription's offer), ``consent`` {given}, ``end`` (consultants only:
+ends the session and closes the room). From the server: ``joined`` {id, session, peers,
+published, iceServers, emotions, colours}, ``published`` {sdp} (the SFU's answer),
+``subscription`` {feed, sdp} (the SFU's offer), ``peer-joined``, ``peer-published`` (also when
+they published anew: watch them again), ``peer-left``, ``peer-consent``, ``reconnect``
+{message} (the SFU lost the call: publish again), ``live`` (to consultants), ``ended``
 {message?} (also the answer to a rejoin of an ended session), ``error`` {message}. Every
 browser publishes its camera once; a consultant watches everyone, clients and students watch
 the consultants (ingest/sfu.py).

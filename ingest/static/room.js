@@ -159,6 +159,66 @@ function connections() {
   return [...(state.published ? [state.published] : []), ...state.watching.values()];
 }
 
+// Janus may drop one page's connections and keep the call (it stopped hearing the page, the
+// network changed): a connection that fails, stays disconnected past a short grace (a brief
+// loss of packets mends on its own) or never comes up is set up anew, as when the SFU restarts,
+// after 1 s, then 2, 4 … up to 30 s while the tries fail, and from 1 s again once all is back.
+const GRACE_MS = 5_000, SETUP_MS = 30_000, FIRST_RETRY_MS = 1_000, LAST_RETRY_MS = 30_000;
+const retry = {attempt: 0, at: 0, timer: null, redo: new Map()};  // redo: pc → how to redo it
+
+function supervise(pc, redo) {
+  let deadline = setTimeout(() => lost(pc, redo), SETUP_MS);
+  pc.addEventListener("connectionstatechange", () => {
+    const now = pc.connectionState;
+    if (now === "connecting") return;  // still within its time to come up
+    clearTimeout(deadline);
+    if (now === "connected") showIfBack();
+    else if (now === "failed") lost(pc, redo);
+    else if (now === "disconnected") deadline = setTimeout(() => lost(pc, redo), GRACE_MS);
+  });
+}
+
+function lost(pc, redo) {
+  if (pc.connectionState === "closed" || state.left) return;  // hung up here meanwhile
+  retry.redo.set(pc, redo);
+  if (retry.timer) return;  // it goes with the try already counting down
+  const wait = Math.min(FIRST_RETRY_MS * 2 ** retry.attempt, LAST_RETRY_MS);
+  retry.attempt += 1;
+  retry.at = Date.now() + wait;
+  retry.timer = setInterval(countDown, 1_000);
+  countDown();
+}
+
+function countDown() {
+  const seconds = Math.ceil((retry.at - Date.now()) / 1_000);
+  if (seconds > 0) return showLost(`reconnecting in ${seconds} s…`);
+  showLost("reconnecting…");
+  clearInterval(retry.timer);
+  retry.timer = null;
+  const redos = [...retry.redo].filter(([pc]) => pc.connectionState !== "closed");
+  retry.redo.clear();
+  redos.forEach(([, redo]) => Promise.resolve(redo()).catch((error) => setStatus(String(error))));
+}
+
+function showLost(what) {
+  $("connection-lost").textContent = `Connection to the call lost — ${what}`;
+  $("connection-lost").hidden = false;
+}
+
+function showIfBack() {
+  const back = !retry.timer && connections().every((pc) => pc.connectionState === "connected");
+  if (!back) return;
+  retry.attempt = 0;
+  $("connection-lost").hidden = true;
+}
+
+function stopRetrying() {
+  clearInterval(retry.timer);
+  retry.timer = null;
+  retry.redo.clear();
+  $("connection-lost").hidden = true;
+}
+
 // Everyone publishes their camera once, in two simulcast layers (the small one for thumbnails
 // and analysis, which the server takes from the SFU itself), and watches whom they need: a
 // consultant everyone, a client or student the consultants.
@@ -170,6 +230,7 @@ const LAYERS = [{rid: "h", maxBitrate: 900_000},
 
 async function publish() {
   const pc = state.published = new RTCPeerConnection({iceServers: state.settings.iceServers});
+  supervise(pc, republish);
   for (const track of state.local.getTracks()) {
     pc.addTransceiver(track, {direction: "sendonly",
                               sendEncodings: track.kind === "video" ? LAYERS : undefined});
@@ -191,10 +252,29 @@ function watch(id) {
   send({type: "subscribe", feed: id, substream: layerFor(entry.info)});
 }
 
+function unwatch(id) {
+  state.watching.get(id)?.close();
+  state.watching.delete(id);
+}
+
+// Publishing or watching anew: the connection in place (dropped, or carrying a feed that is
+// gone) is hung up first.
+async function republish() {
+  state.published.close();
+  await publish();
+}
+
+function rewatch(id) {
+  unwatch(id);
+  watch(id);
+}
+
 async function onSubscription(message) {
   const entry = state.peers.get(message.feed);
   if (!entry) return;
+  unwatch(message.feed);
   const pc = new RTCPeerConnection({iceServers: state.settings.iceServers});
+  supervise(pc, () => rewatch(message.feed));
   state.watching.set(message.feed, pc);
   const stream = new MediaStream();  // this subscription's, not an earlier one's
   pc.ontrack = (event) => {
@@ -302,8 +382,8 @@ function showPeerConsent(peer) {
 }
 
 function dropPeer(id) {
-  if (state.watching.has(id)) state.watching.get(id).close();
-  state.watching.delete(id);
+  unwatch(id);
+  showIfBack();
   state.peers.delete(id);
   state.latest.delete(id);
   $(`peer-${id}`)?.remove();
@@ -312,6 +392,7 @@ function dropPeer(id) {
 
 function leave() {
   state.left = true;
+  stopRetrying();
   if (state.published) state.published.close();
   state.peers.forEach((entry, id) => dropPeer(id));
   if (state.ws) state.ws.close();
@@ -344,12 +425,12 @@ const handlers = {
     // The SFU lost the call (it restarted): publish again. The others do too, and each is
     // watched again once the room says their video is up (peer-published).
     setStatus(`Reconnecting: ${message.message}`);
-    state.watching.forEach((pc) => pc.close());
-    state.watching.clear();
-    state.published.close();
-    await publish();
+    [...state.watching.keys()].forEach(unwatch);
+    await republish();
   },
-  "peer-published": (message) => watch(message.id),
+  // Their video is up, for the first time or anew (they published again): what this page
+  // watched of them before carries nothing any more.
+  "peer-published": (message) => rewatch(message.id),
   subscription: onSubscription,
   async "peer-joined"(message) {
     state.peers.set(message.peer.id, {info: message.peer});

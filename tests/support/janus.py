@@ -70,13 +70,27 @@ class OwnJanus(Daemon):
     def rooms(self) -> list[str]:
         """The descriptions (econsult's room names) of the VideoRooms Janus holds now, private
         ones included (the admin key lists them)."""
+        listed = self._videoroom({"request": "list", "admin_key": self.admin_key})
+        return sorted(room["description"] for room in listed["list"])
+
+    def kick(self, room: str, feed: str) -> None:
+        """Janus hangs up the PeerConnection of the publisher ``feed`` in ``room`` (a session's
+        id) and drops them from it, as it would a peer gone silent; the room goes on."""
+        # econsult's rooms have the admin key for their secret (ingest/videoroom.py).
+        self._videoroom({"request": "kick", "room": room, "id": feed, "secret": self.admin_key})
+
+    def _videoroom(self, request: dict) -> dict:
+        """The VideoRoom plugin's answer to ``request``, over a Janus session of the test's own."""
         session = self._post(self.url, {"janus": "create"})["data"]["id"]
         try:
             handle = self._post(f"{self.url}/{session}", {
                 "janus": "attach", "plugin": "janus.plugin.videoroom"})["data"]["id"]
-            reply = self._post(f"{self.url}/{session}/{handle}", {
-                "janus": "message", "body": {"request": "list", "admin_key": self.admin_key}})
-            return sorted(room["description"] for room in reply["plugindata"]["data"]["list"])
+            reply = self._post(f"{self.url}/{session}/{handle}",
+                               {"janus": "message", "body": request})
+            answer = reply["plugindata"]["data"]
+            if "error" in answer:
+                raise RuntimeError(f"Janus refused {request['request']!r}: {answer['error']}")
+            return answer
         finally:
             self._post(f"{self.url}/{session}", {"janus": "destroy"})
 

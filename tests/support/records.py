@@ -37,6 +37,11 @@ def samples_of(engine: Engine, participant_id: uuid.UUID) -> list[Sample]:
                                  .order_by(Sample.capture_id, Sample.seq)))
 
 
+def samples_since(engine: Engine, participant_id: uuid.UUID, moment: datetime) -> int:
+    """How many of the participant's stored frames were captured after ``moment``."""
+    return sum(sample.captured_at > moment for sample in samples_of(engine, participant_id))
+
+
 def published_frames(ingest_url: str) -> float:
     """How many frames the ingest server has published, by its /metrics."""
     with urllib.request.urlopen(f"{ingest_url}/metrics", timeout=5) as response:

@@ -19,10 +19,20 @@ const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices
 navigator.mediaDevices.getUserMedia = (...args) => { window.cameraRequests += 1;
                                                      return original(...args); };
 """
+# The video elements showing the person ``name`` on a room page.
+_VIDEOS_OF = ("name => [...document.querySelectorAll('#videos figure')]"
+              ".filter(f => f.textContent.includes(name)).map(f => f.querySelector('video'))")
 # The width of the video shown of the person ``name`` on a room page (0 while none plays).
-VIDEO_WIDTH = ("name => [...document.querySelectorAll('#videos figure')].filter(f =>"
-               " f.textContent.includes(name)).map(f => f.querySelector('video').videoWidth)"
-               ".find(w => w > 0) || 0")
+VIDEO_WIDTH = f"name => ({_VIDEOS_OF})(name).map(v => v.videoWidth).find(w => w > 0) || 0"
+# Whether the page shows the person ``name``'s video coming in: more frames of it than when last
+# asked (polled), not a last frame left standing.
+VIDEO_PLAYS = (f"name => {{ const shown = ({_VIDEOS_OF})(name).map(v =>"
+               " v.getVideoPlaybackQuality().totalVideoFrames).find(n => n > 0) || 0;"
+               " const seen = window.framesSeen ??= {}; const more = shown > seen[name];"
+               " seen[name] = shown; return more; }")
+# Every PeerConnection of the page (its camera's and what it watches) up, and that many.
+CONNECTED = """n => { const all = window.econsultConnections();
+  return all.length === n && all.every(pc => pc.connectionState === "connected"); }"""
 
 
 def named(link: str, name: str) -> str:
