@@ -226,8 +226,9 @@ def _require_workers(client: redis.Redis, keys: StreamKeys, outage: Outage) -> N
     """Return once a worker reads the frames stream. A live worker renews its heartbeat within
     ``HEARTBEAT_TTL_S``, so wait that long for one: workers just started by ``econsult up``, or
     whose heartbeats lapsed while Redis was away, are on their way."""
-    deadline = time.monotonic() + HEARTBEAT_TTL_S
+    deadline = None
     while not outage.retry(lambda: live_workers(client, keys)):
+        deadline = deadline or time.monotonic() + HEARTBEAT_TTL_S  # from Redis's first answer
         if time.monotonic() > deadline:
             raise CommandError("no worker is reading the frames stream; start them with "
                                "`econsult up` (or `econsult worker`) and try again")

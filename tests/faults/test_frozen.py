@@ -9,10 +9,7 @@ stored twice. The services run on a Redis, a PostgreSQL and a Janus of this modu
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
-import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -117,30 +114,30 @@ def _while_frozen(system: System, pids: list[int], service: str, waiting: tuple[
     what they wait for, and that Olga's frames flow again. The analysis's log, once it ended."""
     logs = {name: (system.logs[name], system.logs[name].stat().st_size) for name in waiting}
     analysis = None
-    with frozen(pids):
-        started = time.monotonic()
-        if video is not None:
-            analysis = _analyze(system.settings, video, tmp_path / "analyze.log")
-            logs["analyze"] = (tmp_path / "analyze.log", 0)
-        try:
-            wait_for(lambda: all(service in _new_text(*log) for log in logs.values()),
-                     SAID_WITHIN_S, f"every process waiting for {service} to say so")
-        except TimeoutError as late:
-            pytest.fail(f"{late}; what they said: " + "; ".join(
-                f"{name}: {_new_text(*log)[-600:]!r}" for name, log in logs.items()))
-        said_s = time.monotonic() - started
-        time.sleep(max(0.0, FREEZE_S - said_s))  # the freeze itself: the fault, not a wait
-    thawed, stored = time.monotonic(), len(samples_of(system.engine, system.olga))
-    wait_for(lambda: len(samples_of(system.engine, system.olga)) > stored, BACK_WITHIN_S,
-             f"Olga's frames to be stored again after {service} answered")
-    back_s = time.monotonic() - thawed
+    try:
+        with frozen(pids):
+            started = time.monotonic()
+            if video is not None:
+                logs["analyze"] = (tmp_path / "analyze.log", 0)
+                analysis = econsult(system.settings, "analyze", str(video), "--room",
+                                    f"frozen-{uuid.uuid4().hex[:6]}", log=logs["analyze"][0])
+            _said_within(SAID_WITHIN_S, service, logs)
+            said_s = time.monotonic() - started
+            time.sleep(max(0.0, FREEZE_S - said_s))  # the freeze itself: the fault, not a wait
+        thawed, stored = time.monotonic(), len(samples_of(system.engine, system.olga))
+        wait_for(lambda: len(samples_of(system.engine, system.olga)) > stored, BACK_WITHIN_S,
+                 f"Olga's frames to be stored again after {service} answered")
+        back_s = time.monotonic() - thawed
+        if analysis is not None:
+            assert analysis.wait(180) == 0, logs["analyze"][0].read_text()[-2000:]
+    finally:
+        if analysis is not None and analysis.poll() is None:
+            analysis.kill()
     frames = [(s.capture_id, s.seq) for s in samples_of(system.engine, system.olga)]
     assert len(frames) == len(set(frames)), "a frame of Olga's was stored twice"
     # A frame whose publish timed out is counted as dropped, yet Redis may add it once it runs
     # again (the command was in its socket): stored, it still has a number of its own.
     assert len(frames) <= _ingest_count(system.url, "sampled")
-    if analysis is not None:
-        assert analysis.wait(180) == 0, logs["analyze"][0].read_text()[-2000:]
     record(f"fault-frozen-{service.lower()}", f"""
 {service} frozen {FREEZE_S:.0f} s (SIGSTOP) under a live class{' and a recording' if video
 else ''}: every process waiting for it ({', '.join(logs)}) said so within {said_s:.1f} s;
@@ -148,19 +145,21 @@ Olga's frames stored again {back_s:.1f} s after it answered; none stored twice."
     return logs["analyze"][0] if analysis is not None else None
 
 
+def _said_within(timeout_s: float, service: str, logs: dict[str, tuple[Path, int]]) -> None:
+    """Every log in ``logs`` (a file and where to read it from) names ``service`` in time."""
+    try:
+        wait_for(lambda: all(service in _new_text(*log) for log in logs.values()), timeout_s,
+                 f"every process waiting for {service} to say so")
+    except TimeoutError as late:
+        pytest.fail(f"{late}; what they said: " + "; ".join(
+            f"{name}: {_new_text(*log)[-600:]!r}" for name, log in logs.items()))
+
+
 def _assert_completed(log: Path | None, service: str) -> None:
     text = log.read_text()
     assert "Traceback" not in text, text[-3000:]
     assert "frames analysed" in text, text[-3000:]
     assert service in text, text[-3000:]
-
-
-def _analyze(settings: Settings, video: Path, log: Path) -> subprocess.Popen:
-    with log.open("w") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "analyze", str(video), "--room",
-             f"frozen-{uuid.uuid4().hex[:6]}", "--participant", "Rec"],
-            env={**os.environ, **settings.to_env()}, stdout=out, stderr=subprocess.STDOUT)
 
 
 def _new_text(log: Path, since: int) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import redis
 
+from cli import children
 from contracts.settings import Settings
 from contracts.stream import StreamKeys, live_workers
 from ingest.janus import API_ORIGIN
@@ -44,12 +45,13 @@ class EconsultProcess:
 
 
 def econsult(settings: Settings, *args: str, log: Path | None = None) -> subprocess.Popen:
-    """``econsult ARGS`` as a child process; its output goes to ``log`` when given."""
+    """``econsult ARGS`` as a child process, ended if this one dies (a test run killed leaves
+    nothing running); its output goes to ``log`` when given."""
     output = log.open("ab") if log else None
     try:
-        return subprocess.Popen([sys.executable, "-m", "cli.main", *args],
-                                env={**os.environ, **settings.to_env()}, stdout=output,
-                                stderr=subprocess.STDOUT if output else None)
+        return children.start([sys.executable, "-m", "cli.main", *args],
+                              env={**os.environ, **settings.to_env()}, stdout=output,
+                              stderr=subprocess.STDOUT if output else None)
     finally:
         if output:
             output.close()
