@@ -45,6 +45,7 @@ PUBLISH_TIMEOUT_S = 30.0  # from Janus's answer to the publisher's media being u
 # ends when ingest falls behind (its ICE checks go unanswered and Janus hangs up), so give it a
 # moment first.
 RESUBSCRIBE_AFTER_S = 1.0
+LONGEST_RESUBSCRIBE_S = 4.0  # within the 10 s that Janus's recovery may take
 
 
 @dataclass
@@ -146,13 +147,24 @@ class Sfu:
         self._in_background(self._resubscribe(room, member))
 
     async def _resubscribe(self, room: Room, member: Member) -> None:
-        await asyncio.sleep(RESUBSCRIBE_AFTER_S)  # a pause, not a wait for anything
-        if room.ended or not member.connected or room.session_id not in self._rooms:
-            return
-        try:
-            await self.analyse(room, member)
-        except (JanusError, aiohttp.ClientError) as error:
-            log.warning("could not subscribe again to %s: %s", member.id, error)
+        """Subscribe again after a pause, and again, with a longer pause, while Janus does not
+        answer (frozen, cut off); their feed gone, their next publish brings the analysis
+        back."""
+        pause = RESUBSCRIBE_AFTER_S
+        while True:
+            await asyncio.sleep(pause)  # a pause between tries, not a wait for anything
+            if room.ended or not member.connected or room.session_id not in self._rooms:
+                return
+            try:
+                await self.analyse(room, member)
+                return
+            except (JanusError, aiohttp.ClientError) as error:
+                if isinstance(error, JanusError) and error.code is not None:
+                    log.warning("could not subscribe again to %s: %s", member.id, error)
+                    return
+                pause = min(2 * pause, LONGEST_RESUBSCRIBE_S)
+                log.warning("could not subscribe again to %s (%s); trying again in %.0f s",
+                            member.id, error, pause)
 
     async def stop_analysing(self, room: Room, member: Member) -> None:
         """End ingest's subscription to ``member`` at once (consent withdrawn, or they left)."""

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Coroutine
 
 import aiohttp
 import numpy as np
+from aiortc import RTCPeerConnection
 
 from contracts.invitations import RoomLinks
 from tests.support.accounts import token
@@ -21,7 +23,9 @@ FPS = 5.0
 async def participant(url: str, room: str, invitation: str, name: str, faces: list[np.ndarray],
                       fps: float, stop: asyncio.Event) -> None:
     """A consenting student invited to ``room``, publishing faces through the SFU (which ingest
-    analyses) until ``stop`` is set. Joins as a browser does: the admission says where."""
+    analyses) until ``stop`` is set. Joins as a browser does: the admission says where; and, as
+    the page does, publishes again when its connection to the SFU fails (Janus frozen longer
+    than ICE's consent checks allow, say)."""
     async with aiohttp.ClientSession() as http:
         async with http.post(f"{url}/room/{room}/admission",
                              json={"invitation": invitation}) as reply:
@@ -30,8 +34,31 @@ async def participant(url: str, room: str, invitation: str, name: str, faces: li
             raise RuntimeError(f"{name} was not admitted to {room}: {admitted['error']}")
         async with RoomSocket(await http.ws_connect(f"{url}{admitted['socket']}")) as room_socket:
             await room_socket.join(invitation, name, consent=True)
-            await room_socket.publish(PacedFaces(faces, fps))
-            await stop.wait()
+            while not stop.is_set():
+                connection = await room_socket.publish(PacedFaces(faces, fps))
+                await _first(stop.wait(), _failed(connection))
+                await connection.close()
+
+
+async def _failed(connection: RTCPeerConnection) -> None:
+    """Returns when ``connection`` fails, or closes on its own (aiortc closes it when ICE's
+    consent to send expires: 30 s without an answer)."""
+    failed = asyncio.Event()
+
+    @connection.on("connectionstatechange")
+    def changed() -> None:
+        if connection.connectionState in ("failed", "closed"):
+            failed.set()
+
+    await failed.wait()
+
+
+async def _first(*waits: Coroutine) -> None:
+    """Return when the first of ``waits`` does, the others cancelled."""
+    tasks = [asyncio.ensure_future(wait) for wait in waits]
+    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    for task in tasks:
+        task.cancel()
 
 
 class StreamingParticipant:
