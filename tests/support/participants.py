@@ -15,7 +15,7 @@ from aiortc import RTCPeerConnection
 from contracts.invitations import RoomLinks
 from tests.support.accounts import token
 from tests.support.faces import PacedFaces, faces_for_load
-from tests.support.signalling import RoomSocket
+from tests.support.signalling import RoomEnded, RoomSocket
 
 FPS = 5.0
 
@@ -35,7 +35,11 @@ async def participant(url: str, room: str, invitation: str, name: str, faces: li
         async with RoomSocket(await http.ws_connect(f"{url}{admitted['socket']}")) as room_socket:
             await room_socket.join(invitation, name, consent=True)
             while not stop.is_set():
-                connection = await room_socket.publish(PacedFaces(faces, fps))
+                try:
+                    connection = await room_socket.publish(PacedFaces(faces, fps))
+                except RoomEnded:  # ingest stopped, say: nothing to publish to any more
+                    await stop.wait()
+                    return
                 await _first(stop.wait(), _failed(connection))
                 await connection.close()
 
@@ -72,8 +76,11 @@ class StreamingParticipant:
         self._thread.start()
 
     def leave(self) -> None:
-        self._loop.call_soon_threadsafe(self._stop.set)
+        self._loop.call_soon_threadsafe(self._stop.set)  # its loop is closed only here
         self._thread.join(30)
+        if self._thread.is_alive():
+            raise TimeoutError("the participant did not leave within 30 s")
+        self._loop.close()
         if self._error is not None:
             raise self._error
 
@@ -84,5 +91,3 @@ class StreamingParticipant:
                 self._stop))
         except BaseException as exc:  # handed to the test in leave()
             self._error = exc
-        finally:
-            self._loop.close()

@@ -11,6 +11,11 @@ import aiohttp
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 TIMEOUT_S = 30.0
+CLOSED = "socket-closed"  # what the reader hears last: no message of the room's
+
+
+class RoomEnded(RuntimeError):
+    """The room ended the session, or its socket closed, while a message was awaited."""
 
 
 class RoomSocket:
@@ -66,10 +71,12 @@ class RoomSocket:
 
     async def expect(self, kind: str) -> dict:
         """The next message of ``kind``, those before it passed over; the room's error, or the
-        session's end, before it fails the wait."""
+        session's end (:class:`RoomEnded`), before it fails the wait."""
         async with asyncio.timeout(self._timeout_s):
             while (message := await self._inbox.get())["type"] != kind:
-                if message["type"] in ("error", "ended"):
+                if message["type"] in ("ended", CLOSED):
+                    raise RoomEnded(f"the room said {message} awaiting {kind!r}")
+                if message["type"] == "error":
                     raise RuntimeError(f"the room said {message} awaiting {kind!r}")
         return message
 
@@ -87,3 +94,4 @@ class RoomSocket:
     async def _read(self) -> None:
         async for message in self.ws:
             self.heard(message.json())
+        self.heard({"type": CLOSED})
