@@ -1,6 +1,9 @@
 """Consent: the one rule for whether a participant is analysed, in Python and in SQL.
 
-A participant's row keeps the latest time they gave consent (``consent_at``) and the latest time
+Each kind of analysis has its own consent (:data:`ANALYSES`): *face* (expressions, face in view)
+and *voice* (when they speak, never what they say). People give or withdraw each apart, and the
+rule below applies to each on its own columns (:data:`COLUMNS`). For each kind, a participant's
+row keeps the latest time they gave consent (``consent_at``) and the latest time
 they withdrew it (``consent_withdrawn_at``); ``consent_changes`` keeps every change. Their
 consent *stands* when they gave it and have not withdrawn it since. A participant who never gave
 it *declined*; one who withdrew it and has not given it again *withdrew*. A frame is analysed
@@ -14,6 +17,13 @@ from datetime import datetime
 from typing import Literal
 
 ConsentState = Literal["given", "withdrawn", "declined"]
+Analysis = Literal["face", "voice"]
+ANALYSES: tuple[Analysis, ...] = ("face", "voice")
+# The participants' columns of each kind's latest consent and latest withdrawal.
+COLUMNS: dict[Analysis, tuple[str, str]] = {
+    "face": ("consent_at", "consent_withdrawn_at"),
+    "voice": ("voice_consent_at", "voice_consent_withdrawn_at"),
+}
 FrameConsent = Literal["analyse", "drop", "wait"]
 STATES: tuple[ConsentState, ...] = ("given", "withdrawn", "declined")
 
@@ -46,8 +56,9 @@ def frame_consent(consent_at: datetime | None, withdrawn_at: datetime | None,
     return "wait"
 
 
-def consent_state_sql(participant: str = "participants") -> str:
-    """:func:`consent_state` over the columns of ``participant`` (a table name or alias)."""
-    given, withdrawn = f"{participant}.consent_at", f"{participant}.consent_withdrawn_at"
+def consent_state_sql(participant: str = "participants", analysis: Analysis = "face") -> str:
+    """:func:`consent_state` of one kind of analysis over the columns of ``participant`` (a
+    table name or alias)."""
+    given, withdrawn = (f"{participant}.{column}" for column in COLUMNS[analysis])
     return (f"CASE WHEN {given} IS NULL THEN 'declined' "
             f"WHEN {withdrawn} >= {given} THEN 'withdrawn' ELSE 'given' END")

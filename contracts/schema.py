@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from contracts.consent import ANALYSES
 from contracts.labels import EMOTIONS
 from contracts.stream import END_REASONS, ROLES, SOURCES
 
@@ -71,20 +72,26 @@ class Participant(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     joined_at: Mapped[datetime] = mapped_column(Timestamp)
     left_at: Mapped[datetime | None] = mapped_column(Timestamp)
-    # The latest consent and the latest withdrawal; contracts.consent says what they mean.
+    # The latest consent and the latest withdrawal, to face analysis and to voice analysis;
+    # contracts.consent says what they mean.
     consent_at: Mapped[datetime | None] = mapped_column(Timestamp)
     consent_withdrawn_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    voice_consent_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    voice_consent_withdrawn_at: Mapped[datetime | None] = mapped_column(Timestamp)
     __table_args__ = (Index("ix_participants_session", "session_id"),)
 
 
 class ConsentChange(Base):
-    """Every time a participant gave or withdrew consent, for reports and audits."""
+    """Every time a participant gave or withdrew consent to one kind of analysis, for reports
+    and audits."""
 
     __tablename__ = "consent_changes"
     participant_id: Mapped[UUID] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True)
     at: Mapped[datetime] = mapped_column(Timestamp, primary_key=True)
     given: Mapped[bool] = mapped_column(primary_key=True)
+    analysis: Mapped[str] = mapped_column(Enum(*ANALYSES, name="analysis"), primary_key=True,
+                                          server_default="face")
 
 
 class _OfAFrame:
@@ -141,6 +148,28 @@ class EmotionEvent(_OfAFrame, Base):
     __table_args__ = (
         UniqueConstraint("participant_id", "capture_id", "seq", name="uq_emotion_events_frame"),
         Index("ix_emotion_events_session_captured", "session_id", "captured_at"),
+    )
+
+
+class SpeechSegment(Base):
+    """A participant spoke from ``started_at`` to ``ended_at`` (voice activity only: no sound and
+    nothing of what was said is ever stored). Identified, like a frame, by the capture (one
+    analysis of one participant's audio) and the segment's number in it; an utterance still
+    going on is stored as far as it went and grows (contracts/speech.py reads these)."""
+
+    __tablename__ = "speech_segments"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    session_id: Mapped[UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    participant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"))
+    capture_id: Mapped[UUID]
+    seq: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(Timestamp)
+    ended_at: Mapped[datetime] = mapped_column(Timestamp)
+    __table_args__ = (
+        UniqueConstraint("participant_id", "capture_id", "seq", name="uq_speech_segments_seq"),
+        Index("ix_speech_segments_session_started", "session_id", "started_at"),
+        CheckConstraint("ended_at >= started_at", name="ends_after_start"),
     )
 
 

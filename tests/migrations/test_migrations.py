@@ -21,7 +21,8 @@ def scratch_url(settings):
     drop_database(url)
 
 
-VIEWS = {"session_summary", "participant_minute", "participant_summary", "emotion_readings"}
+VIEWS = {"session_summary", "participant_minute", "participant_summary", "emotion_readings",
+         "speech_turns", "speech_interruptions", "speech_summary", "session_speech"}
 
 
 def _tables_and_types(url: str) -> tuple[set[str], set[str]]:
