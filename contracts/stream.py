@@ -2,9 +2,10 @@
 
 Two Redis streams, read by one consumer group:
 
-- ``<prefix>:room-events``: a session started, a participant joined (with consent), changed
-  their consent, left, the session is still alive, the session ended. Few, small, and processed
-  before frames.
+- ``<prefix>:room-events``: a session started, a participant joined (with their consent to
+  each kind of analysis), changed a consent, left, spoke (a speech segment: from when to when,
+  growing while they go on speaking; never a sound), the session is still alive, the session
+  ended. Small, and processed before frames.
 - ``<prefix>:frames``: one sampled video frame of one participant as JPEG, with its capture time.
   A frame is identified by its *capture* (one analysis stream of one participant, from one
   device, from the moment it starts until it stops: a reload or a re-consent starts a new one)
@@ -29,6 +30,8 @@ from uuid import UUID
 
 import redis
 
+from contracts.consent import ANALYSES
+
 VERSION = "2"
 WORKER_GROUP = "workers"
 ROLES = ("consultant", "client", "student")
@@ -39,7 +42,7 @@ END_REASONS = ("ended", "interrupted", "silent", "incomplete")
 
 RoomEventKind = Literal[
     "session_started", "participant_joined", "consent_given", "consent_withdrawn",
-    "participant_left", "session_alive", "session_ended",
+    "participant_left", "session_alive", "session_ended", "speech",
 ]
 # Bounds every decoder enforces: what PostgreSQL can store and no honest producer exceeds.
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -145,8 +148,16 @@ class RoomEvent:
     participant_id: UUID | None = None
     role: str | None = None
     display_name: str | None = None
-    consent_at: datetime | None = None
+    consent_at: datetime | None = None  # to face analysis, on joining
+    voice_consent_at: datetime | None = None  # to voice analysis, on joining
     reason: str | None = None
+    # Which analysis a consent change is about; an entry without it is about face analysis.
+    analysis: str | None = None
+    # A speech segment (kind ``speech``): the participant spoke from ``at`` to ``until``; it is
+    # the ``seq``-th segment of the capture ``capture_id`` (one analysis of their audio).
+    capture_id: UUID | None = None
+    seq: int | None = None
+    until: datetime | None = None
 
     def encode(self) -> dict[str, str]:
         fields = {
@@ -163,7 +174,12 @@ class RoomEvent:
             "role": self.role,
             "name": self.display_name,
             "consent_at_ms": self.consent_at and str(_to_ms(self.consent_at)),
+            "voice_consent_at_ms": self.voice_consent_at and str(_to_ms(self.voice_consent_at)),
             "reason": self.reason,
+            "analysis": self.analysis,
+            "capture": self.capture_id and str(self.capture_id),
+            "seq": None if self.seq is None else str(self.seq),
+            "until_ms": self.until and str(_to_ms(self.until)),
         }
         fields.update({k: v for k, v in optional.items() if v is not None})
         return fields
@@ -185,7 +201,12 @@ class RoomEvent:
             role=_optional(_choice(ROLES), fields, "role"),
             display_name=_optional(_name, fields, "name"),
             consent_at=_optional(_time, fields, "consent_at_ms"),
+            voice_consent_at=_optional(_time, fields, "voice_consent_at_ms"),
             reason=_optional(_choice(END_REASONS), fields, "reason"),
+            analysis=_optional(_choice(ANALYSES), fields, "analysis"),
+            capture_id=_optional(_uuid, fields, "capture"),
+            seq=_optional(lambda f, n: _int(f, n, 0, MAX_SEQ), fields, "seq"),
+            until=_optional(_time, fields, "until_ms"),
         )
         event._validate()
         return event
@@ -199,10 +220,13 @@ class RoomEvent:
             "participant_left": ("participant_id",),
             "session_alive": (),
             "session_ended": (),
+            "speech": ("participant_id", "capture_id", "seq", "until"),
         }[self.kind]
         missing = [name for name in needs if getattr(self, name) is None]
         if missing:
             raise StreamFormatError(f"{self.kind} event lacks {', '.join(missing)}")
+        if self.until is not None and self.until < self.at:
+            raise StreamFormatError("a speech segment ends before it starts")
 
 
 @dataclass(frozen=True)

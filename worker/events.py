@@ -1,4 +1,5 @@
-"""What a worker writes to PostgreSQL: session lifecycle, consent, analysed samples and events.
+"""What a worker writes to PostgreSQL: session lifecycle, consent, analysed samples and events,
+speech segments.
 
 Every write is idempotent (upserts, ``ON CONFLICT DO NOTHING`` on the natural keys, times that
 only move forward), because an entry may be delivered again after a worker dies between its
@@ -15,8 +16,17 @@ from uuid import UUID
 from sqlalchemy import Connection, case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
+from contracts.consent import COLUMNS, frame_consent
 from contracts.labels import EMOTIONS
-from contracts.schema import ConsentChange, EmotionEvent, Erasure, Participant, Sample, Session
+from contracts.schema import (
+    ConsentChange,
+    EmotionEvent,
+    Erasure,
+    Participant,
+    Sample,
+    Session,
+    SpeechSegment,
+)
 from contracts.stream import RoomEvent
 from worker.analysis import AnalysedFace, AnalysedFrame
 from worker.own_face import Sighting
@@ -179,25 +189,50 @@ def _participant_joined(conn: Connection, event: RoomEvent) -> bool:
         & (Participant.session_id == statement.excluded.session_id)))
     _known(conn, event)  # refuses a participant of another session
     if event.consent_at is not None:
-        _consent(conn, event, event.consent_at, given=True)
+        _consent(conn, event, event.consent_at, given=True, analysis="face")
+    if event.voice_consent_at is not None:
+        _consent(conn, event, event.voice_consent_at, given=True, analysis="voice")
     return True
 
 
 def _consent_given(conn: Connection, event: RoomEvent) -> bool:
-    return _known(conn, event) and _consent(conn, event, event.at, given=True)
+    return _known(conn, event) and _consent(conn, event, event.at, True, event.analysis or "face")
 
 
 def _consent_withdrawn(conn: Connection, event: RoomEvent) -> bool:
-    return _known(conn, event) and _consent(conn, event, event.at, given=False)
+    return _known(conn, event) and _consent(conn, event, event.at, False,
+                                            event.analysis or "face")
 
 
-def _consent(conn: Connection, event: RoomEvent, at: datetime, given: bool) -> bool:
+def _consent(conn: Connection, event: RoomEvent, at: datetime, given: bool,
+             analysis: str) -> bool:
     conn.execute(insert(ConsentChange).values(participant_id=event.participant_id, at=at,
-                                              given=given).on_conflict_do_nothing())
+                                              given=given, analysis=analysis)
+                 .on_conflict_do_nothing())
     # The latest of each, whatever order the changes arrive in (contracts.consent).
-    column = Participant.consent_at if given else Participant.consent_withdrawn_at
+    column = getattr(Participant, COLUMNS[analysis][0 if given else 1])
     conn.execute(update(Participant).where(Participant.id == event.participant_id)
                  .values({column: func.greatest(column, at)}))
+    return True
+
+
+def _speech(conn: Connection, event: RoomEvent) -> bool:
+    """Store a speech segment, or the further end of one stored already, by the consent rule
+    of frames (contracts.consent) applied to voice consent and the segment's start."""
+    if not _known(conn, event):
+        return False
+    given, withdrawn = conn.execute(
+        select(Participant.voice_consent_at, Participant.voice_consent_withdrawn_at)
+        .where(Participant.id == event.participant_id)).one()
+    consent = frame_consent(given, withdrawn, event.at)
+    if consent != "analyse":
+        return consent == "drop"  # a segment begun before consent waits for it to arrive
+    statement = insert(SpeechSegment).values(
+        session_id=event.session_id, participant_id=event.participant_id,
+        capture_id=event.capture_id, seq=event.seq, started_at=event.at, ended_at=event.until)
+    conn.execute(statement.on_conflict_do_update(
+        constraint="uq_speech_segments_seq",
+        set_={"ended_at": func.greatest(SpeechSegment.ended_at, statement.excluded.ended_at)}))
     return True
 
 
@@ -242,4 +277,5 @@ _ROOM_EVENT_WRITERS = {
     "participant_left": _participant_left,
     "session_alive": _session_alive,
     "session_ended": _session_ended,
+    "speech": _speech,
 }

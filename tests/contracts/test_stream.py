@@ -4,7 +4,7 @@ is refused with a reason."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -36,6 +36,11 @@ def test_a_frame_survives_the_round_trip_with_millisecond_capture_time():
                             "display_name": "Ann", "consent_at": NOW}),
     ("participant_joined", {"participant_id": uuid.uuid4(), "role": "client",
                             "display_name": "Refuses"}),
+    ("participant_joined", {"participant_id": uuid.uuid4(), "role": "consultant",
+                            "display_name": "Dr Bob", "voice_consent_at": NOW}),
+    ("consent_withdrawn", {"participant_id": uuid.uuid4(), "analysis": "voice"}),
+    ("speech", {"participant_id": uuid.uuid4(), "capture_id": uuid.uuid4(), "seq": 3,
+                "until": NOW + timedelta(seconds=2.5)}),
     ("participant_left", {"participant_id": uuid.uuid4()}),
     ("session_alive", {}),
     ("session_ended", {"reason": "interrupted"}),
@@ -85,6 +90,12 @@ def test_a_frame_without_its_image_is_refused():
     ({"kind": "participant_joined", "participant": str(uuid.uuid4()), "role": "client",
       "name": "n" * (1 << 20)}, "longer than 100"),
     ({"kind": "session_ended", "reason": "bored"}, "reason 'bored'"),
+    ({"kind": "consent_given", "participant": str(uuid.uuid4()), "analysis": "mood"},
+     "analysis 'mood' is not one of face, voice"),
+    ({"kind": "speech", "participant": str(uuid.uuid4()), "capture": str(uuid.uuid4()),
+      "seq": "0"}, "speech event lacks until"),
+    ({"kind": "speech", "participant": str(uuid.uuid4()), "capture": str(uuid.uuid4()),
+      "seq": "0", "until_ms": "1763999999000"}, "ends before it starts"),
     ({"kind": "session_ended", "at_ms": "1" * 20}, "outside"),
     ({"kind": "session_ended", "session": "not-a-uuid"}, "'session' is not a UUID"),
 ])
