@@ -127,14 +127,19 @@ def response_pauses(segments: Iterable[Segment]) -> list[tuple[Hashable, float]]
             for before, turn in pairwise(in_order)]
 
 
-def interruptions(segments: Sequence[Segment]) -> list[Interruption]:
+def interruptions(segments: Iterable[Segment]) -> list[Interruption]:
     """Every interruption, in order; someone starting over two people interrupts both."""
     found: dict[Interruption, None] = {}
-    for segment in _ordered(s for s in segments if s.takes_the_floor):
-        for other in segments:
-            if (other.participant != segment.participant
-                    and other.start + MID_UTTERANCE_S <= segment.start < other.end):
-                found[Interruption(segment.participant, other.participant, segment.start)] = None
+    running: list[Segment] = []  # begun, and perhaps not ended, as each next one starts
+    for segment in _ordered(segments):
+        running = [other for other in running if other.end > segment.start]
+        if segment.takes_the_floor:
+            for other in running:
+                if (other.participant != segment.participant
+                        and other.start + MID_UTTERANCE_S <= segment.start):
+                    found[Interruption(segment.participant, other.participant,
+                                       segment.start)] = None
+        running.append(segment)
     return list(found)
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from contracts.consent import ANALYSES, Analysis
 from contracts.invitations import ROOM_NAME
 from contracts.quality import SmoothedScore
 from contracts.smoothing import LiveReading
@@ -41,18 +42,28 @@ async def _nobody(message: dict[str, Any]) -> None:
     return None
 
 
+# What each role may be asked to agree to: a consultant's face is never analysed (analysing the
+# emotions of someone at work is what the EU AI Act forbids), their share of the talk is.
+OFFERED: dict[str, tuple[Analysis, ...]] = {"consultant": ("voice",), "client": ANALYSES,
+                                            "student": ANALYSES}
+MICROPHONES = ("on", "muted", "none")
+
+
 @dataclass
 class Member:
     id: uuid.UUID
     name: str
     role: str
-    consent: bool
+    consent: set[Analysis]  # the analyses they agree to now
     send: Send
     joined_at: datetime
     connected: bool = True
     left_at: datetime | None = None
-    # Every change of consent, (when, given), oldest first: announced again after a restart.
-    consents: list[tuple[datetime, bool]] = field(default_factory=list)
+    # Every change of consent, (when, analysis, given), oldest first: announced again after a
+    # restart.
+    consents: list[tuple[datetime, Analysis, bool]] = field(default_factory=list)
+    # Their microphone as their page says: on, muted, or none at all (not the same as silent).
+    microphone: str = "on"
     # Set once the member has been told they joined: before that, they get no broadcasts.
     ready: bool = False
     # A consultant other than the room's own, who came with a co-host link.
@@ -62,7 +73,8 @@ class Member:
 
     def public(self) -> dict[str, Any]:
         return {"id": str(self.id), "name": self.name, "role": self.role,
-                "consent": self.consent, "cohost": self.cohost}
+                "consent": {analysis: analysis in self.consent for analysis in ANALYSES},
+                "microphone": self.microphone, "cohost": self.cohost}
 
 
 @dataclass
@@ -99,9 +111,8 @@ class Room:
             events.append(RoomEvent("participant_joined", self.session_id, member.joined_at,
                                     participant_id=member.id, role=member.role,
                                     display_name=member.name))
-            events += [RoomEvent("consent_given" if given else "consent_withdrawn",
-                                 self.session_id, at, participant_id=member.id)
-                       for at, given in member.consents]
+            events += [_consent_event(self, member, at, analysis, given)
+                       for at, analysis, given in member.consents]
             if member.left_at is not None:
                 events.append(RoomEvent("participant_left", self.session_id, member.left_at,
                                         participant_id=member.id))
@@ -124,11 +135,12 @@ class Rooms:
     def by_session(self, session_id: uuid.UUID) -> Room | None:
         return next((r for r in self.by_name.values() if r.session_id == session_id), None)
 
-    def join(self, room_name: str, name: str, role: str, consent: bool, send: Send,
+    def join(self, room_name: str, name: str, role: str, consent: set[Analysis], send: Send,
              rejoin: uuid.UUID | None = None, consultant: str | None = None,
              room_id: uuid.UUID | None = None) -> tuple[Room, Member]:
-        """Put someone in the room (opening its session if it has none); ``consultant`` is
-        whose room it is, ``room_id`` the room as set up (both from their admission)."""
+        """Put someone in the room (opening its session if it has none) with the analyses they
+        agree to (those their role is not offered are ignored); ``consultant`` is whose room it
+        is, ``room_id`` the room as set up (both from their admission)."""
         if role not in ROLES:
             raise RoomError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         if not name.strip() or len(name) > 100 or not name.isprintable():
@@ -149,39 +161,36 @@ class Rooms:
         previous = room.members.get(rejoin) if rejoin else None
         returning = previous is not None and not previous.connected
         member_id = previous.id if returning else uuid.uuid4()
-        consenting = consent and role != "consultant"
+        consenting = {a for a in consent if a in OFFERED[role]}
         member = room.members[member_id] = Member(
             member_id, name.strip(), role, consenting, send, now,
             cohost=role == "consultant" and name.strip() != room.consultant)
-        # The join carries the consent, so no frame ever finds the one without the other.
+        # The join carries the consent, so no frame or speech ever finds the one without the
+        # other.
         self._publish(RoomEvent("participant_joined", room.session_id, now,
                                 participant_id=member.id, role=role, display_name=member.name,
-                                consent_at=now if consenting else None))
+                                consent_at=now if "face" in consenting else None,
+                                voice_consent_at=now if "voice" in consenting else None))
         if returning:
             member.consents = previous.consents
-        if consenting:
-            member.consents.append((now, True))
-        elif returning and previous.consent:
+        member.consents += [(now, analysis, True) for analysis in sorted(consenting)]
+        if returning:
             # An earlier stay's consent does not carry over: the choice made now counts.
-            self._withdraw(room, member, now)
+            for analysis in sorted(previous.consent - consenting):
+                self._change(room, member, analysis, False, now)
         return room, member
 
-    def set_consent(self, room: Room, member: Member, given: bool) -> None:
-        if member.consent == given:
-            return
-        now = datetime.now(UTC)
-        if not given:
-            self._withdraw(room, member, now)
-            return
-        member.consent = True
-        member.consents.append((now, True))
-        self._publish(RoomEvent("consent_given", room.session_id, now, participant_id=member.id))
+    def set_consent(self, room: Room, member: Member, analysis: Analysis, given: bool) -> None:
+        if analysis not in OFFERED[member.role]:
+            raise RoomError(f"a {member.role} is not asked about {analysis} analysis")
+        if (analysis in member.consent) != given:
+            self._change(room, member, analysis, given, datetime.now(UTC))
 
-    def _withdraw(self, room: Room, member: Member, at: datetime) -> None:
-        member.consent = False
-        member.consents.append((at, False))
-        self._publish(RoomEvent("consent_withdrawn", room.session_id, at,
-                                participant_id=member.id))
+    def _change(self, room: Room, member: Member, analysis: Analysis, given: bool,
+                at: datetime) -> None:
+        (member.consent.add if given else member.consent.discard)(analysis)
+        member.consents.append((at, analysis, given))
+        self._publish(_consent_event(room, member, at, analysis, given))
 
     def leave(self, room: Room, member: Member) -> None:
         if not member.connected:
@@ -228,3 +237,9 @@ class Rooms:
         self._recent = {k: v for k, v in self._recent.items() if now - v[1] < RECENT_S}
         self._ended_members = {k: at for k, at in self._ended_members.items()
                                if now - at < ENDED_KEPT_S}
+
+
+def _consent_event(room: Room, member: Member, at: datetime, analysis: Analysis,
+                   given: bool) -> RoomEvent:
+    return RoomEvent("consent_given" if given else "consent_withdrawn", room.session_id, at,
+                     participant_id=member.id, analysis=analysis)

@@ -2,7 +2,8 @@
 
 Start: connect to Redis and PostgreSQL (rooms, invitations, sign-ins) and get ready to use the
 SFU (Janus) that carries the calls, clearing the rooms a crashed ingest left there; open the
-room registry, relay the workers' live updates, say in Redis which rooms this ingest holds.
+room registry, relay the workers' live updates and tell consultants who speaks, say in Redis
+which rooms this ingest holds.
 Serve: the room page, who may enter it, its WebSocket, /healthz and /metrics.
 Stop: close every analysis connection, end every live room (recorded as interrupted) and its
 SFU room, send every room event still queued (waiting up to ``STOP_FLUSH_S`` for Redis),
@@ -35,6 +36,7 @@ from ingest.publisher import StreamPublisher
 from ingest.rooms import Rooms
 from ingest.sfu import Sfu
 from ingest.signalling import Signalling
+from ingest.talk import Talk
 
 STATIC = Path(__file__).resolve().parent / "static"
 SETTINGS = web.AppKey("settings", Settings)
@@ -79,7 +81,8 @@ async def _start(app: web.Application) -> None:
     rooms = Rooms(publisher.room_event, settings.room_capacity)
     publisher.on_restart = rooms.announce_again
     publisher.start()
-    peers = AnalysisPeers(settings, publisher)
+    talk = Talk()
+    peers = AnalysisPeers(settings, publisher, talk)
     gate = Gate(engine_for(settings.database_url), settings)
     sfu = Sfu(settings, peers)
     placement = Placement(client, publisher.keys, settings.ingest_address)
@@ -89,6 +92,7 @@ async def _start(app: web.Application) -> None:
         "signalling": Signalling(rooms, gate, settings, sfu, placement),
         "tasks": [asyncio.create_task(relay_live_updates(client, publisher.keys, rooms)),
                   asyncio.create_task(rooms.keep_alive()),
+                  asyncio.create_task(talk.keep_telling(rooms)),
                   asyncio.create_task(placement.keep(lambda: list(rooms.by_name))),
                   asyncio.create_task(sfu.sweep(placement.held))],
     }

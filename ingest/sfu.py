@@ -1,13 +1,14 @@
 """Calls through the SFU (Janus, ``ECONSULT_JANUS_URL``): each participant publishes their camera
-once, others subscribe to what they show, and ingest subscribes to the small layer of each
-consenting participant's video for analysis, and to no one else's.
+and microphone once, others subscribe to what they send, and ingest subscribes to the small
+layer of the video of each participant who agreed to face analysis, and to the audio of each who
+agreed to voice analysis, and to nothing else.
 
 Only ingest talks to Janus (ingest/janus.py): browsers send their offers and answers over the
 room's WebSocket (ingest/signalling.py). Each econsult session is one Janus room, named by the
 session's id, created with the admin key when the session starts and destroyed when it ends;
 each participant is a feed named by their id. One Janus session per room holds the handles:
 one per PeerConnection (a participant's publisher, each of their subscriptions, ingest's
-analysis subscription).
+subscription for each analysis).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import aiohttp
 from aiortc import RTCSessionDescription
 
+from contracts.consent import ANALYSES, Analysis
 from contracts.settings import Settings
 from ingest.analysis import AnalysisPeers, NotAnalysed
 from ingest.janus import ROOM_EXISTS, Handle, JanusError, JanusSession
@@ -39,7 +41,9 @@ from ingest.videoroom import (
 log = logging.getLogger("econsult.ingest")
 # The smallest simulcast layer: thumbnails and analysis need no more.
 SMALL_LAYER = 0
-ANALYSIS = "analysis"  # the viewer of ingest's own subscriptions
+# The viewer of ingest's own subscriptions for each analysis, and the stream each takes.
+VIEWERS: dict[Analysis, str] = {"face": "analysis", "voice": "voice"}
+STREAMS: dict[Analysis, str] = {"face": "video", "voice": "audio"}
 PUBLISH_TIMEOUT_S = 30.0  # from Janus's answer to the publisher's media being up
 # Before subscribing again to a participant whose analysis connection ended on its own: it
 # ends when ingest falls behind (its ICE checks go unanswered and Janus hangs up), so give it a
@@ -52,10 +56,10 @@ LONGEST_RESUBSCRIBE_S = 4.0  # within the 10 s that Janus's recovery may take
 class SfuRoom:
     janus: JanusSession
     name: str
-    # (viewer, feed) → handle; a publisher is its own viewer; ingest's viewer is ANALYSIS.
+    # (viewer, feed) → handle; a publisher is its own viewer; ingest's are VIEWERS.
     handles: dict[tuple[str, str], Handle] = field(default_factory=dict)
-    # Each publisher's video stream (its mid), which analysis subscribes to alone.
-    video: dict[str, str] = field(default_factory=dict)
+    # Each publisher's streams by kind (video, audio) → mid: an analysis subscribes to one.
+    mids: dict[str, dict[str, str]] = field(default_factory=dict)
     # Publishers whose PeerConnection with Janus is up: only those can be subscribed to.
     live: set[str] = field(default_factory=set)
 
@@ -80,8 +84,7 @@ class Sfu:
         handle = await self._handle(sfu, str(member.id), str(member.id))
         answer = await publish(handle, sfu.name, str(member.id),
                                RTCSessionDescription(offer, "offer"), display=member.name)
-        if (mid := _video_mid(offer)) is not None:
-            sfu.video[str(member.id)] = mid
+        sfu.mids[str(member.id)] = _mids(offer)
         return answer.sdp
 
     async def published(self, room: Room, member: Member) -> None:
@@ -123,30 +126,46 @@ class Sfu:
         await start(handle, RTCSessionDescription(answer, "answer"))
 
     async def analyse(self, room: Room, member: Member) -> None:
-        """Subscribe ingest to the small layer of the consenting ``member``'s video."""
+        """Subscribe ingest to what each analysis ``member`` agreed to needs and is not yet
+        subscribed to; one failing does not keep the other from starting."""
+        for analysis in sorted(member.consent):
+            if self._peers.analysing(member.id, analysis):
+                continue
+            try:
+                await self._analyse(room, member, analysis)
+            except (JanusError, aiohttp.ClientError) as error:
+                log.warning("could not start the %s analysis of %s: %s", analysis, member.id,
+                            error)
+                self._in_background(self._resubscribe(room, member, analysis))
+
+    async def _analyse(self, room: Room, member: Member, analysis: Analysis) -> None:
         sfu = await self._room(room)
         feed = str(member.id)
-        if feed not in sfu.live or feed not in sfu.video or not member.consent:
-            return  # no video up yet: analysed once it is
-        handle = await self._handle(sfu, ANALYSIS, feed)
-        offer = await subscribe(handle, sfu.name, feed, SMALL_LAYER, sfu.video[feed])
+        mid = sfu.mids.get(feed, {}).get(STREAMS[analysis])
+        if feed not in sfu.live or mid is None or analysis not in member.consent:
+            return  # nothing up yet (or no microphone): analysed once it is
+        viewer = VIEWERS[analysis]
+        handle = await self._handle(sfu, viewer, feed)
+        offer = await subscribe(handle, sfu.name, feed,
+                                SMALL_LAYER if analysis == "face" else None, mid)
         try:
-            answer = await self._peers.answer(room, member, offer.sdp,
-                                              lost=lambda: self._analyse_again(room, member))
+            answer = await self._peers.answer(
+                room, member, analysis, offer.sdp,
+                lost=lambda: self._analyse_again(room, member, analysis))
         except NotAnalysed:  # they withdrew, left or published anew meanwhile
-            if sfu.handles.get((ANALYSIS, feed)) is handle:  # not a newer subscription's
-                await self._detach(sfu, ANALYSIS, feed)
+            if sfu.handles.get((viewer, feed)) is handle:  # not a newer subscription's
+                await self._detach(sfu, viewer, feed)
             return
         await start(handle, RTCSessionDescription(answer, "answer"))
 
-    async def _analyse_again(self, room: Room, member: Member) -> None:
-        """Ingest's connection for analysing ``member`` ended on its own: subscribe again,
-        shortly."""
-        log.warning("the analysis connection of %s in room %s ended; subscribing again in "
-                    "%.0f s", member.id, room.name, RESUBSCRIBE_AFTER_S)
-        self._in_background(self._resubscribe(room, member))
+    async def _analyse_again(self, room: Room, member: Member, analysis: Analysis) -> None:
+        """Ingest's connection for ``analysis`` of ``member`` ended on its own: subscribe
+        again, shortly."""
+        log.warning("the %s analysis connection of %s in room %s ended; subscribing again in "
+                    "%.0f s", analysis, member.id, room.name, RESUBSCRIBE_AFTER_S)
+        self._in_background(self._resubscribe(room, member, analysis))
 
-    async def _resubscribe(self, room: Room, member: Member) -> None:
+    async def _resubscribe(self, room: Room, member: Member, analysis: Analysis) -> None:
         """Subscribe again after a pause, and again, with a longer pause, while Janus does not
         answer (frozen, cut off); their feed gone, their next publish brings the analysis
         back."""
@@ -156,7 +175,7 @@ class Sfu:
             if room.ended or not member.connected or room.session_id not in self._rooms:
                 return
             try:
-                await self.analyse(room, member)
+                await self._analyse(room, member, analysis)
                 return
             except (JanusError, aiohttp.ClientError) as error:
                 if isinstance(error, JanusError) and error.code is not None:
@@ -166,12 +185,15 @@ class Sfu:
                 log.warning("could not subscribe again to %s (%s); trying again in %.0f s",
                             member.id, error, pause)
 
-    async def stop_analysing(self, room: Room, member: Member) -> None:
-        """End ingest's subscription to ``member`` at once (consent withdrawn, or they left)."""
-        await self._peers.close(member.id)
-        sfu = self._rooms.get(room.session_id)
-        if sfu is not None:
-            await self._detach(sfu, ANALYSIS, str(member.id))
+    async def stop_analysing(self, room: Room, member: Member,
+                             analysis: Analysis | None = None) -> None:
+        """End ingest's subscription for ``analysis`` of ``member`` (every one, when None) at
+        once: consent withdrawn, or they left."""
+        for each in ANALYSES if analysis is None else (analysis,):
+            await self._peers.close(member.id, each)
+            sfu = self._rooms.get(room.session_id)
+            if sfu is not None:
+                await self._detach(sfu, VIEWERS[each], str(member.id))
 
     async def leave(self, room: Room, member: Member) -> None:
         """Hang up everything of ``member``: their feed, their subscriptions, its analysis."""
@@ -181,7 +203,7 @@ class Sfu:
             return
         for viewer, feed in [key for key in sfu.handles if str(member.id) in key]:
             await self._detach(sfu, viewer, feed)
-        sfu.video.pop(str(member.id), None)
+        sfu.mids.pop(str(member.id), None)
         sfu.live.discard(str(member.id))
 
     async def end(self, room: Room) -> None:
@@ -254,7 +276,8 @@ class Sfu:
         log.warning("Janus lost room %s (%s): everyone in it connects again", room.name, error)
         del self._rooms[room.session_id]
         for member in list(room.members.values()):
-            await self._peers.close(member.id)
+            for analysis in ANALYSES:
+                await self._peers.close(member.id, analysis)
         for member in room.present():
             await member.send({"type": "reconnect",
                                "message": "the call's server restarted; connecting again"})
@@ -279,12 +302,14 @@ class Sfu:
                 log.info("Janus handle %s: %s", handle.id, error)
 
 
-def _video_mid(sdp: str) -> str | None:
-    """The mid of the first video section of an SDP (the camera, in a publisher's offer)."""
-    in_video = False
+def _mids(sdp: str) -> dict[str, str]:
+    """The mid of the first section of each kind (video, audio) of an SDP: in a publisher's
+    offer, their camera and their microphone."""
+    mids: dict[str, str] = {}
+    kind = None
     for line in sdp.splitlines():
         if line.startswith("m="):
-            in_video = line.startswith("m=video")
-        elif in_video and line.startswith("a=mid:"):
-            return line[len("a=mid:"):].strip()
-    return None
+            kind = line[2:].split(" ", 1)[0]
+        elif kind is not None and line.startswith("a=mid:"):
+            mids.setdefault(kind, line[len("a=mid:"):].strip())
+    return mids

@@ -1,15 +1,17 @@
 """The room's WebSocket: joining, consent, the call's signalling through the SFU, leaving.
 
 Messages are JSON objects with a ``type``. From the browser: ``join`` {invitation?, name,
-consent, rejoin?} (the role and a consultant's name come from the admission, ingest/admission.py,
-never from the browser), ``publish`` {sdp} (the camera's offer; again, replacing it, when the
-page's connection to the SFU dropped), ``subscribe`` {feed, substream?}, ``subscribed`` {feed,
-sdp} (the answer to a subscription's offer), ``consent`` {given}, ``end`` (consultants only:
-ends the session and closes the room). From the server: ``joined`` {id, session, peers,
-published, iceServers, emotions, colours}, ``published`` {sdp} (the SFU's answer),
-``subscription`` {feed, sdp} (the SFU's offer), ``peer-joined``, ``peer-published`` (also when
-they published anew: watch them again), ``peer-left``, ``peer-consent``, ``reconnect``
-{message} (the SFU lost the call: publish again), ``live`` (to consultants), ``ended``
+consent: {face, voice}, rejoin?} (the role and a consultant's name come from the admission,
+ingest/admission.py, never from the browser), ``publish`` {sdp} (the camera's and microphone's
+offer; again, replacing it, when the page's connection to the SFU dropped), ``subscribe``
+{feed, substream?}, ``subscribed`` {feed, sdp} (the answer to a subscription's offer),
+``consent`` {analysis: face|voice, given}, ``microphone`` {state: on|muted|none}, ``end``
+(consultants only: ends the session and closes the room). From the server: ``joined`` {id,
+session, peers, published, iceServers, emotions, colours}, ``published`` {sdp} (the SFU's
+answer), ``subscription`` {feed, sdp} (the SFU's offer), ``peer-joined``, ``peer-published``
+(also when they published anew: watch them again), ``peer-left``, ``peer-consent`` {id,
+consent: {face, voice}}, ``peer-microphone`` {id, state}, ``reconnect`` {message} (the SFU lost
+the call: publish again), ``live`` and ``speech`` (to consultants: ingest/talk.py), ``ended``
 {message?} (also the answer to a rejoin of an ended session), ``error`` {message}. Every
 browser publishes its camera once; a consultant watches everyone, clients and students watch
 the consultants (ingest/sfu.py).
@@ -28,6 +30,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from sqlalchemy.exc import OperationalError
 
+from contracts.consent import ANALYSES, Analysis
 from contracts.invitations import NotAdmitted, close_room
 from contracts.labels import COLOURS, EMOTIONS
 from contracts.proxy import client_address
@@ -36,7 +39,7 @@ from ingest.admission import Gate, same_origin
 from ingest.ice import ice_servers
 from ingest.janus import JanusError
 from ingest.placement import Placement
-from ingest.rooms import Member, Room, RoomError, Rooms, SessionEnded
+from ingest.rooms import MICROPHONES, Member, Room, RoomError, Rooms, SessionEnded
 from ingest.sfu import Sfu
 
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -99,7 +102,7 @@ class Signalling:
         await self.placement.hold(entry.room.name)
         room, member = self.rooms.join(
             entry.room.name, entry.name or str(data.get("name", "")), entry.role,
-            bool(data.get("consent")), send, rejoin, entry.room.consultant, entry.room.id)
+            _agreed(data.get("consent")), send, rejoin, entry.room.consultant, entry.room.id)
         others = [m.public() for m in room.present()]
         await send({"type": "joined", "id": str(member.id), "session": str(room.session_id),
                     "peers": others, "published": self.sfu.published_feeds(room),
@@ -114,14 +117,21 @@ class Signalling:
         if kind in ("publish", "subscribe", "subscribed"):
             await self._media(room, member, data)
         elif kind == "consent":
-            given = bool(data["given"]) and member.role != "consultant"
+            analysis, given = _analysis(data.get("analysis", "face")), bool(data["given"])
             if not given:  # analysis stops now, not at the next frame
-                await self.sfu.stop_analysing(room, member)
-            self.rooms.set_consent(room, member, given)
+                await self.sfu.stop_analysing(room, member, analysis)
+            self.rooms.set_consent(room, member, analysis, given)
             if given:
                 await self.sfu.analyse(room, member)
             await _broadcast(room, {"type": "peer-consent", "id": str(member.id),
-                                    "consent": given})
+                                    "consent": member.public()["consent"]})
+        elif kind == "microphone":
+            state = str(data.get("state"))
+            if state not in MICROPHONES:
+                raise RoomError(f"a microphone is {', '.join(MICROPHONES)}, not {state[:20]!r}")
+            member.microphone = state
+            await _broadcast(room, {"type": "peer-microphone", "id": str(member.id),
+                                    "state": state}, but=member)
         elif kind == "end" and member.role == "consultant":
             await self._close(room)  # first: no one opening a link meanwhile starts anew
             await _broadcast(room, {"type": "ended"})
@@ -189,6 +199,20 @@ class Signalling:
         """Free what an ended room held: its Janus room, its placement."""
         await self.sfu.end(room)
         await self.placement.release(room.name)
+
+
+def _analysis(value: object) -> Analysis:
+    if value not in ANALYSES:
+        raise RoomError(f"analysis is one of {', '.join(ANALYSES)}, not {str(value)[:20]!r}")
+    return value  # type: ignore[return-value]
+
+
+def _agreed(consent: object) -> set[Analysis]:
+    """The analyses a join agrees to: {face: bool, voice: bool}; ``true`` alone, as pages sent
+    before voice analysis existed, agrees to face analysis only."""
+    if isinstance(consent, dict):
+        return {_analysis(name) for name, given in consent.items() if given is True}
+    return {"face"} if consent is True else set()
 
 
 def _sender(ws: web.WebSocketResponse) -> Any:

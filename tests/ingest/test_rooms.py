@@ -14,6 +14,7 @@ from tests.support.accounts import set_up, token
 
 # The room as its admission describes it (contracts/invitations.py): whose it is, and its id.
 OF_BOB = {"consultant": "Dr Bob", "room_id": uuid.UUID(int=1)}
+FACE, VOICE, BOTH, NONE = {"face"}, {"voice"}, {"face", "voice"}, set()
 
 
 def _rooms(capacity: int = 3) -> tuple[Rooms, list[RoomEvent]]:
@@ -27,14 +28,14 @@ async def _nobody(message) -> None:
 
 def test_the_first_join_starts_the_session_and_the_last_leave_ends_it():
     rooms, events = _rooms()
-    room, bob = rooms.join("r", "Dr Bob", "consultant", True, _nobody, **OF_BOB)
-    _, ann = rooms.join("r", "Ann", "client", True, _nobody, **OF_BOB)
+    room, bob = rooms.join("r", "Dr Bob", "consultant", FACE, _nobody, **OF_BOB)
+    _, ann = rooms.join("r", "Ann", "client", FACE, _nobody, **OF_BOB)
     rooms.leave(room, bob)
     rooms.leave(room, ann)
     assert [e.kind for e in events] == ["session_started", "participant_joined",
                                         "participant_joined", "participant_left",
                                         "participant_left", "session_ended"]
-    assert not bob.consent and ann.consent, "a consultant is never analysed"
+    assert not bob.consent and ann.consent, "a consultant's face is never analysed"
     assert events[0].consultant == "Dr Bob" and not bob.cohost, "the room is Dr Bob's own"
     assert events[2].consent_at == events[2].at, "the join carries the consent"
     assert rooms.by_name == {}
@@ -42,29 +43,29 @@ def test_the_first_join_starts_the_session_and_the_last_leave_ends_it():
 
 def test_a_full_room_refuses_one_more():
     rooms, _ = _rooms(capacity=2)
-    rooms.join("r", "A", "consultant", False, _nobody, **OF_BOB)
-    rooms.join("r", "B", "student", True, _nobody, **OF_BOB)
+    rooms.join("r", "A", "consultant", NONE, _nobody, **OF_BOB)
+    rooms.join("r", "B", "student", FACE, _nobody, **OF_BOB)
     with pytest.raises(RoomError, match="is full"):
-        rooms.join("r", "C", "student", True, _nobody, **OF_BOB)
+        rooms.join("r", "C", "student", FACE, _nobody, **OF_BOB)
 
 
 def test_a_returning_participant_keeps_their_identity_and_restates_consent():
     rooms, events = _rooms()
-    room, _ = rooms.join("r", "Dr Bob", "consultant", False, _nobody, **OF_BOB)
-    _, ann = rooms.join("r", "Ann", "client", True, _nobody, **OF_BOB)
+    room, _ = rooms.join("r", "Dr Bob", "consultant", NONE, _nobody, **OF_BOB)
+    _, ann = rooms.join("r", "Ann", "client", FACE, _nobody, **OF_BOB)
     rooms.leave(room, ann)
-    _, again = rooms.join("r", "Ann", "client", False, _nobody, rejoin=ann.id, **OF_BOB)
+    _, again = rooms.join("r", "Ann", "client", NONE, _nobody, rejoin=ann.id, **OF_BOB)
     assert again.id == ann.id
     assert (events[-1].kind, events[-1].participant_id) == ("consent_withdrawn", ann.id)
 
 
 def test_after_a_redis_restart_the_room_announces_its_whole_record_again():
     rooms, events = _rooms()
-    room, _ = rooms.join("r", "Dr Bob", "consultant", False, _nobody, **OF_BOB)
-    _, ann = rooms.join("r", "Ann", "client", True, _nobody, **OF_BOB)
-    rooms.set_consent(room, ann, False)
-    rooms.set_consent(room, ann, True)
-    _, ben = rooms.join("r", "Ben", "client", False, _nobody, **OF_BOB)
+    room, _ = rooms.join("r", "Dr Bob", "consultant", NONE, _nobody, **OF_BOB)
+    _, ann = rooms.join("r", "Ann", "client", FACE, _nobody, **OF_BOB)
+    rooms.set_consent(room, ann, "face", False)
+    rooms.set_consent(room, ann, "face", True)
+    _, ben = rooms.join("r", "Ben", "client", NONE, _nobody, **OF_BOB)
     rooms.leave(room, ben)
     published = len(events)
 
@@ -81,7 +82,7 @@ def test_after_a_redis_restart_the_room_announces_its_whole_record_again():
 
 def test_a_room_ended_before_a_restart_is_announced_again_with_its_end():
     rooms, events = _rooms()
-    room, _ = rooms.join("r", "Dr Bob", "consultant", False, _nobody, **OF_BOB)
+    room, _ = rooms.join("r", "Dr Bob", "consultant", NONE, _nobody, **OF_BOB)
     rooms.end(room)
     ended = events[-1]
     rooms.announce_again()
@@ -90,12 +91,12 @@ def test_a_room_ended_before_a_restart_is_announced_again_with_its_end():
 
 def test_rejoining_an_ended_session_is_refused_and_starts_nothing():
     rooms, events = _rooms()
-    room, _ = rooms.join("r", "Dr Bob", "consultant", False, _nobody, **OF_BOB)
-    _, ann = rooms.join("r", "Ann", "client", True, _nobody, **OF_BOB)
+    room, _ = rooms.join("r", "Dr Bob", "consultant", NONE, _nobody, **OF_BOB)
+    _, ann = rooms.join("r", "Ann", "client", FACE, _nobody, **OF_BOB)
     rooms.end(room)
     published = len(events)
     with pytest.raises(SessionEnded, match="has ended"):
-        rooms.join("r", "Ann", "client", True, _nobody, rejoin=ann.id, **OF_BOB)
+        rooms.join("r", "Ann", "client", FACE, _nobody, rejoin=ann.id, **OF_BOB)
     assert len(events) == published and rooms.by_name == {}
 
 
@@ -149,5 +150,23 @@ def test_people_joining_at_once_each_hear_they_joined_before_anything_else(inges
 def test_a_room_name_must_be_short_and_plain(room):
     rooms, events = _rooms()
     with pytest.raises(RoomError, match="a room name is 1 to 100"):
-        rooms.join(room, "Ann", "client", True, _nobody, **OF_BOB)
+        rooms.join(room, "Ann", "client", FACE, _nobody, **OF_BOB)
     assert events == []
+
+
+def test_each_analysis_is_agreed_to_and_withdrawn_on_its_own():
+    rooms, events = _rooms()
+    room, bob = rooms.join("r", "Dr Bob", "consultant", BOTH, _nobody, **OF_BOB)
+    _, ann = rooms.join("r", "Ann", "client", BOTH, _nobody, **OF_BOB)
+    assert (bob.consent, ann.consent) == (VOICE, BOTH), "a consultant is asked about voice only"
+    joined = [e for e in events if e.kind == "participant_joined"]
+    assert [(e.consent_at is not None, e.voice_consent_at is not None) for e in joined] == [
+        (False, True), (True, True)]
+    rooms.set_consent(room, ann, "voice", False)
+    assert ann.consent == FACE
+    assert (events[-1].kind, events[-1].analysis) == ("consent_withdrawn", "voice")
+    with pytest.raises(RoomError, match="not asked about face analysis"):
+        rooms.set_consent(room, bob, "face", True)
+    replayed = [(e.kind, e.analysis) for e in room.record() if e.participant_id == ann.id]
+    assert replayed == [("participant_joined", None), ("consent_given", "face"),
+                        ("consent_given", "voice"), ("consent_withdrawn", "voice")]

