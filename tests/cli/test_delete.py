@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, insert, select
 
 from contracts.labels import EMOTIONS
-from contracts.schema import EmotionEvent, Participant, Sample, Session
+from contracts.schema import EmotionEvent, Participant, Sample, Session, SpeechSegment
 from contracts.stream import RoomEvent, StreamKeys, publish_room_event
 from tests.support.streams import join, publish_images, wait_until_consumed
 from training import data
@@ -27,7 +27,8 @@ def _session_with(engine, names: list[str]) -> tuple[uuid.UUID, dict[str, uuid.U
         for name, pid in people.items():
             conn.execute(insert(Participant).values(id=pid, session_id=session_id,
                                                     role="client", display_name=name,
-                                                    joined_at=now, consent_at=now))
+                                                    joined_at=now, consent_at=now,
+                                                    voice_consent_at=now))
             conn.execute(insert(Sample).values(session_id=session_id, participant_id=pid,
                                                capture_id=pid, seq=0, captured_at=now,
                                                face_found=True, others_in_view=0,
@@ -36,6 +37,9 @@ def _session_with(engine, names: list[str]) -> tuple[uuid.UUID, dict[str, uuid.U
                 session_id=session_id, participant_id=pid, capture_id=pid, seq=0,
                 captured_at=now, box_x=0, box_y=0, box_w=1, box_h=1, dominant="happy",
                 model_version="test", **dict.fromkeys(EMOTIONS, 1 / 7)))
+            conn.execute(insert(SpeechSegment).values(
+                session_id=session_id, participant_id=pid, capture_id=pid, seq=0,
+                started_at=now, ended_at=now))
     return session_id, people
 
 
@@ -57,13 +61,15 @@ def test_deleting_a_participant_erases_their_analysis_only(engine, env):
     assert _delete(env, "--participant", str(people["Ann"])).returncode == 0
     assert _rows(engine, EmotionEvent, participant_id=people["Ann"]) == 0
     assert _rows(engine, Sample, participant_id=people["Ann"]) == 0
+    assert _rows(engine, SpeechSegment, participant_id=people["Ann"]) == 0
     assert _rows(engine, EmotionEvent, participant_id=people["Ben"]) == 1
+    assert _rows(engine, SpeechSegment, participant_id=people["Ben"]) == 1
 
 
 def test_deleting_a_session_erases_everyone_in_it(engine, env):
     session_id, _ = _session_with(engine, ["Cat", "Dov"])
     assert _delete(env, "--session", str(session_id)).returncode == 0
-    for table in (Participant, Sample, EmotionEvent):
+    for table in (Participant, Sample, EmotionEvent, SpeechSegment):
         assert _rows(engine, table, session_id=session_id) == 0
 
 
