@@ -1,10 +1,11 @@
 """``econsult delete``: erase a session, or one participant, with everything analysed of them.
 
 The foreign keys cascade: deleting a session deletes its participants, consent changes,
-samples, emotion events and speech segments; deleting a participant deletes theirs. The erased id is kept (only the id)
-in ``erasures``, so that entries still naming it, late or announced again after a Redis
-restart, are dropped by the workers instead of being stored anew. Whatever Redis still holds
-of it (frames not yet analysed, room events not yet read, dead letters) is deleted too.
+samples, emotion events and speech segments; deleting a participant deletes theirs. The erased
+id is kept (only the id) in ``erasures``, so that entries still naming it, late or announced
+again after a Redis restart, are dropped by the workers instead of being stored anew. Whatever
+Redis still holds of it (frames not yet analysed, room events not yet read, dead letters) is
+deleted too.
 """
 
 from __future__ import annotations
