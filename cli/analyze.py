@@ -1,7 +1,8 @@
 """``econsult analyze VIDEO``: a recorded consultation through the same stream as a live room.
 
-Publishes the session's room events and sampled frames, waits until the workers have stored
-every frame (with a progress bar), then prints a per-emotion summary. Publishing stays at
+Publishes the session's room events, the speech segments of its sound (when it has any, unless
+``--no-voice``: voice activity only, never what is said) and its sampled frames, waits until the
+workers have stored every frame (with a progress bar), then prints a summary. Publishing stays at
 most ``IN_FLIGHT`` frames ahead of what is stored, so the stream's length cap never trims a
 frame of this analysis and a long video does not flood Redis.
 
@@ -47,7 +48,8 @@ from contracts.stream import (
     publish_room_event,
 )
 from ingest.encoding import encode_frame
-from ingest.recording import Recording, RecordingError, probe, sampled_frames
+from ingest.recording import Recording, RecordingError, probe, sampled_frames, sound
+from ingest.voice_activity import SpeechDetector
 from worker.emotion_model import ModelCard, card_path
 
 IN_FLIGHT = 256
@@ -66,6 +68,7 @@ class AnalyzeRequest:
     consultant: str | None = None
     realtime: bool = False
     timeout_s: float = 60.0
+    voice: bool = True
 
 
 def analyze(request: AnalyzeRequest, settings: Settings) -> int:
@@ -89,7 +92,8 @@ def analyze(request: AnalyzeRequest, settings: Settings) -> int:
             incomplete = session.analyse(recording)
         card = ModelCard.read(card_path(Path(settings.model_path)))
         print_summary(engine, session.session_id, session.participant_id, request,
-                      card.ferplus_accuracy)
+                      card.ferplus_accuracy, None if session.voice else (
+                          "the recording has no sound" if request.voice else "--no-voice"))
     finally:
         client.close()
         engine.dispose()
@@ -108,7 +112,8 @@ class _Session:
         self.request, self.settings = request, settings
         self.client, self.engine, self.keys, self.bar = client, engine, keys, bar
         self.session_id, self.participant_id = uuid.uuid4(), uuid.uuid4()
-        self.capture_id = uuid.uuid4()
+        self.capture_id, self.sound_capture_id = uuid.uuid4(), uuid.uuid4()
+        self.voice = False  # whether its sound is analysed: once known to have any
         self.started = datetime.now(UTC)
         self.outage = outage
         self.unstored: dict[int, Frame] = {}
@@ -118,10 +123,13 @@ class _Session:
 
     def analyse(self, recording: Recording) -> str | None:
         """Publish the whole session; what was wrong with the recording, if it was cut short."""
+        self.voice = self.request.voice and recording.has_sound
         self.outage.retry(self._announce)
         frames, offset, incomplete = 0, 0.0, None
         try:
             try:
+                if self.voice:
+                    self._publish_speech()
                 for frames, (offset, image) in enumerate(self._paced(), start=1):
                     self._publish(frames - 1, offset, image)
                     self._wait_until_stored(frames - IN_FLIGHT)
@@ -144,7 +152,23 @@ class _Session:
         publish_room_event(self.client, self.keys, RoomEvent(
             "participant_joined", self.session_id, self.started,
             participant_id=self.participant_id, role=self.request.role,
-            display_name=self.request.participant, consent_at=self.started))
+            display_name=self.request.participant, consent_at=self.started,
+            voice_consent_at=self.started if self.voice else None))
+
+    def _publish_speech(self) -> None:
+        """Every speech segment of the recording's sound, the whole sound heard first (it takes
+        a second or so a minute); a sound that breaks off is analysed as far as it goes."""
+        detector, segments = SpeechDetector(), []
+        for offset, samples in sound(self.request.video):
+            segments += [u for u in detector.hear(samples, offset) if not u.ongoing]
+        segments += [last] if (last := detector.close()) else []
+        for segment in segments:
+            event = RoomEvent("speech", self.session_id,
+                              self.started + timedelta(seconds=segment.start),
+                              participant_id=self.participant_id,
+                              capture_id=self.sound_capture_id, seq=segment.seq,
+                              until=self.started + timedelta(seconds=segment.end))
+            self.outage.retry(lambda e=event: publish_room_event(self.client, self.keys, e))
 
     def _publish(self, seq: int, offset: float, image: object) -> None:
         jpeg = encode_frame(image, self.settings.frame_max_width, self.settings.jpeg_quality)
@@ -250,9 +274,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                         help="publish at the video's own pace, as a live room would")
     parser.add_argument("--timeout", type=float, default=60.0,
                         help="seconds to wait for workers to make progress before giving up")
+    parser.add_argument("--no-voice", dest="voice", action="store_false",
+                        help="leave the recording's sound unanalysed (by default, when it has "
+                             "sound, when the person speaks is measured: never what they say)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     return analyze(AnalyzeRequest(args.video, args.room, args.participant, args.role,
-                                  args.consultant, args.realtime, args.timeout), settings)
+                                  args.consultant, args.realtime, args.timeout, args.voice),
+                   settings)

@@ -1,4 +1,4 @@
-"""The per-emotion summary ``econsult analyze`` prints when a session is stored."""
+"""The summary ``econsult analyze`` prints when a session is stored: expressions, and speech."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Protocol
 from sqlalchemy import Engine, func, select
 
 from contracts.labels import EMOTIONS
-from contracts.schema import EmotionEvent, Sample
+from contracts.schema import EmotionEvent, Sample, SpeechSegment
 
 BAR_WIDTH = 30
 
@@ -27,6 +27,8 @@ class SessionSummary:
     dominant_share: dict[str, float]
     mean_probability: dict[str, float]
     model_version: str | None
+    speech_segments: int = 0
+    talk_s: float = 0.0
 
 
 def summarise(engine: Engine, participant_id: uuid.UUID) -> SessionSummary:
@@ -40,17 +42,23 @@ def summarise(engine: Engine, participant_id: uuid.UUID) -> SessionSummary:
                                                     for e in EMOTIONS)).where(mine)).one()
         counts = dict(conn.execute(select(EmotionEvent.dominant, func.count())
                                    .where(mine).group_by(EmotionEvent.dominant)).all())
+        segments, talk = conn.execute(select(
+            func.count(), func.sum(func.extract("epoch", SpeechSegment.ended_at
+                                                - SpeechSegment.started_at)))
+            .where(SpeechSegment.participant_id == participant_id)).one()
     faces = means[0]
     return SessionSummary(
         frames=frames, frames_with_face=with_face, faces=faces,
         dominant_share={e: counts.get(e, 0) / faces if faces else 0.0 for e in EMOTIONS},
         mean_probability={e: float(m or 0.0) for e, m in zip(EMOTIONS, means[1:], strict=True)},
-        model_version=version,
+        model_version=version, speech_segments=segments, talk_s=float(talk or 0.0),
     )
 
 
 def print_summary(engine: Engine, session_id: uuid.UUID, participant_id: uuid.UUID,
-                  request: _Request, model_accuracy: float | None) -> SessionSummary:
+                  request: _Request, model_accuracy: float | None,
+                  voice: str | None) -> SessionSummary:
+    """``voice``: why the sound was not analysed, or None if it was."""
     summary = summarise(engine, participant_id)
     presence = summary.frames_with_face / summary.frames if summary.frames else 0.0
     print(f"\nSession {session_id} in room {request.room!r}, participant "
@@ -67,4 +75,10 @@ def print_summary(engine: Engine, session_id: uuid.UUID, participant_id: uuid.UU
           f"expression most of ten annotators saw on {accuracy} of FER2013's test faces, and a "
           "face on a call is harder than those. Read the shares as trends over a session, not "
           "verdicts on a moment.")
+    if voice is None:
+        print(f"\nSpeech (voice activity: when the person spoke, never what they said): "
+              f"{summary.talk_s:.0f} s in {summary.speech_segments} utterances. Everything "
+              "heard in the recording's sound counts as theirs.")
+    else:
+        print(f"\nSpeech not analysed: {voice}.")
     return summary

@@ -1,15 +1,18 @@
-"""Reading a recorded consultation: anything FFmpeg decodes (mp4, webm, gif, …)."""
+"""Reading a recorded consultation: anything FFmpeg decodes (mp4, webm, gif, …): its video's
+frames for face analysis, its sound (when it has any) for voice analysis."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import av
 import numpy as np
 
 from ingest.sampler import Sampler
+from ingest.voice_activity import SAMPLE_RATE
 
 
 class RecordingError(ValueError):
@@ -21,6 +24,7 @@ class Recording:
     path: Path
     duration_s: float | None
     fps: float | None
+    has_sound: bool = False
 
     def estimated_samples(self, sample_fps: float) -> int | None:
         if self.duration_s is None:
@@ -44,7 +48,8 @@ def probe(path: Path) -> Recording:
             duration = max(duration or 0.0, stream.frames / fps)
         if next(_decoded(container, path), None) is None:
             raise RecordingError(f"{path} holds no video frames")
-    return Recording(path, duration, fps)
+        has_sound = bool(container.streams.audio)
+    return Recording(path, duration, fps, has_sound)
 
 
 def sampled_frames(path: Path, sample_fps: float) -> Iterator[tuple[float, np.ndarray]]:
@@ -58,6 +63,26 @@ def sampled_frames(path: Path, sample_fps: float) -> Iterator[tuple[float, np.nd
             start = t if start is None else start
             if sampler.take(t - start):
                 yield t - start, frame.to_ndarray(format="bgr24")
+
+
+def sound(path: Path) -> Iterator[tuple[float, np.ndarray]]:
+    """(seconds from the start of the sound, 16 kHz mono int16 samples) of the recording's
+    first audio track, as far as it can be decoded; nothing if it has none."""
+    with _open(path) as container:
+        if not container.streams.audio:
+            return
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        heard = 0
+        try:
+            # None at the end: the resampler gives what it still holds.
+            for frame in chain(container.decode(audio=0), [None]):
+                for out in resampler.resample(frame):
+                    samples = out.to_ndarray().reshape(-1)
+                    yield heard / SAMPLE_RATE, samples
+                    heard += len(samples)
+        except av.error.FFmpegError as exc:
+            raise RecordingError(f"{path} is damaged: its sound stops after "
+                                 f"{heard / SAMPLE_RATE:.1f} s ({exc.strerror})") from None
 
 
 def _open(path: Path) -> av.container.InputContainer:
