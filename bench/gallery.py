@@ -76,6 +76,7 @@ async def open_gallery(browser: Browser, url: str, link: str, cookie: str) -> Pa
     page = await context.new_page()
     await page.goto(link)
     try:
+        await page.click("#join", timeout=JOIN_TIMEOUT_MS)  # without voice analysis
         await page.wait_for_function(
             "() => document.getElementById('status').textContent.startsWith('In the call')",
             timeout=JOIN_TIMEOUT_MS)

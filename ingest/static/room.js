@@ -1,6 +1,7 @@
-// The consult room: a call through the SFU, where everyone publishes their camera once and
-// watches whom they need; the server takes the analysis of those who agree from the SFU. See
-// ingest/signalling.py and ingest/sfu.py.
+// The consult room: a call through the SFU, where everyone publishes their camera and
+// microphone once and watches whom they need; the server takes from the SFU what each person
+// agreed to have analysed (their face, their voice, both or neither). See ingest/signalling.py
+// and ingest/sfu.py.
 // Who may enter is settled before anything else (ingest/admission.py): a refused person sees
 // why, and no camera or consent prompt.
 "use strict";
@@ -10,10 +11,17 @@ const roomName = decodeURIComponent(location.pathname.split("/")[2]);
 // The invitation rides in the link's fragment, which the browser never sends to a server.
 const invitation = new URLSearchParams(location.hash.slice(1)).get("invitation");
 let role = null;  // from the admission, never from the address
-const state = {ws: null, me: null, peers: new Map(), local: null, consent: false,
-               settings: null, latest: new Map(), left: false, kind: null, published: null,
-               watching: new Map()};
+const state = {ws: null, me: null, peers: new Map(), local: null,
+               consent: {face: false, voice: false}, settings: null, latest: new Map(),
+               left: false, kind: null, published: null, watching: new Map(), speech: null};
 const ROLE_NAMES = {consultant: "consultant", client: "client", student: "student"};
+const ANALYSES = ["face", "voice"];
+// What each role is asked to agree to, as the room offers it (ingest/rooms.py OFFERED): a
+// consultant's face is never analysed, their share of the talk is.
+const OFFERED = {consultant: ["voice"], client: ANALYSES, student: ANALYSES};
+const offered = () => OFFERED[role];
+// Who spoke, until the room first says (ingest/talk.py): nobody yet.
+const NO_SPEECH = {speaking: [], recent: {}, session: {}, spoken: [], hints: []};
 const FRESH_MS = 10_000;  // an update older than this no longer describes the room
 const $ = (id) => document.getElementById(id);
 // The emotions and their colours come from the server (contracts/labels.py) on joining.
@@ -71,21 +79,68 @@ async function askName(entry) {
   }));
 }
 
+// Each analysis is asked about on its own, and none is ticked beforehand: only what the person
+// chooses runs. A consultant is asked about their voice alone.
 async function askConsent() {
-  if (role === "consultant") return false;
+  const consultant = role === "consultant";
+  $("consent-intro").hidden = $("face-choice").hidden = consultant;
+  $("consultant-intro").hidden = $("consultant-share").hidden = !consultant;
   $("consent").hidden = false;
+  const chosen = () => Object.fromEntries(ANALYSES.map(
+    (analysis) => [analysis, offered().includes(analysis) && $(`consent-${analysis}`).checked]));
+  const name = () => { $("join").textContent = joinLabel(chosen()); };
+  ANALYSES.forEach((analysis) => { $(`consent-${analysis}`).onchange = name; });
+  name();
   return new Promise((resolve) => {
-    $("agree").onclick = () => { $("consent").hidden = true; resolve(true); };
-    $("decline").onclick = () => { $("consent").hidden = true; resolve(false); };
+    $("join").onclick = () => { $("consent").hidden = true; resolve(chosen()); };
   });
 }
 
+function joinLabel(consent) {
+  const on = offered().filter((analysis) => consent[analysis]);
+  return on.length ? `Join with ${on.join(" and ")} analysis` : "Join without analysis";
+}
+
+// Echo cancellation keeps the others' voices, played by this computer, out of this person's
+// microphone, and so out of their talk time; all three are asked for, not left to the browser.
+const VOICE = {echoCancellation: true, noiseSuppression: true, autoGainControl: true};
+
 async function openCamera() {
   try {
-    return await navigator.mediaDevices.getUserMedia({video: true, audio: true});
+    return await navigator.mediaDevices.getUserMedia({video: true, audio: VOICE});
   } catch (error) {
+    // No microphone, or it was refused: the person joins seen but not heard.
     return navigator.mediaDevices.getUserMedia({video: true});
   }
+}
+
+function microphone() {
+  return state.local.getAudioTracks().find((track) => track.readyState === "live");
+}
+
+// "none" is not "muted": the consultant reads a missing microphone and a muted one apart.
+function microphoneState() {
+  const track = microphone();
+  return !track ? "none" : track.enabled ? "on" : "muted";
+}
+
+function showMicrophone() {
+  const now = microphoneState();
+  $("microphone").hidden = now === "none";
+  $("microphone").textContent = now === "muted" ? "Unmute" : "Mute";
+  $("no-microphone").hidden = now !== "none";
+}
+
+function sendMicrophone() {
+  // Before the socket opens, the first publish tells the room.
+  if (state.ws?.readyState === WebSocket.OPEN) send({type: "microphone", state: microphoneState()});
+  showMicrophone();
+}
+
+function toggleMicrophone() {
+  const track = microphone();
+  if (track) track.enabled = !track.enabled;
+  sendMicrophone();
 }
 
 function iceGathered(pc) {
@@ -238,6 +293,8 @@ async function publish() {
   await pc.setLocalDescription(await pc.createOffer());
   await iceGathered(pc);
   send({type: "publish", sdp: pc.localDescription.sdp});
+  // The room takes a microphone to be on until told: after a rejoin it is told again.
+  sendMicrophone();
 }
 
 function layerFor(peer) {
@@ -288,19 +345,22 @@ async function onSubscription(message) {
 }
 
 function showConsent() {
-  const button = $("toggle-analysis");
-  button.hidden = role === "consultant";
-  button.textContent = state.consent ? "Stop emotion analysis" : "Allow emotion analysis";
-  if (role === "consultant") return setStatus("In the call");
-  setStatus(state.consent ? "In the call; emotion analysis is on"
-                          : "In the call; emotion analysis is off");
+  ANALYSES.forEach((analysis) => {
+    const button = $(`toggle-${analysis}`);
+    button.hidden = !offered().includes(analysis);
+    button.textContent = `${state.consent[analysis] ? "Stop" : "Allow"} ${analysis} analysis`;
+  });
+  const each = offered().map((analysis) =>
+    `${analysis} analysis is ${state.consent[analysis] ? "on" : "off"}`);
+  setStatus(`In the call; ${each.join(", ")}`);
 }
 
-function toggleConsent() {
+function toggleConsent(analysis) {
   // The server takes the analysis stream from the SFU, or stops taking it: nothing to send.
-  state.consent = !state.consent;
-  send({type: "consent", given: state.consent});
+  state.consent[analysis] = !state.consent[analysis];
+  send({type: "consent", analysis, given: state.consent[analysis]});
   showConsent();
+  showTalk();
 }
 
 function feedbackCard(id) {
@@ -318,6 +378,9 @@ function feedbackCard(id) {
 }
 
 function showLive(update) {
+  // A reading of a frame from before a withdrawal may still come: the card says "not
+  // analysed" from the withdrawal on.
+  if (!state.peers.get(update.participant)?.info.consent.face) return;
   const card = feedbackCard(update.participant);
   card.dataset.captured = update.captured_at_ms;  // the stored frame this card shows
   const dominant = card.querySelector(".dominant");
@@ -362,7 +425,7 @@ function showClassSummary() {
     .filter((u) => u && Date.now() - u.at < FRESH_MS);
   const counts = Object.fromEntries(emotions().map((e) => [e, 0]));
   fresh.filter((u) => u.dominant).forEach((u) => { counts[u.dominant] += 1; });
-  const analysed = others.filter((p) => p.consent).length;
+  const analysed = others.filter((p) => p.consent.face).length;
   const inView = fresh.filter((u) => u.face_found).length;
   summary.innerHTML = `<p><strong>${inView}</strong> of ${analysed} analysed participants with a
     face in view (${others.length - analysed} not analysed)</p>` +
@@ -377,8 +440,73 @@ function showPeerConsent(peer) {
   const dominant = card.querySelector(".dominant");
   dominant.className = "dominant muted";
   dominant.style.color = "";
-  dominant.textContent = peer.consent ? "waiting for analysis…" : "not analysed (no consent)";
-  if (!peer.consent) card.querySelector(".bars").innerHTML = "";
+  dominant.textContent = peer.consent.face ? "waiting for analysis…"
+                                            : "face not analysed (no consent)";
+  if (!peer.consent.face) {
+    // What was read before a withdrawal would be taken for now.
+    card.querySelector(".presence").textContent = "";
+    card.querySelector(".bars").innerHTML = "";
+    state.latest.delete(peer.id);
+  }
+  showClassSummary();
+}
+
+// The consultant reads each person's voice on their tile: speaking, silent, or why nothing
+// can be heard or measured (muted, no microphone, voice not analysed), and their talk share.
+function showVoice(id) {
+  const peer = state.peers.get(id).info;
+  const tile = tileOf(id);
+  let line = tile.querySelector(".voice");
+  if (!line) {
+    line = document.createElement("p");
+    line.className = "voice";
+    line.innerHTML = `<span class="speaking-state"></span> <span class="talk-share"></span>
+      <span class="spoken"></span>`;
+    tile.querySelector("figcaption").after(line);
+  }
+  const speech = state.speech || NO_SPEECH;
+  const speaking = peer.consent.voice && speech.speaking.includes(id);
+  const states = {on: [], muted: ["muted"], none: ["no microphone"]}[peer.microphone];
+  if (!peer.consent.voice) states.push("voice not analysed");
+  else if (peer.microphone === "on") states.push(speaking ? "speaking" : "silent");
+  tile.classList.toggle("speaking", speaking);
+  line.querySelector(".speaking-state").textContent = states.join(" · ");
+  line.querySelector(".talk-share").textContent = id in speech.session
+    ? `· talk ${percent(speech.recent, id)} of the last 5 min, `
+      + `${percent(speech.session, id)} of the session`
+    : "";
+  const spoken = state.kind === "class" && speech.spoken.includes(id);
+  line.querySelector(".spoken").textContent = spoken ? "· has spoken" : "";
+  tile.classList.toggle("has-spoken", spoken);
+}
+
+function percent(shares, id) {
+  return Object.keys(shares).length ? `${Math.round(shares[id] || 0)}%` : "–";
+}
+
+// A discreet panel: the consultant's own share of the talk, the room's hints, and in a class
+// how many students have spoken.
+function showTalk() {
+  if (role !== "consultant") return;
+  const speech = state.speech || NO_SPEECH;
+  $("talk").hidden = false;
+  $("own-share").textContent = !state.consent.voice
+    ? "Your share of the talk is not measured: your voice analysis is off."
+    : `Your share of the talk: ${percent(speech.recent, state.me)} in the last 5 minutes, `
+      + `${percent(speech.session, state.me)} this session.`;
+  const students = [...state.peers.values()].map((e) => e.info)
+    .filter((p) => p.role === "student");
+  const spoken = students.filter((p) => speech.spoken.includes(p.id)).length;
+  const unanalysed = students.filter((p) => !p.consent.voice).length;
+  $("spoken-count").hidden = state.kind !== "class";
+  $("spoken-count").textContent = `${spoken} of ${students.length} students have spoken`
+    + (unanalysed ? ` (${unanalysed} not analysed)` : "");
+  $("hints").replaceChildren(...speech.hints.map((hint) => {
+    const item = document.createElement("li");
+    item.textContent = hint;
+    return item;
+  }));
+  state.peers.forEach((entry, id) => showVoice(id));
 }
 
 function dropPeer(id) {
@@ -414,6 +542,7 @@ const handlers = {
       $("end").hidden = false;
     }
     showConsent();
+    showTalk();
     await publish();
     message.published.forEach(watch);
   },
@@ -436,13 +565,28 @@ const handlers = {
     state.peers.set(message.peer.id, {info: message.peer});
     showPeerConsent(message.peer);
     relabel();  // watched once their video is up: peer-published
+    showTalk();
   },
-  "peer-left": (message) => dropPeer(message.id),
+  "peer-left"(message) {
+    dropPeer(message.id);
+    showTalk();
+  },
   "peer-consent"(message) {
     const entry = state.peers.get(message.id);
     if (!entry) return;
     entry.info.consent = message.consent;
     showPeerConsent(entry.info);
+    showTalk();
+  },
+  "peer-microphone"(message) {
+    const entry = state.peers.get(message.id);
+    if (!entry) return;
+    entry.info.microphone = message.state;
+    showTalk();
+  },
+  speech(message) {
+    state.speech = message;
+    showTalk();
   },
   live: showLive,
   ended(message) {
@@ -465,6 +609,9 @@ async function main() {
   const name = await askName(entry);
   state.consent = await askConsent();
   state.local = await openCamera();
+  // A microphone unplugged mid-call is none from then on.
+  state.local.getAudioTracks().forEach((track) => track.addEventListener("ended", sendMicrophone));
+  showMicrophone();
   $("local").srcObject = state.local;
   $("call").hidden = false;
   // On the server holding the room, which the admission named (ingest/placement.py).
@@ -479,7 +626,10 @@ async function main() {
     if (handler) Promise.resolve(handler(message)).catch((error) => setStatus(String(error)));
   };
   state.ws.onclose = () => { if ($("ended").hidden && !state.left) setStatus("Disconnected"); };
-  $("toggle-analysis").onclick = toggleConsent;
+  ANALYSES.forEach((analysis) => {
+    $(`toggle-${analysis}`).onclick = () => toggleConsent(analysis);
+  });
+  $("microphone").onclick = toggleMicrophone;
   $("end").onclick = () => send({type: "end"});
   $("leave").onclick = () => { leave(); $("call").hidden = true; setStatus("You left the call"); };
   window.addEventListener("pagehide", leave);

@@ -14,7 +14,7 @@ from tests.support.accounts import PASSWORD, account, token
 from tests.support.browsers import launcher
 from tests.support.http import status_of
 from tests.support.processes import EconsultProcess, econsult, free_port, health, wait_for
-from tests.support.rooms import named
+from tests.support.rooms import join_call, named
 
 TIMEOUT_MS = 60_000
 
@@ -56,12 +56,13 @@ def test_a_consultant_sets_up_a_room_and_their_invited_client_joins(site, browse
 
     page.goto(own)
     expect(page.locator("#welcome")).to_have_text("Your consultation.", timeout=TIMEOUT_MS)
+    join_call(page)
     expect(page.locator("#status")).to_contain_text("In the call", timeout=TIMEOUT_MS)
     client = browser.new_context().new_page()
     client.goto(named(invitation, "Carla"))
     expect(client.locator("#welcome")).to_have_text(
         f"{consultant.username} invited you to a consultation.", timeout=TIMEOUT_MS)
-    client.click("#agree")
+    join_call(client, "face")
     card = page.locator("#participants .participant", has_text="Carla")
     expect(card.locator(".presence")).to_contain_text("face in view", timeout=TIMEOUT_MS)
     page.context.close()
@@ -82,6 +83,7 @@ def test_a_consultant_asked_to_sign_in_lands_back_in_their_room(site, browser, e
     page.click("#sign-in", timeout=TIMEOUT_MS)
     _sign_in(page, consultant.username)
     expect(page).to_have_url(own, timeout=TIMEOUT_MS)
+    join_call(page)
     expect(page.locator("#status")).to_contain_text("In the call", timeout=TIMEOUT_MS)
     page.context.close()
 

@@ -39,7 +39,8 @@ def test_pages_whose_connections_janus_hangs_up_reconnect_and_say_so(
         wait_for(lambda: samples_since(engine, call.carla, lost_at) >= 3, 90,
                  "Carla's frames after her page reconnected")
         analysed_s = time.monotonic() - kicked
-        expect(call.client.locator("#status")).to_have_text("In the call; emotion analysis is on")
+        expect(call.client.locator("#status")).to_have_text(
+            "In the call; face analysis is on, voice analysis is off")
     record("fault-janus-hangs-up", f"""
 Janus hung up both pages' connections mid-call (kick), staying up: both pages said they were
 reconnecting {said_s:.1f} s after, showed each other's video again after {back_s:.1f} s, and the

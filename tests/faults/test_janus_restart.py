@@ -30,7 +30,8 @@ def test_after_janus_restarts_the_call_and_its_analysis_come_back_on_their_own(
         for page in (call.host, call.client):
             page.wait_for_function(CONNECTED, arg=2, timeout=TIMEOUT_MS)
         call.host.wait_for_function(f"() => ({VIDEO_WIDTH})('Carla') > 0", timeout=TIMEOUT_MS)
-        expect(call.client.locator("#status")).to_have_text("In the call; emotion analysis is on")
+        expect(call.client.locator("#status")).to_have_text(
+            "In the call; face analysis is on, voice analysis is off")
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(Session).where(
             Session.room == call.links.room.name)) == 1, "the restart started another session"

@@ -19,7 +19,7 @@ from tests.support.browsers import launcher
 from tests.support.figures import record
 from tests.support.processes import health, wait_for
 from tests.support.records import participant_named, samples_of
-from tests.support.rooms import COUNT_CAMERA_REQUESTS, named, signed_in
+from tests.support.rooms import COUNT_CAMERA_REQUESTS, join_call, named, signed_in
 from tests.support.streams import wait_until_all_consumed
 
 TIMEOUT_MS = 60_000
@@ -34,6 +34,7 @@ def test_reloads_and_re_consent_lose_no_frame_and_a_reload_after_the_end_starts_
     with launcher(camera_y4m) as launch:
         consultant = signed_in(launch(), engine, bob, ingest_url).new_page()
         consultant.goto(links.own)
+        join_call(consultant)
         rosa = launch().new_page()
         rosa.goto(named(links.guests, "Rosa"))
         _agree(rosa)
@@ -45,11 +46,12 @@ def test_reloads_and_re_consent_lose_no_frame_and_a_reload_after_the_end_starts_
         _agree(rosa)
         wait_for(lambda: len(_captures(engine, rosa_id)) == 2, 90, "frames after the reload")
 
-        rosa.click("#toggle-analysis")
-        expect(rosa.locator("#status")).to_contain_text("analysis is off", timeout=TIMEOUT_MS)
+        rosa.click("#toggle-face")
+        expect(rosa.locator("#status")).to_contain_text("face analysis is off",
+                                                        timeout=TIMEOUT_MS)
         wait_for(lambda: health(ingest_url)["analysis_peers"] == 0, 30, "analysis to stop")
-        rosa.click("#toggle-analysis")
-        expect(rosa.locator("#status")).to_contain_text("analysis is on", timeout=TIMEOUT_MS)
+        rosa.click("#toggle-face")
+        expect(rosa.locator("#status")).to_contain_text("face analysis is on", timeout=TIMEOUT_MS)
         wait_for(lambda: len(_captures(engine, rosa_id)) == 3, 90, "frames after re-consent")
 
         card = consultant.locator("#participants .participant", has_text="Rosa")
@@ -78,7 +80,7 @@ def test_reloads_and_re_consent_lose_no_frame_and_a_reload_after_the_end_starts_
             select(Sample.captured_at).where(Sample.participant_id == rosa_id))}, (
             "the consultant was shown a reading that is not stored")
     record("fault-reload-and-reconsent", f"""
-A client reloaded the room page mid-call, then withdrew and allowed analysis again: one
+A client reloaded the room page mid-call, then withdrew and allowed face analysis again: one
 participant, 3 captures, frames stored {sum(map(len, captures.values()))} (per capture
 {", ".join(str(len(seqs)) for seqs in captures.values())}), 0 missing, 0 duplicated; the
 consultant's card showed a stored frame; her reload after the end was refused (the room was
@@ -86,8 +88,8 @@ closed; no camera opened) and started no session.""")
 
 
 def _agree(page: Page) -> None:
-    page.click("#agree")
-    expect(page.locator("#status")).to_contain_text("analysis is on", timeout=TIMEOUT_MS)
+    join_call(page, "face")
+    expect(page.locator("#status")).to_contain_text("face analysis is on", timeout=TIMEOUT_MS)
 
 
 def _closed(engine, room_id: uuid.UUID) -> bool:

@@ -15,7 +15,7 @@ from contracts.invitations import close_room, withdraw_invitations
 from contracts.schema import Invitation
 from tests.support.accounts import account, account_named, set_up, token
 from tests.support.browsers import launcher
-from tests.support.rooms import COUNT_CAMERA_REQUESTS, named, signed_in
+from tests.support.rooms import COUNT_CAMERA_REQUESTS, join_call, named, signed_in
 from tests.support.tls import serving_https
 
 TIMEOUT_MS = 60_000
@@ -113,14 +113,16 @@ def test_a_cohost_joins_with_their_own_account_and_everyone_sees_them(browser, r
     host = signed_in(browser, engine, account_named(engine, room.room.consultant),
                      ingest_url).new_page()
     host.goto(room.own)
+    join_call(host)
     expect(host.locator("#status")).to_contain_text("In the call", timeout=TIMEOUT_MS)
     client = browser.new_context().new_page()
     client.goto(named(room.guests, "Carla"))
-    client.click("#decline")
+    join_call(client)
     cohost = signed_in(browser, engine, consultant, ingest_url).new_page()
     cohost.goto(room.cohost)
     expect(cohost.locator("#welcome")).to_have_text(
         f"You co-host {room.room.consultant}'s consultation.", timeout=TIMEOUT_MS)
+    join_call(cohost)
     for page in (host, client):
         expect(page.locator("#people")).to_contain_text(f"{consultant.username} (co-host)",
                                                         timeout=TIMEOUT_MS)
@@ -150,10 +152,11 @@ def test_over_https_an_invited_client_joins_and_is_analysed(https_ingest, browse
     host = signed_in(browser, engine, account_named(engine, links.room.consultant), url,
                      ignore_https_errors=True).new_page()
     host.goto(links.own)
+    join_call(host)
     client = browser.new_context(ignore_https_errors=True).new_page()
     client.goto(named(links.guests, "Carla"))
-    client.click("#agree")
-    expect(client.locator("#status")).to_contain_text("analysis is on", timeout=TIMEOUT_MS)
+    join_call(client, "face")
+    expect(client.locator("#status")).to_contain_text("face analysis is on", timeout=TIMEOUT_MS)
     card = host.locator("#participants .participant", has_text="Carla")
     expect(card.locator(".presence")).to_contain_text("face in view", timeout=TIMEOUT_MS)
     assert client.evaluate("window.isSecureContext && location.protocol") == "https:"

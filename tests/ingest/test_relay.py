@@ -15,7 +15,7 @@ from tests.support.browsers import launcher
 from tests.support.figures import record
 from tests.support.ingest import running_ingest
 from tests.support.processes import free_port
-from tests.support.rooms import seconds_to_first_reading, signed_in
+from tests.support.rooms import join_call, seconds_to_first_reading, signed_in
 from tests.support.turn import OwnTurn
 
 TIMEOUT_MS = 60_000
@@ -61,6 +61,7 @@ def test_a_client_joins_and_is_analysed_directly_or_only_through_the_relay(relay
                 context.add_init_script(RELAY_ONLY)
         host, client = host_context.new_page(), client_context.new_page()
         host.goto(links.own)
+        join_call(host)
         expect(host.locator("#status")).to_contain_text("In the call", timeout=TIMEOUT_MS)
         first_reading = seconds_to_first_reading(host, client, links.guests, "Carla")
         client.wait_for_function("() => document.querySelector('#videos figure:nth-child(2) "

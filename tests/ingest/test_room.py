@@ -20,7 +20,7 @@ from tests.support.accounts import account, set_up
 from tests.support.browsers import launcher
 from tests.support.processes import health, wait_for
 from tests.support.records import participant_named
-from tests.support.rooms import named, signed_in
+from tests.support.rooms import join_call, named, signed_in
 from tests.support.streams import wait_until_all_consumed
 
 TIMEOUT_MS = 60_000
@@ -31,19 +31,22 @@ SEES = ("name => [...document.querySelectorAll('#videos figure')].some(figure =>
 
 @pytest.fixture(scope="module")
 def call(ingest_url, camera_y4m, engine, settings):
-    """Dr Bob consults, signed in; Carla agrees to analysis, Dan declines it (both invited)."""
+    """Dr Bob consults, signed in; Carla agrees to face analysis, Dan declines all analysis
+    (both invited)."""
     bob = account(engine, username=f"Dr Bob {uuid.uuid4().hex[:4]}")
     links = set_up(engine, settings, ingest_url, consultant=bob)
     with launcher(camera_y4m) as launch:
         consultant = signed_in(launch(), engine, bob, ingest_url).new_page()
         consultant.goto(links.own)
+        join_call(consultant)
         expect(consultant.locator("#status")).to_contain_text("In the call", timeout=TIMEOUT_MS)
         client = _join(launch, links.guests, "Carla")
-        client.click("#agree")
-        expect(client.locator("#status")).to_contain_text("analysis is on", timeout=TIMEOUT_MS)
+        join_call(client, "face")
+        expect(client.locator("#status")).to_contain_text("face analysis is on",
+                                                          timeout=TIMEOUT_MS)
         decliner = _join(launch, links.guests, "Dan")
-        decliner.click("#decline")
-        expect(decliner.locator("#status")).to_contain_text("analysis is off",
+        join_call(decliner)
+        expect(decliner.locator("#status")).to_contain_text("face analysis is off",
                                                             timeout=TIMEOUT_MS)
         yield links.room.name, consultant, client, decliner, links
 
@@ -52,7 +55,7 @@ def test_nothing_of_the_call_shows_behind_the_consent_question(call):
     page = call[1].context.browser.new_page()
     page.goto(named(call[4].guests, "Quinn"))
     expect(page.locator("#consent")).to_be_visible(timeout=TIMEOUT_MS)
-    for part in ("#call", "#leave", "#toggle-analysis"):
+    for part in ("#call", "#leave", "#toggle-face", "#toggle-voice", "#microphone"):
         expect(page.locator(part)).to_be_hidden()
     page.close()
 
@@ -111,7 +114,7 @@ def test_the_consultant_sees_a_summary_of_the_whole_room(call):
 
 def test_the_consultant_sees_who_is_not_analysed(call):
     card = call[1].locator("#participants .participant", has_text="Dan")
-    expect(card.locator(".dominant")).to_have_text("not analysed (no consent)",
+    expect(card.locator(".dominant")).to_have_text("face not analysed (no consent)",
                                                    timeout=TIMEOUT_MS)
 
 
@@ -149,7 +152,7 @@ def test_a_participant_who_leaves_and_comes_back_is_the_same_participant(call, e
     wait_for(lambda: participant_named(engine, room, "Dan").left_at is not None, 30,
              "Dan's leaving to be stored")
     decliner.reload()  # the same link: Dan opens it again
-    decliner.click("#decline")
+    join_call(decliner)
     consultant.wait_for_function(SEES, arg="Dan", timeout=TIMEOUT_MS)
     wait_for(lambda: participant_named(engine, room, "Dan").left_at is None, 30,
              "Dan's return to be stored")
@@ -159,8 +162,9 @@ def test_a_participant_who_leaves_and_comes_back_is_the_same_participant(call, e
 def test_withdrawing_consent_mid_call_stops_the_analysis_at_once(call, engine, ingest_url,
                                                                   redis_client, settings):
     client = call[2]
-    client.click("#toggle-analysis")
-    expect(client.locator("#status")).to_contain_text("analysis is off", timeout=TIMEOUT_MS)
+    client.click("#toggle-face")
+    expect(client.locator("#status")).to_contain_text("face analysis is off",
+                                                      timeout=TIMEOUT_MS)
     wait_for(lambda: participant_named(engine, call[0], "Carla").consent_withdrawn_at is not None,
              30, "the withdrawal to be recorded")
     carla = participant_named(engine, call[0], "Carla")
@@ -177,7 +181,7 @@ def test_the_consultant_ends_the_session_for_everyone(call, engine):
     for page in (consultant, client):
         expect(page.locator("#ended")).to_be_visible(timeout=TIMEOUT_MS)
         expect(page.locator("#call")).to_be_hidden()
-    expect(client.locator("#toggle-analysis")).to_be_hidden()
+    expect(client.locator("#toggle-face")).to_be_hidden()
 
     def ended_at():
         with engine.connect() as conn:

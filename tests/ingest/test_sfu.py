@@ -154,10 +154,10 @@ def test_withdrawing_consent_ends_ingests_subscription_before_anyone_hears_of_it
             rita = await _join(http, url, links, name="Rita", consent=True)
             await rita.publish(_faces())
             await _until(lambda: health(url)["analysis_peers"] == 1, "Rita's analysis")
-            await rita.ws.send_json({"type": "consent", "given": False})
+            await rita.ws.send_json({"type": "consent", "analysis": "face", "given": False})
             await rita.expect("peer-consent")  # the room hears of it once analysis has ended
             subscribed_after = health(url)["analysis_peers"]
-            await rita.ws.send_json({"type": "consent", "given": True})
+            await rita.ws.send_json({"type": "consent", "analysis": "face", "given": True})
             await _until(lambda: health(url)["analysis_peers"] == 1, "analysis again")
             await rita.close()
             return subscribed_after
@@ -177,14 +177,14 @@ def test_a_withdrawal_counts_at_once_while_the_video_is_still_coming_up(settings
             rita = await _join(http, ingest_url, links, name="Rita", consent=True)
             # Janus's answer is never applied: her video cannot come up.
             await rita.publish(_faces(), answered=False)
-            await rita.ws.send_json({"type": "consent", "given": False})
+            await rita.ws.send_json({"type": "consent", "analysis": "face", "given": False})
             told = await rita.expect("peer-consent")  # an error first would fail here
             analysed = health(ingest_url)["analysis_peers"]
             await rita.close()
             return told, analysed
 
     told, analysed = asyncio.run(scenario())
-    assert told["consent"] is False and analysed == 0
+    assert told["consent"] == {"face": False, "voice": False} and analysed == 0
 
 
 def test_an_analysis_connection_that_ends_on_its_own_is_subscribed_again(settings, engine,

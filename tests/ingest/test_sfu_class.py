@@ -18,7 +18,7 @@ from tests.support.browsers import launcher
 from tests.support.figures import record
 from tests.support.processes import health, wait_for
 from tests.support.records import participant_named, samples_of
-from tests.support.rooms import VIDEO_WIDTH, named, signed_in
+from tests.support.rooms import VIDEO_WIDTH, join_call, named, signed_in
 from tests.support.tls import serving_https
 
 TIMEOUT_MS = 60_000
@@ -51,12 +51,13 @@ def lesson(https_ingest, camera_y4m, engine):
         browser = launch()  # one fake camera for all: pages of one browser share it
         host = signed_in(browser, engine, teacher, url, ignore_https_errors=True).new_page()
         host.goto(links.own)
+        join_call(host)
         expect(host.locator("#status")).to_contain_text("In the call", timeout=TIMEOUT_MS)
         students = {}
         for name in STUDENTS:
             page = students[name] = browser.new_context(ignore_https_errors=True).new_page()
             page.goto(named(links.guests, name))
-            page.click("#decline" if name == DECLINES else "#agree")
+            join_call(page, *(() if name == DECLINES else ("face",)))
             expect(page.locator("#status")).to_contain_text("In the call", timeout=TIMEOUT_MS)
         yield links, host, students, (url, cafile)
 
@@ -97,7 +98,7 @@ def test_the_teachers_gallery_shows_each_students_reading_in_their_thumbnail(les
     _, host, _, _ = lesson
     for name in STUDENTS:
         tile = host.locator("#participants .tile", has=host.locator("figcaption", has_text=name))
-        reading = ("not analysed (no consent)" if name == DECLINES
+        reading = ("face not analysed (no consent)" if name == DECLINES
                    else re.compile("|".join(EMOTIONS)))
         expect(tile.locator(".participant .dominant")).to_have_text(reading, timeout=TIMEOUT_MS)
         # The tile is the student's figure, holding their own card and a thumbnail.
@@ -141,12 +142,12 @@ def test_withdrawing_consent_ends_the_analysis_subscription(lesson):
     before = health(url, cafile)["analysis_peers"]
     host.evaluate(WATCH_FOR_WITHDRAWAL, "Ana")
     clicked = students["Ana"].evaluate(
-        "() => { const at = Date.now(); document.getElementById('toggle-analysis').click();"
+        "() => { const at = Date.now(); document.getElementById('toggle-face').click();"
         " return at; }")
     told = host.wait_for_function("() => window.withdrawnAt", timeout=TIMEOUT_MS).json_value()
     assert health(url, cafile)["analysis_peers"] == before - 1
-    expect(students["Ana"].locator("#status")).to_contain_text("analysis is off")
+    expect(students["Ana"].locator("#status")).to_contain_text("face analysis is off")
     record("withdrawal-sfu", f"""
-a student's click on "Stop emotion analysis" → ingest's subscription to her video ended and
+a student's click on "Stop face analysis" → ingest's subscription to her video ended and
 her teacher's page says so (through Janus, a class of 5, over HTTPS): {told - clicked} ms
 """)

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.support.accounts import account, set_up
 from tests.support.browsers import launcher
-from tests.support.rooms import VIDEO_WIDTH, seconds_to_first_reading, signed_in
+from tests.support.rooms import VIDEO_WIDTH, join_call, seconds_to_first_reading, signed_in
 
 TIMEOUT_MS = 60_000
 
@@ -22,6 +22,7 @@ def test_a_consultation_through_the_sfu_shows_both_in_full_and_reads_the_client(
         browser = launch()
         host = signed_in(browser, engine, consultant, url).new_page()
         host.goto(links.own)
+        join_call(host)
         expect(host.locator("#status")).to_contain_text("In the call", timeout=TIMEOUT_MS)
         client = browser.new_context().new_page()
         seconds_to_first_reading(host, client, links.guests, "Carla")

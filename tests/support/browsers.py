@@ -1,4 +1,5 @@
-"""Real headless Chromium browsers with a fake camera, for tests of the room's pages.
+"""Real headless Chromium browsers with a fake camera and microphone, for tests of the room's
+pages.
 
 Flags follow ../shared/notes/webrtc-testing.md: Debian's chromium driven by Playwright (never
 Playwright's own browser), the fake camera fed from a Y4M made from FER2013 faces, and mDNS
@@ -23,7 +24,7 @@ DISABLED_FEATURES = ",".join([
 
 
 @contextlib.contextmanager
-def launcher(camera: Path) -> Iterator[Callable[[], Browser]]:
+def launcher(camera: Path) -> Iterator[Callable[..., Browser]]:
     """Launches browsers (one per participant: the fake camera is per browser process).
 
     Playwright's sync API holds an event loop while open, so it lives only this long.
@@ -31,14 +32,17 @@ def launcher(camera: Path) -> Iterator[Callable[[], Browser]]:
     launched: list[Browser] = []
     playwright = sync_playwright().start()
 
-    def launch() -> Browser:
+    def launch(speech: Path | None = None) -> Browser:
+        """A browser whose fake microphone plays ``speech`` (a WAV, looped) when given, and
+        beeps otherwise."""
+        microphone = [f"--use-file-for-fake-audio-capture={speech}"] if speech else []
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, ignore_default_args=["--headless"],
             args=["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync",
                   "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                  f"--use-file-for-fake-video-capture={camera}",
+                  f"--use-file-for-fake-video-capture={camera}", *microphone,
                   f"--disable-features={DISABLED_FEATURES}"])
         launched.append(browser)
         return browser

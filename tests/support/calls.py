@@ -1,6 +1,6 @@
 """A consultation in real Chromium through a Janus and an ingest of the test's own, for tests that
-break the call's SFU: Dr Bob's page and the page of Carla, who agreed to analysis, both connected
-(each publishing and watching the other), and Carla's first frames stored."""
+break the call's SFU: Dr Bob's page and the page of Carla, who agreed to face analysis, both
+connected (each publishing and watching the other), and Carla's first frames stored."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from tests.support.ingest import running_ingest
 from tests.support.janus import OwnJanus
 from tests.support.processes import free_port, wait_for
 from tests.support.records import participant_named, samples_of
-from tests.support.rooms import CONNECTED, named, signed_in
+from tests.support.rooms import CONNECTED, join_call, named, signed_in
 
 TIMEOUT_MS = 90_000
 
@@ -50,9 +50,10 @@ def consultation(settings: Settings, engine: Engine, camera: Path,
             links = set_up(engine, own, url, consultant=bob)
             host = signed_in(launch(), engine, bob, url).new_page()
             host.goto(links.own)
+            join_call(host)
             client = launch().new_page()
             client.goto(named(links.guests, "Carla"))
-            client.click("#agree")
+            join_call(client, "face")
             carla = participant_named(engine, links.room.name, "Carla").id
             for page in (host, client):
                 page.wait_for_function(CONNECTED, arg=2, timeout=TIMEOUT_MS)

@@ -41,6 +41,14 @@ def named(link: str, name: str) -> str:
     return f"{base}?name={name}" + (f"#{fragment}" if fragment else "")
 
 
+def join_call(page: Page, *analyses: str) -> None:
+    """Answer the room page's consent step: agree to ``analyses`` ("face", "voice"; none when
+    not given), then join the call."""
+    for analysis in analyses:
+        page.check(f"#consent-{analysis}", timeout=60_000)
+    page.click("#join", timeout=60_000)
+
+
 def signed_in(browser: Browser, engine: Engine, account: Account, url: str,
               **options: object) -> BrowserContext:
     """A browser context (made with ``options``) signed in as ``account`` for ``url``'s host."""
@@ -50,11 +58,11 @@ def signed_in(browser: Browser, engine: Engine, account: Account, url: str,
 
 
 def seconds_to_first_reading(host: Page, client: Page, invitation: str, name: str) -> float:
-    """From the client opening ``invitation`` (and agreeing to analysis) to the consultant's
-    page showing their first live reading."""
+    """From the client opening ``invitation`` (and agreeing to face analysis) to the
+    consultant's page showing their first live reading."""
     opened = time.monotonic()
     client.goto(named(invitation, name))
-    client.click("#agree")
+    join_call(client, "face")
     card = host.locator("#participants .participant", has_text=name)
     expect(card.locator(".dominant")).to_have_text(re.compile("|".join(EMOTIONS)),
                                                    timeout=60_000)

@@ -36,11 +36,13 @@ class RoomSocket:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    async def join(self, invitation: str | None, name: str, consent: bool) -> dict:
-        """Enter with ``invitation`` (None for a consultant signed in by cookie): the room's
+    async def join(self, invitation: str | None, name: str, consent: bool,
+                   voice: bool = False) -> dict:
+        """Enter with ``invitation`` (None for a consultant signed in by cookie), agreeing to
+        face analysis if ``consent`` and to voice analysis if ``voice``: the room's
         ``joined``."""
         await self.send({"type": "join", "invitation": invitation, "name": name,
-                         "consent": consent})
+                         "consent": {"face": consent, "voice": voice}})
         return await self.expect("joined")
 
     async def publish(self, track: MediaStreamTrack, answered: bool = True) -> RTCPeerConnection:
