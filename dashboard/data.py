@@ -17,12 +17,16 @@ from contracts.settings import Settings
 from contracts.smoothing import WINDOW_S, leading_sql, smoothed_sql
 from dashboard.auth import current_account
 
-# Participants with their label and consent state; queries add the WHERE clause.
-_PEOPLE = (f"SELECT p.*, {label_sql('p')} AS label, {consent_state_sql('p')} AS consent "
-           "FROM participants p")
-
 # Rows of sessions the signed-in person may see (``consultant`` of sessions or their views).
 _MINE = "(CAST(:viewer AS text) IS NULL OR consultant = :viewer)"
+# Participants with their label and consent states (face, voice); queries add the WHERE clause.
+_PEOPLE = (f"SELECT p.*, {label_sql('p')} AS label, {consent_state_sql('p')} AS consent, "
+           f"{consent_state_sql('p', 'voice')} AS voice_consent FROM participants p")
+# Speech is analysed for anyone who agreed to voice analysis at some time (contracts.consent).
+_VOICED = "p.voice_consent_at IS NOT NULL"
+# The sessions running now, of those the signed-in person may see.
+_RUNNING = f"""SELECT id, room FROM sessions
+            WHERE ended_at IS NULL AND started_at > now() - interval '12 hours' AND {_MINE}"""
 
 _engine: Engine | None = None
 settings: Settings = Settings()
@@ -76,20 +80,72 @@ def session(session_id: str) -> dict | None:
 
 def participants(session_id: str) -> list[dict]:
     """Everyone in the session, consultant first, then in the order they joined, with a label
-    that tells two people of one name apart and their consent (contracts.consent)."""
+    that tells two people of one name apart, their consent to face analysis
+    (contracts.consent) and their latest consent to voice analysis and withdrawal of it."""
     return _rows("""
-        SELECT participant_id, label, display_name, role, joined_at, left_at, consent, frames,
-               frames_missing, face_presence, facing_screen, others_in_view, faces, quality
-        FROM participant_summary WHERE session_id = :id
-        ORDER BY role <> 'consultant', joined_at, participant_id""", id=session_id)
+        SELECT s.participant_id, s.label, s.display_name, s.role, s.joined_at, s.left_at,
+               s.consent, p.voice_consent_at, p.voice_consent_withdrawn_at, s.frames,
+               s.frames_missing, s.face_presence, s.facing_screen, s.others_in_view, s.faces,
+               s.quality
+        FROM participant_summary s JOIN participants p ON p.id = s.participant_id
+        WHERE s.session_id = :id
+        ORDER BY s.role <> 'consultant', s.joined_at, s.participant_id""", id=session_id)
 
 
 def consent_changes(session_id: str) -> list[dict]:
-    """Every time someone in the session gave or withdrew consent, in order."""
+    """Every time someone in the session gave or withdrew consent to an analysis (``face``,
+    ``voice``), in order; at one moment a consent comes before its withdrawal."""
     return _rows("""
-        SELECT c.participant_id, c.at, c.given
+        SELECT c.participant_id, c.at, c.given, c.analysis::text AS analysis
         FROM consent_changes c JOIN participants p ON p.id = c.participant_id
-        WHERE p.session_id = :id ORDER BY c.participant_id, c.at""", id=session_id)
+        WHERE p.session_id = :id ORDER BY c.participant_id, c.at, c.given DESC""", id=session_id)
+
+
+def speech(session_id: str) -> list[dict]:
+    """Everyone in the session, as ``participants`` orders them, with their voice consent and,
+    when analysed (``analysed``), their measures from the ``speech_summary`` view: zeros for
+    someone analysed who never spoke, NULL for someone not analysed (never "silent")."""
+    return _rows(f"""
+        WITH people AS ({_PEOPLE} WHERE p.session_id = :id),
+        spoke AS (SELECT EXISTS (SELECT FROM speech_segments WHERE session_id = :id) AS anyone)
+        SELECT p.id AS participant_id, p.label, p.role, p.voice_consent, a.analysed,
+               CASE WHEN a.analysed THEN coalesce(s.talk_s, 0) END AS talk_s,
+               CASE WHEN a.analysed AND spoke.anyone THEN coalesce(s.talk_share, 0) END
+                   AS talk_share,
+               CASE WHEN a.analysed THEN coalesce(s.turns, 0) END AS turns,
+               CASE WHEN a.analysed THEN coalesce(s.longest_monologue_s, 0) END
+                   AS longest_monologue_s,
+               CASE WHEN a.analysed THEN coalesce(s.interruptions_made, 0) END
+                   AS interruptions_made,
+               CASE WHEN a.analysed THEN coalesce(s.times_interrupted, 0) END
+                   AS times_interrupted,
+               s.spoke_before_interrupted_s, s.median_response_pause_s
+        FROM people p CROSS JOIN spoke
+        LEFT JOIN speech_summary s ON s.session_id = :id AND s.participant_id = p.id
+        CROSS JOIN LATERAL (SELECT {_VOICED} OR s.participant_id IS NOT NULL AS analysed) a
+        ORDER BY p.role <> 'consultant', p.joined_at, p.id""", id=session_id)
+
+
+def speech_segments(session_id: str) -> list[dict]:
+    """When each analysed person in the session spoke, in order."""
+    return _rows("""
+        SELECT participant_id, started_at, ended_at FROM speech_segments
+        WHERE session_id = :id ORDER BY started_at, participant_id""", id=session_id)
+
+
+def speech_interruptions(session_id: str) -> list[dict]:
+    """Who interrupted whom in the session, and when (the ``speech_interruptions`` view)."""
+    return _rows("""
+        SELECT by_participant, of_participant, at FROM speech_interruptions
+        WHERE session_id = :id ORDER BY at""", id=session_id)
+
+
+def session_silence(session_id: str) -> dict | None:
+    """The session's silence and longest silence (the ``session_speech`` view); None when
+    nobody analysed spoke."""
+    rows = _rows("SELECT silence_s, longest_silence_s FROM session_speech WHERE session_id = :id",
+                 id=session_id)
+    return rows[0] if rows else None
 
 
 def timeline(session_id: str, bucket_s: int) -> list[dict]:
@@ -166,15 +222,47 @@ def weekly_quality(start: str | None, end: str | None) -> list[dict]:
         GROUP BY consultant, week ORDER BY consultant, week""", start=start, end=end)
 
 
+def weekly_speech(start: str | None, end: str | None) -> list[dict]:
+    """Per consultant and week, over sessions where a consultant and a client or student were
+    analysed for voice and someone spoke: how many, the consultants' mean share of the talk,
+    and how many times per session a consultant interrupted a client or student."""
+    return _rows(f"""
+        WITH voiced AS (
+            SELECT s.id, s.consultant, date_trunc('week', s.started_at) AS week
+            FROM sessions s
+            WHERE s.consultant IS NOT NULL AND {_MINE}
+              AND (CAST(:start AS date) IS NULL OR s.started_at >= CAST(:start AS date))
+              AND (CAST(:end AS date) IS NULL OR s.started_at < CAST(:end AS date) + 1)
+              AND EXISTS (SELECT FROM speech_segments g WHERE g.session_id = s.id)
+              AND EXISTS (SELECT FROM participants p WHERE p.session_id = s.id
+                          AND p.role = 'consultant' AND {_VOICED})
+              AND EXISTS (SELECT FROM participants p WHERE p.session_id = s.id
+                          AND p.role <> 'consultant' AND {_VOICED})
+        ), shares AS (
+            SELECT v.id, coalesce(sum(m.talk_share), 0) AS talk_share
+            FROM voiced v JOIN participants p ON p.session_id = v.id AND p.role = 'consultant'
+            LEFT JOIN speech_summary m ON m.participant_id = p.id
+            GROUP BY v.id
+        ), cuts AS (
+            SELECT i.session_id AS id, count(*) AS clients_interrupted
+            FROM speech_interruptions i
+            JOIN participants b ON b.id = i.by_participant AND b.role = 'consultant'
+            JOIN participants o ON o.id = i.of_participant AND o.role <> 'consultant'
+            WHERE i.session_id IN (SELECT id FROM voiced)
+            GROUP BY i.session_id
+        )
+        SELECT v.consultant, v.week, count(*) AS sessions, avg(shares.talk_share) AS talk_share,
+               avg(coalesce(cuts.clients_interrupted, 0))::float8 AS clients_interrupted
+        FROM voiced v JOIN shares USING (id) LEFT JOIN cuts USING (id)
+        GROUP BY v.consultant, v.week ORDER BY v.consultant, v.week""", start=start, end=end)
+
+
 def live(window_s: int, alert_s: float) -> list[dict]:
     """Per client or student of each running session: the live reading at their latest face
     (contracts.smoothing), the negative share over the alert window, and face presence, facing
     the screen and others in view over the last 30 s."""
     return _rows(f"""
-        WITH running AS (
-            SELECT id, room FROM sessions
-            WHERE ended_at IS NULL AND started_at > now() - interval '12 hours'
-              AND {_MINE}
+        WITH running AS ({_RUNNING}
         ), people AS ({_PEOPLE} WHERE p.session_id IN (SELECT id FROM running)
         ), readings AS (
             SELECT e.participant_id, e.captured_at,
@@ -224,3 +312,34 @@ def live_timeline(window_s: int, bucket_s: int) -> list[dict]:
         JOIN people p ON p.id = e.participant_id AND p.role <> 'consultant'
         WHERE e.captured_at > now() - make_interval(secs => :window)
         GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 4""", window=window_s, bucket=bucket_s)
+
+
+def live_voices() -> list[dict]:
+    """Everyone present in each running session, consultants first: their label, role, voice
+    consent, and whether their voice is analysed (consent stands now, or they spoke), as the
+    room's consultant is told (ingest/talk.py)."""
+    return _rows(f"""
+        WITH running AS ({_RUNNING}),
+        people AS ({_PEOPLE} WHERE p.session_id IN (SELECT id FROM running))
+        SELECT p.session_id, p.id AS participant_id, p.label, p.role, p.voice_consent,
+               p.voice_consent = 'given' OR EXISTS (
+                   SELECT FROM speech_segments g WHERE g.participant_id = p.id) AS analysed
+        FROM people p WHERE p.left_at IS NULL
+        ORDER BY p.session_id, p.role <> 'consultant', p.joined_at, p.id""")
+
+
+def live_segments(recent_s: float) -> list[dict]:
+    """Speech segments of the running sessions, in seconds since the epoch: those going on or
+    ended in the last ``recent_s``, and, for contracts.speech.hints, each person's latest and
+    each session's first (how long someone has been quiet)."""
+    return _rows(f"""
+        WITH running AS ({_RUNNING}),
+        own AS (SELECT g.* FROM speech_segments g JOIN running r ON r.id = g.session_id)
+        SELECT session_id, participant_id, extract(epoch FROM started_at)::float8 AS start_s,
+               extract(epoch FROM ended_at)::float8 AS end_s
+        FROM own WHERE id IN (
+            SELECT id FROM own WHERE ended_at > now() - make_interval(secs => :recent)
+            UNION (SELECT DISTINCT ON (participant_id) id FROM own
+                   ORDER BY participant_id, ended_at DESC)
+            UNION (SELECT DISTINCT ON (session_id) id FROM own ORDER BY session_id, started_at))
+        ORDER BY session_id, started_at""", recent=recent_s)

@@ -1,5 +1,5 @@
-"""How numbers and names read on every page: a dash where there is nothing to show, and a
-person's name as the text they typed, in charts too."""
+"""How numbers and names read on every page: a dash where there is nothing to show, lengths
+of time in seconds and minutes, and a person's name as the text they typed, in charts too."""
 
 from __future__ import annotations
 
@@ -12,6 +12,19 @@ def percent(value: float | None) -> str:
 
 def whole(value: float | None) -> str:
     return NONE if value is None else f"{value:.0f}"
+
+
+def seconds(value: float | None) -> str:
+    """A length of time to the second: "42 s", "3 min 05 s", "1 h 02 min"."""
+    if value is None:
+        return NONE
+    whole_s = round(value)
+    if whole_s < 60:
+        return f"{whole_s} s"
+    minutes, rest = divmod(whole_s, 60)
+    if minutes < 60:
+        return f"{minutes} min {rest:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 def chart_text(text: str) -> str:

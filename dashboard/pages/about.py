@@ -1,21 +1,35 @@
-"""About the numbers: what the score means, how it is made, and how far to trust it."""
+"""About the numbers: what the score and the speech measures mean, how they are made, and how
+far to trust them. The speech measures' definitions are written from contracts.speech's
+constants and the detector's accuracy from dashboard/speech_accuracy.py, so they stay true."""
 
 from __future__ import annotations
 
 import dash
 from dash import dcc, html
 
+from contracts.speech import (
+    BACKCHANNEL_S,
+    CUT_OFF_SHOWN_S,
+    DOMINANT_MIN_TALK_S,
+    DOMINANT_SHARE,
+    HINT_WINDOW_S,
+    MID_UTTERANCE_S,
+    QUIET_S,
+    RECENT_S,
+)
 from dashboard import data
+from dashboard.speech_accuracy import accuracy_text
+from ingest.speech_segments import MIN_SILENCE_S, MIN_SPEECH_S
 
 dash.register_page(__name__, path="/about", name="About the numbers",
                    title="econsult · about the numbers", order=3)
 
-TEXT = """
+TEXT = f"""
 **What is measured.** With their consent, econsult estimates the facial expression of each
 client or student a few times a second: angry, disgust, fear, happy, neutral, sad or surprise,
 each with a probability. Only their own face is read: anyone else in their camera is counted
-("someone else in view"), never analysed. No image is kept, only these estimates. Consultants
-are not analysed, nor is anyone who declined or withdrew consent, from that moment on.
+("someone else in view"), never analysed. No image is kept, only these estimates. Consultants'
+faces are not analysed, nor anyone's who declined or withdrew consent, from that moment on.
 
 **The quality score.** A face's positivity is the probability given to happy, surprise and
 neutral (100 × their sum). A session's score is the mean positivity of its clients' and
@@ -34,6 +48,44 @@ photos, and faces on calls are harder. It reads expressions, not feelings: a cal
 look sad, a nervous one can smile. Disgust and fear are unmeasured on real faces. Compare
 sessions and weeks, never judge a person or a moment by it. The full model card is
 `docs/model-card.md`.
+
+**Voice analysis.** With their consent, asked apart from consent to face analysis, econsult
+notes *when* each person speaks, consultants too: a speech detector listens to their own
+microphone and keeps only the start and end of each stretch of their speech (one begins once
+speech has lasted {MIN_SPEECH_S:g} s and ends after {MIN_SILENCE_S:g} s of quiet). It never
+records what is said, and no sound is kept. People who did not agree to voice analysis are not
+analysed: they are not silent, their speech is not recorded and counts in nobody's share, so
+every share is of the analysed people's talk.
+
+**The speech measures.**
+
+- *Talk time* and *talk share*: a person's time speaking, and their part (0-100%) of all the
+  analysed people's talk; two people speaking at once both count.
+- *Backchannel*: an utterance shorter than {BACKCHANNEL_S:g} s ("mm-hm", "yes"). It counts as
+  talk time but takes no turn and interrupts nobody.
+- *Turn*: a run of one person's utterances, backchannels aside, until someone else starts one.
+  A person's *longest monologue* is their longest turn.
+- *Response pause*: from the end of one person's turn to the start of the next person's (0 when
+  they start before the first has finished). Reports show each person's median, before their
+  own turns.
+- *Interruption*: someone starts an utterance (not a backchannel) while another person has been
+  speaking for at least {MID_UTTERANCE_S:g} s in an utterance that has not ended. *Spoke before
+  first interrupted*: how long a person had spoken before someone first cut them off ("not
+  interrupted" when nobody did).
+- *Silence*: between a session's first and last speech, the time nobody analysed was speaking.
+
+**Live hints.** The consultant is told, discreetly, when they have done more than
+{DOMINANT_SHARE:.0f}% of the talking in the last {HINT_WINDOW_S / 60:.0f} minutes (once there
+were {DOMINANT_MIN_TALK_S:.0f} s of talk in them), when they cut a client off mid-sentence
+(shown for {CUT_OFF_SHOWN_S:.0f} s), and when a client has not spoken for
+{QUIET_S / 60:.0f} minutes while others have. The live view shows the same hints, who is
+speaking, and everyone's share of the last {RECENT_S / 60:.0f} minutes of talk.
+
+**How far to trust the speech measures.** {accuracy_text()} The detector counts speech loud
+enough to be the person's own: a noisy room, a shared microphone or another voice leaking in
+can be counted as theirs, and a quiet voice can be missed. The measures describe a
+conversation, not a person: a long monologue may be what a client asked for. Compare sessions
+and weeks.
 
 **The law.** The EU AI Act forbids inferring emotions at work and in schools except for
 medical or safety reasons, and requires telling people when it happens.

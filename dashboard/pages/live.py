@@ -1,6 +1,7 @@
 """Live: the sessions running now, refreshed every second: each one's quality over the last two
 minutes and, per client or student, the current expression, face presence and quality, with an
-alert when negative expressions persist."""
+alert when negative expressions persist; who is speaking, everyone's share of the last five
+minutes' talk and the hints the consultant sees in the room (dashboard/live_talk.py)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,16 @@ from dash import Input, Output, callback, dcc, html
 
 from contracts.labels import COLOURS, EMOTIONS
 from contracts.quality import positivity
-from dashboard import data
+from dashboard import data, live_talk
 from dashboard.formats import chart_text, percent
 
 dash.register_page(__name__, path="/live", name="Live", title="econsult · live", order=1)
 # A face older than this is not "now": the participant shows as not in view.
 CURRENT_S = 10
 TIMELINE_S, TIMELINE_BUCKET_S = 120, 5
-NOT_ANALYSED = {"declined": "not analysed (declined)",
-                "withdrawn": "not analysed (consent withdrawn)"}
+# The cards are of faces: voice analysis is consented to, and shown, apart (live_talk).
+NOT_ANALYSED = {"declined": "face not analysed (declined)",
+                "withdrawn": "face not analysed (consent withdrawn)"}
 
 
 def layout(**_: object) -> html.Div:
@@ -42,8 +44,10 @@ def refresh(_: int | None) -> list[html.Section] | html.P:
     now = datetime.now(UTC)
     timelines = {sid: list(points) for sid, points in groupby(
         data.live_timeline(TIMELINE_S, TIMELINE_BUCKET_S), key=lambda r: r["session_id"])}
+    talk = live_talk.by_session(now.timestamp())
     return [html.Section([
         html.H3(people[0]["room"]),
+        talk.get(sid),  # read a moment after the rows: a session may have ended since
         dcc.Graph(figure=_timeline(timelines.get(sid, []), now),
                   config={"displayModeBar": False}, className="timeline"),
         html.Div([_card(r, now) for r in people], className="cards"),

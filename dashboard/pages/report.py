@@ -1,8 +1,9 @@
 """Session report: everyone in the session, each as themselves (two people of one name stay two
-sections), with when they gave or withdrew consent; per analysed client or student,
-expressions over time, how long each led their live reading, the quality score, face presence,
-facing the screen, others in view and the moments the mood turned; the figures download as
-CSV."""
+sections), with when they gave or withdrew consent to face and to voice analysis; who spoke
+when and each person's speech measures (dashboard/speech_report.py); per analysed client or
+student, expressions over time, how long each led their live reading, the quality score, face
+presence, facing the screen, others in view and the moments the mood turned; the figures and
+the speech measures download as CSV."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from dash.exceptions import PreventUpdate
 
 from contracts.labels import COLOURS, EMOTIONS
 from contracts.smoothing import WINDOW_S
-from dashboard import data
+from dashboard import data, speech_report
 from dashboard.formats import NONE, percent, whole
+from dashboard.voice import consent_text as voice_consent
 
 dash.register_page(__name__, path_template="/report/<session_id>", name="Report",
                    title="econsult · session report", order=99)
@@ -49,12 +51,15 @@ def layout(session_id: str = "", **_: object) -> html.Div:
     # The queries are independent: run side by side, a 2-hour class of 50 (360k faces) renders
     # in about 1.5-2 s, most of it the live reading's shares (econsult bench dashboard).
     # Each runs in a copy of this request's context, which says who is signed in.
-    with ThreadPoolExecutor(5) as pool:
-        futures = [pool.submit(contextvars.copy_context().run, *query) for query in (
-            (data.session, session_id), (data.participants, session_id),
-            (data.timeline, session_id, bucket), (data.dominant_shares, session_id),
-            (data.consent_changes, session_id))]
-        summary, people, rows, shares, changes = (future.result() for future in futures)
+    queries = ((data.session, session_id), (data.participants, session_id),
+               (data.timeline, session_id, bucket), (data.dominant_shares, session_id),
+               (data.consent_changes, session_id), (data.speech, session_id),
+               (data.speech_segments, session_id), (data.speech_interruptions, session_id),
+               (data.session_silence, session_id))
+    with ThreadPoolExecutor(len(queries)) as pool:
+        futures = [pool.submit(contextvars.copy_context().run, *query) for query in queries]
+        (summary, people, rows, shares, changes, voices, segments, cuts,
+         silence) = (future.result() for future in futures)
     points = {pid: list(group) for pid, group in groupby(rows, key=lambda r: r["participant_id"])}
     ended = END_REASONS.get(summary["end_reason"])
     return html.Div([
@@ -65,8 +70,11 @@ def layout(session_id: str = "", **_: object) -> html.Div:
                f"{percent(summary['facing_screen'])} · {bucket} s per point", id="summary"),
         *([html.P(f"This session ended {ended}.", className="alert")] if ended else []),
         html.Button("Download CSV", id="csv-button"),
+        html.Button("Download speech CSV", id="speech-csv-button"),
         dcc.Download(id="csv"),
+        dcc.Download(id="speech-csv"),
         dcc.Store(id="session-id", data=session_id),
+        speech_report.section(voices, segments, cuts, silence),
         *[_person(person, points.get(person["participant_id"], []),
                   [s for s in shares if s["participant_id"] == person["participant_id"]],
                   [c for c in changes if c["participant_id"] == person["participant_id"]])
@@ -88,11 +96,30 @@ def download(_: int, session_id: str) -> dict:
     return dcc.send_string(out.getvalue(), f"econsult-{summary['room']}-{session_id[:8]}.csv")
 
 
+@callback(Output("speech-csv", "data"), Input("speech-csv-button", "n_clicks"),
+          State("session-id", "data"), prevent_initial_call=True)
+def download_speech(_: int, session_id: str) -> dict:
+    summary = data.session(session_id)
+    if summary is None:  # gone, or not the signed-in person's to see
+        raise PreventUpdate
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=speech_report.CSV_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(speech_report.csv_rows(data.speech(session_id)))
+    return dcc.send_string(out.getvalue(),
+                           f"econsult-{summary['room']}-{session_id[:8]}-speech.csv")
+
+
 def _person(person: dict, points: list[dict], shares: list[dict], changes: list[dict]
             ) -> html.Section:
-    """One participant's section: who, their consent, and what was read of them."""
+    """One participant's section: who, their consent to each analysis, and what was read of
+    their face."""
     heading = html.H3(f"{person['label']} ({person['role']})")
-    consent = html.P(_consent(person, changes), className="consent")
+    consent = html.Div([
+        html.P(_consent(person, [c for c in changes if c["analysis"] == "face"]),
+               className="consent face"),
+        html.P(voice_consent(person, [c for c in changes if c["analysis"] == "voice"]),
+               className="consent voice")])
     if person["role"] == "consultant" or not points:
         return html.Section([heading, consent], className="participant")
     others, missing = person["others_in_view"] or 0, person["frames_missing"]
@@ -113,16 +140,16 @@ def _person(person: dict, points: list[dict], shares: list[dict], changes: list[
 
 
 def _consent(person: dict, changes: list[dict]) -> str:
-    """Whether and when the person agreed to analysis (contracts.consent's states)."""
+    """Whether and when the person agreed to face analysis (contracts.consent's states)."""
     if person["role"] == "consultant":
-        return "Consultant: not analysed."
+        return "Face analysis: consultants' faces are not analysed."
     if person["consent"] == "declined":
-        return "Declined analysis: not analysed."
+        return "Face analysis: declined, not analysed."
     history = " · ".join(f"{'given' if c['given'] else 'withdrawn'} {c['at']:%H:%M:%S}"
                          for c in changes)
     now = ("analysed while it stood" if person["consent"] == "given"
            else "not analysed since the withdrawal")
-    return f"Consent {history}: {now}."
+    return f"Face analysis: consent {history}: {now}."
 
 
 def _charts(points: list[dict]) -> list[dcc.Graph]:

@@ -64,8 +64,9 @@ def test_the_report_and_its_csv_keep_three_people_of_one_name_apart(page: Page, 
         expect(tina.locator(".shares")).to_have_text(
             f"Leading expression of the live reading (the last 3 s of faces): {mood}")
     expect(sections.filter(has_text="Tina (3)")).to_contain_text(
-        "Consent given 09:00:00 · withdrawn 09:00:30: not analysed since the withdrawal")
-    expect(sections.filter(has_text="Una")).to_contain_text("Declined analysis")
+        "Face analysis: consent given 09:00:00 · withdrawn 09:00:30: not analysed since the "
+        "withdrawal")
+    expect(sections.filter(has_text="Una")).to_contain_text("Face analysis: declined")
     with page.expect_download() as download:
         page.click("#csv-button")
     download.value.save_as(tmp_path / "report.csv")

@@ -12,7 +12,7 @@ from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import insert
 
 from contracts.labels import EMOTIONS
-from contracts.schema import Participant, Session
+from contracts.schema import Participant, Session, SpeechSegment
 from tests.support.records import insert_frame
 
 LINK = '<a href="https://example.org/x">Dr Link</a>'
@@ -26,8 +26,10 @@ FACES = 40
 def _session(engine, started: datetime, ended: datetime | None, consultant: str = LINK,
              faces: dict[str, dict[str, float]] | None = None) -> tuple[uuid.UUID, str]:
     """A session in a room named in HTML, by default Dr Link's, where Carla's faces read sad
-    and the image's happy (``faces``: each client's reading by name), one a second."""
+    and the image's happy (``faces``: each client's reading by name), one a second. Everyone's
+    voice is analysed: the consultant speaks first and the first client cuts in."""
     session_id, room = uuid.uuid4(), f"<i>Room</i> {uuid.uuid4().hex[:6]}"
+    lead = uuid.uuid4()
     clients = {uuid.uuid4(): (name, face)
                for name, face in (faces or {BOLD: SAD, IMAGE: HAPPY}).items()}
     with engine.begin() as conn:
@@ -35,14 +37,20 @@ def _session(engine, started: datetime, ended: datetime | None, consultant: str 
                                             started_at=started, ended_at=ended,
                                             end_reason=ended and "ended", consultant=consultant))
         conn.execute(insert(Participant), [
-            dict(id=uuid.uuid4(), session_id=session_id, role="consultant",
-                 display_name=consultant, joined_at=started),
+            dict(id=lead, session_id=session_id, role="consultant", display_name=consultant,
+                 joined_at=started, voice_consent_at=started),
             *(dict(id=pid, session_id=session_id, role="client", display_name=name,
-                   joined_at=started, consent_at=started)
+                   joined_at=started, consent_at=started, voice_consent_at=started)
               for pid, (name, _) in clients.items())])
         for pid, (_, face) in clients.items():
             for seq in range(FACES):
                 insert_frame(conn, session_id, pid, seq, started + timedelta(seconds=seq), face)
+        conn.execute(insert(SpeechSegment), [
+            dict(session_id=session_id, participant_id=pid, capture_id=pid, seq=0,
+                 started_at=started + timedelta(seconds=start),
+                 ended_at=started + timedelta(seconds=start + length))
+            for pid, start, length in ((lead, 0, 10), *((pid, 5 + 10 * i, 3) for i, pid in
+                                                        enumerate(clients)))])
     return session_id, room
 
 
@@ -70,6 +78,7 @@ def test_history_shows_a_consultant_named_in_html_as_text(page: Page, dashboard_
     entry = chart.locator(".legend .traces", has_text=LINK)
     expect(entry).to_have_count(1, timeout=30_000)
     expect(page.locator("#comparison-table")).to_contain_text(LINK)
+    expect(page.locator("#weekly-talk .legend .traces", has_text=LINK)).to_have_count(1)
     expect(page.locator("#history-sessions tr", has_text=room)).to_contain_text(LINK)
     # Legend entries and traces come in the same order: hover Dr Link's week.
     names = chart.locator(".legend .traces").all_text_contents()
@@ -94,7 +103,11 @@ def test_a_report_shows_people_and_a_room_named_in_html_as_text(page: Page, dash
     for label in (f"{LINK} (consultant)", f"{BOLD} (client)", f"{IMAGE} (client)"):
         expect(sections.locator("h3", has_text=label)).to_have_count(1)
     expect(page.locator(".js-plotly-plot .legend").first).to_contain_text("sad")
-    expect(page.locator(".js-plotly-plot")).to_have_count(4)
+    expect(page.locator(".js-plotly-plot")).to_have_count(5)
+    timeline = page.locator("#speech-timeline")
+    expect(timeline.locator(".ytick")).to_have_count(3)
+    _hover(page, timeline.locator(".scatterlayer .point").first)  # the consultant, cut off
+    expect(timeline.locator(".hoverlayer")).to_contain_text(f"{LINK} cut off by {BOLD}")
     _expect_no_markup_from_names(page)
 
 
@@ -107,6 +120,8 @@ def test_the_live_view_shows_clients_named_in_html_as_text(page: Page, dashboard
     for name in (BOLD, IMAGE):
         expect(session.locator(".card h4", has_text=name)).to_have_count(1)
         expect(legend).to_contain_text(name)
+    for name in (LINK, BOLD, IMAGE):
+        expect(session.locator(".talk .voice .who", has_text=name)).to_have_count(1)
     _expect_no_markup_from_names(page)
 
 
