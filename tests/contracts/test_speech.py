@@ -80,6 +80,11 @@ def test_the_consultant_is_told_when_they_talk_most_cut_someone_off_or_someone_i
     assert hints(never, roles, names, now=125 + QUIET_S) == []  # nobody spoke meanwhile
 
 
+def test_the_consultants_share_is_not_hinted_when_nobody_else_is_heard():
+    alone = [Segment(0, 170, DOCTOR)]
+    assert hints(alone, {DOCTOR: "consultant"}, {}, now=180) == []
+
+
 def _conversation(rng: random.Random, people: list[uuid.UUID]) -> list[Segment]:
     """Talk with turns, pauses, backchannels and overlaps, each person's utterances apart."""
     talk, free = [], dict.fromkeys(people, 0.0)
