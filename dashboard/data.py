@@ -241,7 +241,7 @@ def weekly_speech(start: str | None, end: str | None) -> list[dict]:
         ), shares AS (
             SELECT v.id, coalesce(sum(m.talk_share), 0) AS talk_share
             FROM voiced v JOIN participants p ON p.session_id = v.id AND p.role = 'consultant'
-            LEFT JOIN speech_summary m ON m.participant_id = p.id
+            LEFT JOIN speech_summary m ON m.session_id = v.id AND m.participant_id = p.id
             GROUP BY v.id
         ), cuts AS (
             SELECT i.session_id AS id, count(*) AS clients_interrupted
