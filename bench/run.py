@@ -11,6 +11,13 @@ from bench.host import describe_cpu
 from bench.pipeline import run_pipeline_bench
 from bench.real_faces import MediaMissing, real_face_figures
 from bench.room_load import run_room_bench
+from bench.speech import (
+    Figure,
+    conversation_figures,
+    corpus_figures,
+    cost_figures,
+    delay_figures,
+)
 from contracts.settings import Settings
 
 
@@ -20,6 +27,12 @@ def run(settings: Settings, what: str, workers: int, participants: list[int],
     if what == "dashboard":
         _print(run_server_bench(settings))
         _print(run_dashboard_bench(settings))
+        return 0
+    if what == "speech":
+        _print_against(corpus_figures())
+        _print_against(conversation_figures())
+        _print_against(cost_figures())
+        _print_against(delay_figures(settings))
         return 0
     if what == "room":
         _print(codec_cost())
@@ -52,3 +65,11 @@ def _print(figures: dict[str, float]) -> None:
                  else f"{value:.3f}" if "crop" in name or " ms " in name or "seconds" in name
                  else f"{value:,.1f}")
         print(f"  {name:<66} {shown:>10}", flush=True)
+
+
+def _print_against(figures: list[Figure]) -> None:
+    """Each figure beside the issue's target for it, and whether it is met."""
+    for figure in figures:
+        verdict = {None: "", True: "met", False: "MISSED"}[figure.met]
+        print(f"  {figure.name:<66} {figure.shown:>10}  {figure.target:<9} {verdict}".rstrip(),
+              flush=True)

@@ -1,5 +1,5 @@
-"""``econsult bench``: measure the model, the pipeline, the room, a class and the dashboard
-(``bench.run``)."""
+"""``econsult bench``: measure the model, the pipeline, the room, a class, the dashboard and
+speech activity (``bench.run``)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from contracts.settings import Settings
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "bench", help="measure the model and the pipeline, the face detector, expressions read "
-                      "end to end, the room, a class through the SFU or the dashboard")
+                      "end to end, the room, a class through the SFU, the dashboard or speech "
+                      "activity (accuracy, cost and delay against issue 26's targets)")
     parser.add_argument("what", nargs="?",
                         choices=("pipeline", "faces", "expressions", "room", "class",
-                                 "dashboard"),
+                                 "dashboard", "speech"),
                         default="pipeline")
     parser.add_argument("--workers", type=int, default=2, help="workers to run")
     parser.add_argument("--participants", type=int, nargs="+", default=[10, 25, 50],

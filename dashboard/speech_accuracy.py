@@ -5,10 +5,12 @@ from __future__ import annotations
 
 # Replaced by the figures of each new measurement; None until the first.
 DETECTOR_ACCURACY: dict[str, str | float | None] = {
-    "measured_on": None,  # what it was measured on, and when: "its labelled corpus, 6 Dec 2026"
-    "speech_found": None,  # share of labelled speech the detector called speech
-    "false_speech": None,  # share of the rest (noise, the other person's voice) called speech
-    "talk_share_error": None,  # mean error of a person's talk share, in percentage points
+    "measured_on": "the project's labelled corpus (80 synthesized and 20 recorded utterances, "
+                   "noise at 20, 10 and 5 dB SNR, the other person's voice at -20 dB) and five "
+                   "5-minute two-person conversations, 5 Dec 2026",
+    "speech_found": 0.713,  # share of labelled clean speech the detector called speech
+    "false_speech": 0.144,  # share of the rest (noise at each SNR, a leaked voice) called speech
+    "talk_share_error": 0.87,  # mean error of a person's talk share, in percentage points
 }
 
 
