@@ -34,7 +34,7 @@ from bench.speech_corpus import (
     with_leak,
 )
 from contracts.speech import Interruption, Segment, interruptions, talk_share, turns
-from ingest.speech_segments import SegmentUpdate
+from ingest.speech_segments import MIN_SILENCE_S, SegmentUpdate
 from ingest.voice_activity import FRAME as VAD_FRAME
 from ingest.voice_activity import SpeechDetector, VoiceActivity
 
@@ -207,7 +207,7 @@ def detected_segments(track: Audio, participant: Hashable) -> list[Segment]:
 
 def conversation_errors(seed: int) -> ConversationErrors:
     talk = conversation(CONVERSATION_S, seed)
-    truth = [Segment(s.start_s, s.end_s, s.speaker) for s in talk.segments]
+    truth = segmented([Segment(s.start_s, s.end_s, s.speaker) for s in talk.segments])
     found = [segment for speaker, track in talk.tracks.items()
              for segment in detected_segments(track, speaker)]
     true_shares, found_shares = talk_share(truth), talk_share(found)
@@ -216,6 +216,20 @@ def conversation_errors(seed: int) -> ConversationErrors:
     true_cuts, found_cuts = interruptions(truth), interruptions(found)
     return ConversationErrors(share_error, len(turns(truth)), len(turns(found)),
                               len(true_cuts), len(found_cuts), _matched(true_cuts, found_cuts))
+
+
+def segmented(sentences: list[Segment]) -> list[Segment]:
+    """The true sentences as the product segments speech: one person's sentences apart by less
+    than MIN_SILENCE_S are one utterance (the pause is part of their talk)."""
+    joined: list[Segment] = []
+    for sentence in sorted(sentences, key=lambda s: (s.participant, s.start)):
+        last = joined[-1] if joined else None
+        if (last is not None and last.participant == sentence.participant
+                and sentence.start - last.end < MIN_SILENCE_S):
+            joined[-1] = Segment(last.start, max(last.end, sentence.end), last.participant)
+        else:
+            joined.append(sentence)
+    return joined
 
 
 def _matched(true: list[Interruption], found: list[Interruption]) -> int:

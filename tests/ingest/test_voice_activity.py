@@ -1,7 +1,12 @@
-"""The speech detector: a participant's speech becomes a segment where it was spoken; silence,
-noise and the other person's voice leaking from their speakers do not."""
+"""The speech detector: a participant's speech, quiet or not, becomes a segment where it was
+spoken; silence, noise and the other person's voice leaking from their speakers do not; it runs
+beside TensorFlow."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -49,3 +54,22 @@ def test_the_other_persons_voice_leaking_in_20_db_below_is_not_their_speech():
     segments = _segments(audio)
     assert len(segments) == 1
     assert segments[0][1] < 0.5 + len(own) / SAMPLE_RATE + 0.5
+
+
+def test_a_quiet_speaker_is_heard_whole():
+    speech = at_level(synthesize(SENTENCE), -36)  # 10 dB below what browsers' gain aims at
+    audio = np.concatenate([_quiet(1.0), speech, _quiet(1.0), speech, _quiet(1.0)])
+    spoken_s = 2 * len(speech) / SAMPLE_RATE
+    heard_s = sum(end - start for start, end in _segments(audio))
+    assert heard_s == pytest.approx(spoken_s, abs=0.5)
+
+
+def test_the_detector_runs_in_a_process_that_loaded_tensorflow():
+    # Both ship an ONNX Runtime or protobuf of their own: a tool or test may load both.
+    script = ("import tensorflow, numpy\n"
+              "from ingest.voice_activity import VoiceActivity\n"
+              "print(VoiceActivity().push(numpy.zeros(1024, numpy.int16)))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[(False, 0, 512), (False, 512, 512)]"
