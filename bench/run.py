@@ -29,7 +29,11 @@ def run(settings: Settings, what: str, workers: int, participants: list[int],
         _print(run_dashboard_bench(settings))
         return 0
     if what == "speech":
-        _print_against(corpus_figures())
+        try:
+            _print_against(corpus_figures())
+        except FileNotFoundError as exc:
+            print(f"  no labelled speech to measure on: {exc}")
+            return 1
         _print_against(conversation_figures())
         _print_against(cost_figures())
         _print_against(delay_figures(settings))

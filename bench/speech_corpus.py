@@ -13,7 +13,7 @@ with ``peak`` the loudest frame of the clip and ``floor`` its 5th-percentile fra
 recording's own noise, digital silence for espeak-ng); then gaps shorter than 100 ms between
 speech frames are filled (stops and closures inside words).
 
-Needs, from Debian (the project's scripts must install them, none is downloaded at run time):
+Needs, from Debian (scripts/install-speech-corpus installs them; nothing is downloaded at run time):
 ``espeak-ng`` for the synthesized voices, and for the real recordings
 ``asterisk-core-sounds-en-wav`` (Allison Smith's prompts, CC-BY-SA-3.0) and ``alsa-utils``
 (its /usr/share/sounds/alsa speaker-test voice, GPL-2). ``utterances(real=0)`` needs only
@@ -254,7 +254,7 @@ def _recording(path: Path) -> Audio:
 def asterisk_prompts() -> list[Path]:
     """Allison Smith's recorded prompts, without the tones and beeps filed beside them."""
     if not ASTERISK.is_dir():
-        raise FileNotFoundError(f"{ASTERISK}: apt-get install asterisk-core-sounds-en-wav")
+        raise FileNotFoundError(f"{ASTERISK} is missing: run scripts/install-speech-corpus")
     return sorted(path for path in ASTERISK.glob("*.wav")
                   if "tone" not in path.name and not path.name.startswith("beep"))
 
@@ -262,7 +262,7 @@ def asterisk_prompts() -> list[Path]:
 def alsa_voices() -> list[Path]:
     """The speaker-test voice of alsa-utils ("Front left", …), without its Noise.wav."""
     if not ALSA.is_dir():
-        raise FileNotFoundError(f"{ALSA}: apt-get install alsa-utils")
+        raise FileNotFoundError(f"{ALSA} is missing: run scripts/install-speech-corpus")
     return sorted(path for path in ALSA.glob("*.wav") if path.name != "Noise.wav")
 
 

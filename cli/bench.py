@@ -12,7 +12,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "bench", help="measure the model and the pipeline, the face detector, expressions read "
                       "end to end, the room, a class through the SFU, the dashboard or speech "
-                      "activity (accuracy, cost and delay against issue 26's targets)")
+                      "activity (the detector's accuracy, cost and delay, against their targets)")
     parser.add_argument("what", nargs="?",
                         choices=("pipeline", "faces", "expressions", "room", "class",
                                  "dashboard", "speech"),
