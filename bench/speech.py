@@ -26,6 +26,7 @@ from bench.speech_corpus import ESPEAK_LICENCE, LABEL_RULE, NOISE_KINDS, RATE, u
 from bench.speech_delay import ONSETS, speech_delays
 from contracts.settings import Settings
 from ingest.voice_activity import SAMPLE_RATE, VoiceActivity
+from ingest.voice_tap import detector_samples
 
 CONVERSATION_SEEDS = range(5)
 COST_S = 60.0
@@ -153,9 +154,7 @@ def _analysis_seconds(packets: list[bytes]) -> dict[str, float]:
         started = time.perf_counter()
         decoded = decoder.decode(JitterFrame(packet, index * SAMPLES_PER_FRAME))
         spent["Opus decode"] += (resampled := time.perf_counter()) - started
-        samples = np.concatenate([f.to_ndarray().reshape(-1) for frame in decoded
-                                  for f in resampler.resample(frame)] or
-                                 [np.zeros(0, np.int16)])
+        samples = np.concatenate([detector_samples(resampler, frame) for frame in decoded])
         spent["resample to 16 kHz mono"] += (detected := time.perf_counter()) - resampled
         activity.push(samples)
         spent["voice activity"] += time.perf_counter() - detected

@@ -77,9 +77,7 @@ class VoiceTap:
         await self._end()
 
     def _hear(self, frame: AudioFrame) -> list[SegmentUpdate]:
-        samples = np.concatenate([f.to_ndarray().reshape(-1)
-                                  for f in self._resampler.resample(frame)] or
-                                 [np.zeros(0, np.int16)])
+        samples = detector_samples(self._resampler, frame)
         now = time.time()
         start = now - len(samples) / SAMPLE_RATE
         if self._clock is None or abs(self._clock - start) > RESYNC_S:
@@ -105,3 +103,10 @@ class VoiceTap:
         if final is not None:
             await self._tell(final)
         await self._talk.stopped(self._room, self._member)
+
+
+def detector_samples(resampler: AudioResampler, frame: AudioFrame) -> np.ndarray:
+    """A decoded frame as the detector takes it: 16 kHz mono int16 (``resampler`` made as
+    :class:`VoiceTap` makes it)."""
+    return np.concatenate([f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
+                          or [np.zeros(0, np.int16)])
