@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, text
 
+from contracts.alert import AlertRule
 from contracts.consent import consent_state_sql
 from contracts.labels import EMOTIONS
 from contracts.people import label_sql
@@ -257,10 +258,11 @@ def weekly_speech(start: str | None, end: str | None) -> list[dict]:
         GROUP BY v.consultant, v.week ORDER BY v.consultant, v.week""", start=start, end=end)
 
 
-def live(window_s: int, alert_s: float) -> list[dict]:
+def live(window_s: int, alert: AlertRule) -> list[dict]:
     """Per client or student of each running session: the live reading at their latest face
-    (contracts.smoothing), the negative share over the alert window, and face presence, facing
-    the screen and others in view over the last 30 s."""
+    (contracts.smoothing), how long their faces have read negative when ``alert`` holds
+    (contracts.alert), and face presence, facing the screen and others in view over the last
+    30 s."""
     return _rows(f"""
         WITH running AS ({_RUNNING}
         ), people AS ({_PEOPLE} WHERE p.session_id IN (SELECT id FROM running)
@@ -274,12 +276,8 @@ def live(window_s: int, alert_s: float) -> list[dict]:
             SELECT DISTINCT ON (r.participant_id) r.*, {leading_sql("r")} AS dominant
             FROM readings r WHERE r.captured_at > now() - make_interval(secs => :window)
             ORDER BY r.participant_id, r.captured_at DESC
-        ), recent AS (
-            SELECT e.participant_id, avg(1 - ({POSITIVITY_SQL}) / 100) AS negative,
-                   min(e.captured_at) AS since
-            FROM emotion_events e JOIN running r ON r.id = e.session_id
-            WHERE e.captured_at > now() - make_interval(secs => :alert)
-            GROUP BY e.participant_id
+        ), alerts AS ({alert.sql(
+            "SELECT e.* FROM emotion_events e JOIN running r ON r.id = e.session_id")}
         ), presence AS (
             SELECT s.participant_id, avg(s.face_found::int)::float8 AS face_presence,
                    avg(coalesce(s.facing_screen, false)::int)::float8 AS facing_screen,
@@ -289,14 +287,14 @@ def live(window_s: int, alert_s: float) -> list[dict]:
         )
         SELECT r.id AS session_id, r.room, p.id AS participant_id, p.label, p.consent,
                latest.captured_at, {", ".join(f"latest.{x}" for x in EMOTIONS)},
-               latest.dominant, recent.negative, recent.since, presence.face_presence,
+               latest.dominant, alerts.negative_for_s, presence.face_presence,
                presence.facing_screen, presence.others_in_view
         FROM running r JOIN people p ON p.session_id = r.id
         LEFT JOIN latest ON latest.participant_id = p.id
-        LEFT JOIN recent ON recent.participant_id = p.id
+        LEFT JOIN alerts ON alerts.participant_id = p.id
         LEFT JOIN presence ON presence.participant_id = p.id
         WHERE p.role <> 'consultant' AND p.left_at IS NULL
-        ORDER BY r.room, r.id, p.joined_at, p.id""", window=window_s, alert=alert_s)
+        ORDER BY r.room, r.id, p.joined_at, p.id""", window=window_s)
 
 
 def live_timeline(window_s: int, bucket_s: int) -> list[dict]:

@@ -11,6 +11,7 @@ from itertools import groupby
 import dash
 from dash import Input, Output, callback, dcc, html
 
+from contracts.alert import AlertRule
 from contracts.labels import COLOURS, EMOTIONS
 from contracts.quality import positivity
 from dashboard import data, live_talk
@@ -30,7 +31,8 @@ def layout(**_: object) -> html.Div:
         html.H2("Live"),
         html.P(f"Refreshed every second. An alert shows when a client's faces read negative "
                f"(angry, disgust, fear, sad) at {data.settings.alert_negative:.0%} or more for "
-               f"{data.settings.alert_seconds:.0f} s.", className="hint"),
+               f"{data.settings.alert_seconds:.0f} s; their consultant sees it in the room too.",
+               className="hint"),
         dcc.Interval(id="tick", interval=1000),
         html.Div(id="live-sessions"),
     ])
@@ -38,7 +40,7 @@ def layout(**_: object) -> html.Div:
 
 @callback(Output("live-sessions", "children"), Input("tick", "n_intervals"))
 def refresh(_: int | None) -> list[html.Section] | html.P:
-    rows = data.live(CURRENT_S, data.settings.alert_seconds)
+    rows = data.live(CURRENT_S, AlertRule.of(data.settings))
     if not rows:
         return html.P("No session is running now.")
     now = datetime.now(UTC)
@@ -50,7 +52,7 @@ def refresh(_: int | None) -> list[html.Section] | html.P:
         talk.get(sid),  # read a moment after the rows: a session may have ended since
         dcc.Graph(figure=_timeline(timelines.get(sid, []), now),
                   config={"displayModeBar": False}, className="timeline"),
-        html.Div([_card(r, now) for r in people], className="cards"),
+        html.Div([_card(r) for r in people], className="cards"),
     ], className="live-session")
         for sid, people in ((sid, list(group)) for sid, group in
                             groupby(rows, key=lambda r: r["session_id"]))]
@@ -70,8 +72,8 @@ def _timeline(points: list[dict], now: datetime) -> dict:
         "showlegend": len(lines) <= 10, "hoverlabel": {"namelength": -1}, "uirevision": "keep"}}
 
 
-def _card(row: dict, now: datetime) -> html.Div:
-    alert = _alert(row, now)
+def _card(row: dict) -> html.Div:
+    alert = _alert(row)
     children = [html.H4(row["label"]), *([html.P(alert, className="alert")] if alert else [])]
     if row["consent"] != "given":
         children.append(html.P(NOT_ANALYSED[row["consent"]], className="muted"))
@@ -92,14 +94,11 @@ def _card(row: dict, now: datetime) -> html.Div:
     return html.Div(children, className="card alerting" if alert else "card")
 
 
-def _alert(row: dict, now: datetime) -> str | None:
-    settings = data.settings
-    if row["negative"] is None or row["negative"] < settings.alert_negative:
+def _alert(row: dict) -> str | None:
+    """The lasting-negativity alert of contracts.alert, as the consultant's room shows it."""
+    if row["consent"] != "given" or row["negative_for_s"] is None:
         return None
-    lasting = (now - row["since"]).total_seconds()
-    if lasting < 0.8 * settings.alert_seconds:  # the window must be mostly covered by faces
-        return None
-    return f"negative expressions for the last {lasting:.0f} s"
+    return f"negative expressions for the last {row['negative_for_s']:.0f} s"
 
 
 def _bar(emotion: str, share: float) -> html.Div:
