@@ -57,12 +57,16 @@ async def _relay(client: aredis.Redis, keys: StreamKeys, rooms: Rooms) -> None:
 
 def feedback(room: Room, member: Member, update: LiveUpdate) -> dict[str, Any]:
     """What the consultant's page shows for one update: the member's live reading (their
-    expressions smoothed over the last seconds), and the session's quality score."""
+    expressions smoothed over the last seconds), how long their faces have read negative while
+    the alert of contracts.alert holds, and the session's quality score."""
     probabilities = None
+    at = update.captured_at.timestamp()
     if update.probabilities:
-        at = update.captured_at.timestamp()
         probabilities = member.reading.add(update.probabilities, at)
         member.score.add(positivity(update.probabilities), at)
+        member.negativity.add(update.probabilities, at)
+    # A frame from before a withdrawal may still be stored: its alert is not shown.
+    negative_for_s = member.negativity.lasting(at) if "face" in member.consent else None
     scores = [m.score.value for m in room.members.values()
               if m.role != "consultant" and m.score.value is not None]
     return {
@@ -71,5 +75,6 @@ def feedback(room: Room, member: Member, update: LiveUpdate) -> dict[str, Any]:
         "face_found": update.face_found, "others_in_view": update.others_in_view,
         "facing_screen": update.facing_screen, "probabilities": probabilities,
         "dominant": leading(probabilities) if probabilities else None,
+        "negative_for_s": None if negative_for_s is None else round(negative_for_s, 1),
         "quality": member.score.value, "session_quality": fmean(scores) if scores else None,
     }

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from contracts.alert import AlertRule, RecentFaces
 from contracts.consent import ANALYSES, Analysis
 from contracts.invitations import ROOM_NAME
 from contracts.quality import SmoothedScore
@@ -57,6 +58,8 @@ class Member:
     consent: set[Analysis]  # the analyses they agree to now
     send: Send
     joined_at: datetime
+    # Their faces over the alert window, for the lasting-negativity alert (contracts.alert).
+    negativity: RecentFaces
     connected: bool = True
     left_at: datetime | None = None
     # Every change of consent, (when, analysis, given), oldest first: announced again after a
@@ -123,11 +126,14 @@ class Room:
 
 
 class Rooms:
-    """Every live room of this ingest process; ``publish`` queues room events for the stream."""
+    """Every live room of this ingest process; ``publish`` queues room events for the stream,
+    ``alert`` is the rule of the lasting-negativity alert its consultants are shown."""
 
-    def __init__(self, publish: Callable[[RoomEvent], None], capacity: int) -> None:
+    def __init__(self, publish: Callable[[RoomEvent], None], capacity: int,
+                 alert: AlertRule) -> None:
         self._publish = publish
         self._capacity = capacity
+        self._alert = alert
         self.by_name: dict[str, Room] = {}
         self._recent: dict[uuid.UUID, tuple[Room, float]] = {}
         self._ended_members: dict[uuid.UUID, float] = {}
@@ -163,7 +169,7 @@ class Rooms:
         member_id = previous.id if returning else uuid.uuid4()
         consenting = {a for a in consent if a in OFFERED[role]}
         member = room.members[member_id] = Member(
-            member_id, name.strip(), role, consenting, send, now,
+            member_id, name.strip(), role, consenting, send, now, RecentFaces(self._alert),
             cohost=role == "consultant" and name.strip() != room.consultant)
         # The join carries the consent, so no frame or speech ever finds the one without the
         # other.

@@ -23,6 +23,7 @@ import redis.asyncio as aredis
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from contracts.alert import AlertRule
 from contracts.database import engine_for
 from contracts.invitations import NotAdmitted
 from contracts.redis_connection import connect_async
@@ -78,7 +79,7 @@ async def _start(app: web.Application) -> None:
     settings = app[SETTINGS]
     client = connect_async(settings.redis_url)
     publisher = StreamPublisher(client, settings)
-    rooms = Rooms(publisher.room_event, settings.room_capacity)
+    rooms = Rooms(publisher.room_event, settings.room_capacity, AlertRule.of(settings))
     publisher.on_restart = rooms.announce_again
     publisher.start()
     talk = Talk()

@@ -370,7 +370,7 @@ function feedbackCard(id) {
     card.id = `live-${id}`;
     card.className = "participant";
     card.innerHTML = `<h3></h3><div class="dominant muted">waiting for analysis…</div>
-      <div class="presence muted"></div><div class="score"></div><div class="bars"></div>`;
+      <div class="negativity" hidden></div><div class="presence muted"></div><div class="score"></div><div class="bars"></div>`;
     tileOf(id).append(card);
     relabel();
   }
@@ -406,6 +406,7 @@ function showLive(update) {
         style="width:${share}%;background:${colour(emotion)}"></span></span><span>${share}%</span></div>`;
     }).join("");
   }
+  showNegativity(card, update.negative_for_s);
   if (update.quality !== null) {
     card.querySelector(".score").textContent = `quality ${Math.round(update.quality)} / 100`;
   }
@@ -414,6 +415,15 @@ function showLive(update) {
   }
   state.latest.set(update.participant, {...update, at: Date.now()});
   showClassSummary();
+}
+
+// The lasting-negativity alert, as the live dashboard shows it (contracts/alert.py): a hint on
+// the person's card, there only while the rule holds and their face analysis is on.
+function showNegativity(card, seconds) {
+  const line = card.querySelector(".negativity");
+  line.hidden = seconds === null;
+  line.textContent = seconds === null ? ""
+    : `negative expressions for the last ${Math.round(seconds)} s`;
 }
 
 function showClassSummary() {
@@ -446,6 +456,7 @@ function showPeerConsent(peer) {
     // What was read before a withdrawal would be taken for now.
     card.querySelector(".presence").textContent = "";
     card.querySelector(".bars").innerHTML = "";
+    showNegativity(card, null);
     state.latest.delete(peer.id);
   }
   showClassSummary();

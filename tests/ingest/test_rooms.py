@@ -8,6 +8,8 @@ import uuid
 import aiohttp
 import pytest
 
+from contracts.alert import AlertRule
+from contracts.settings import Settings
 from contracts.stream import RoomEvent
 from ingest.rooms import Room, RoomError, Rooms, SessionEnded
 from tests.support.accounts import set_up, token
@@ -19,7 +21,7 @@ FACE, VOICE, BOTH, NONE = {"face"}, {"voice"}, {"face", "voice"}, set()
 
 def _rooms(capacity: int = 3) -> tuple[Rooms, list[RoomEvent]]:
     events: list[RoomEvent] = []
-    return Rooms(events.append, capacity), events
+    return Rooms(events.append, capacity, AlertRule.of(Settings())), events
 
 
 async def _nobody(message) -> None:
