@@ -7,6 +7,7 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
+from contracts.alert import COVERED
 from contracts.speech import (
     BACKCHANNEL_S,
     CUT_OFF_SHOWN_S,
@@ -42,6 +43,13 @@ attention, not of mood.
 from frame to frame, but the mean of the last 3 seconds of a person's estimates and the
 expression leading it: one frame read otherwise cannot swing it, and a real change shows after
 a second or two. Reports show how long each expression led that reading.
+
+**Lasting negativity.** When a client's or student's faces over the last
+{data.settings.alert_seconds:g} seconds read, on average, at least
+{data.settings.alert_negative:.0%} negative (the probability given to angry, disgust, fear and
+sad), and those faces began at least {COVERED:.0%} of that time ago, the live view alerts on
+their card and the consultant sees a quiet line on it in the room; both say since when, and
+neither for someone whose consent to face analysis was withdrawn.
 
 **How far to trust it.** The model names the right expression for about 3 faces in 4 on test
 photos, and faces on calls are harder. It reads expressions, not feelings: a calm client can

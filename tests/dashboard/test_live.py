@@ -89,3 +89,13 @@ def test_one_face_read_otherwise_does_not_change_the_live_reading(page: Page, da
     # The newest frame counts for a seventh of the reading: 0.9 / 7 of anger shows as 13%.
     expect(card.locator(".bar", has_text="angry").locator(".fill")).to_have_attribute(
         "style", re.compile(r"width: 13%"))
+
+
+def test_about_the_numbers_states_the_alerts_rule_as_configured(page: Page, dashboard_url):
+    page.goto(f"{dashboard_url}/about")
+    # The dashboard under test alerts after 3 s (tests/dashboard/conftest.py).
+    expect(page.get_by_text("Lasting negativity.")).to_be_visible(timeout=30_000)
+    about = page.locator("body")
+    expect(about).to_contain_text("faces over the last 3 seconds read, on average, at least 60% "
+                                  "negative")
+    expect(about).to_contain_text("the consultant sees a quiet line on it in the room")
