@@ -1,25 +1,66 @@
-"""The live reading: one definition of how a participant's expressions are smoothed for display,
-in Python (the room) and in SQL (the live dashboard, the reports, the analysts' view).
+"""The live reading: one definition of what people are shown of a participant's expressions, in
+Python (the room) and in SQL (the live dashboard, the reports, the analysts' view).
 
-Every frame's raw probabilities are stored as the model gave them. What people are shown is the
-**mean of the probabilities over the last** :data:`WINDOW_S` **seconds** of capture time (the
-frame's own included), and the *leading expression* is the most probable one of that mean (ties
-go to the first in :data:`EMOTIONS` order). One frame read as angry in a run of smiles then moves
-the mean by a seventh at the live sampling rate of 2 frames a second, not the reading; a real
-change of expression leads once it outweighs the rest of the window, within about 1.5 s. On two
-real clips of people keeping one expression (``econsult bench expressions``), the leading
-expression of single frames changed on 8% and 13% of updates, this reading's on 3% and 6%.
+Every frame's raw probabilities are stored as the model gave them. What people are shown is
+built from them in three steps, each frame with only the frames captured before it:
+
+1. **Smoothed**: the mean of the probabilities over the last :data:`WINDOW_S` seconds of
+   capture time (the frame's own included). Its *top* and *second* expressions are its two most
+   probable (ties go to the first in :data:`EMOTIONS` order); its *margin* is how far the top
+   one leads.
+2. **Leading, with hysteresis**: an expression *holds* at a frame when it was the top of every
+   frame of the last :data:`HOLD_S` seconds, each time by at least :data:`CLEAR_MARGIN`. The
+   leading expression is the one that held most recently, within :data:`MEMORY_S` seconds: it
+   changes only when another leads clearly and for long enough, so a face between two
+   expressions does not make the label alternate.
+3. **Doubt**: the reading is *unclear* when the top expression of the mean leads by less than
+   :data:`CLEAR_MARGIN`, or nothing held lately. It is then shown as "unclear: A or B" (the top
+   two), never as one label the model is not sure of.
 """
 
 from __future__ import annotations
 
-from bisect import insort
-from collections.abc import Mapping
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from contracts.labels import EMOTIONS
 
-WINDOW_S = 3.0
+WINDOW_S = 2.0
+CLEAR_MARGIN = 0.10
+HOLD_S = 0.5
+MEMORY_S = 30.0
+# Frames older than this cannot change what the newest frame shows.
+_KEPT_S = WINDOW_S + HOLD_S + MEMORY_S
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What is shown at one frame."""
+
+    probabilities: dict[str, float]  # smoothed
+    top: str
+    second: str
+    margin: float
+    leading: str | None  # None when nothing held within MEMORY_S
+
+    @property
+    def unclear(self) -> bool:
+        return self.leading is None or self.margin < CLEAR_MARGIN
+
+    def words(self) -> str:
+        """``happy``, or ``unclear: surprise or fear``."""
+        return f"unclear: {self.top} or {self.second}" if self.unclear else str(self.leading)
+
+
+@dataclass
+class _Frame:
+    at: float
+    probabilities: list[float]
+    mean: list[float] = field(default_factory=list)
+    top: int = 0
+    second: int = 0
+    margin: float = 0.0
 
 
 @dataclass
@@ -27,18 +68,46 @@ class LiveReading:
     """One participant's reading, fed their frames' probabilities as they are stored (two
     workers may store them a little out of capture order)."""
 
-    window_s: float = WINDOW_S
-    frames: list[tuple[float, list[float]]] = field(default_factory=list)
+    frames: list[_Frame] = field(default_factory=list)
 
-    def add(self, probabilities: Mapping[str, float], at: float) -> dict[str, float]:
-        """The smoothed probabilities at the newest frame once the frame captured at ``at``
-        (seconds) is in."""
-        insort(self.frames, (at, [probabilities[name] for name in EMOTIONS]))
-        newest = self.frames[-1][0]
-        while self.frames[0][0] < newest - self.window_s:
+    def add(self, probabilities: Mapping[str, float], at: float) -> Reading:
+        """What is shown at the newest frame once the frame captured at ``at`` (seconds) is in."""
+        frame = _Frame(at, [probabilities[name] for name in EMOTIONS])
+        index = bisect_right([f.at for f in self.frames], at)
+        self.frames.insert(index, frame)
+        for later in self.frames[index:]:
+            if later.at > at + WINDOW_S:
+                break
+            self._smooth(later)
+        while self.frames[0].at < self.frames[-1].at - _KEPT_S:
             self.frames.pop(0)
-        return {name: sum(p[index] for _, p in self.frames) / len(self.frames)
-                for index, name in enumerate(EMOTIONS)}
+        return self._reading()
+
+    def _smooth(self, frame: _Frame) -> None:
+        window = [f.probabilities for f in self.frames if frame.at - WINDOW_S <= f.at <= frame.at]
+        frame.mean = [sum(p[i] for p in window) / len(window) for i in range(len(EMOTIONS))]
+        frame.top, frame.second = sorted(range(len(EMOTIONS)), key=lambda i: -frame.mean[i])[:2]
+        frame.margin = frame.mean[frame.top] - frame.mean[frame.second]
+
+    def _reading(self) -> Reading:
+        newest = self.frames[-1]
+        return Reading(dict(zip(EMOTIONS, newest.mean, strict=True)), EMOTIONS[newest.top],
+                       EMOTIONS[newest.second], newest.margin, self._leading(newest.at))
+
+    def _leading(self, now: float) -> str | None:
+        for frame in reversed(self.frames):
+            if frame.at < now - MEMORY_S:
+                return None
+            held = self._held(frame)
+            if held is not None:
+                return held
+        return None
+
+    def _held(self, frame: _Frame) -> str | None:
+        recent = [f for f in self.frames if frame.at - HOLD_S <= f.at <= frame.at]
+        if all(f.top == frame.top and f.margin >= CLEAR_MARGIN for f in recent):
+            return EMOTIONS[frame.top]
+        return None
 
 
 def leading(probabilities: Mapping[str, float]) -> str:
@@ -46,16 +115,60 @@ def leading(probabilities: Mapping[str, float]) -> str:
     return max(EMOTIONS, key=lambda name: (probabilities[name], -EMOTIONS.index(name)))
 
 
-def smoothed_sql(column: str, events: str = "e") -> str:
-    """A window expression: ``column`` of ``events`` (emotion_events rows) averaged as
-    :class:`LiveReading` does, for each row over its participant's last :data:`WINDOW_S` s."""
-    return (f"avg({events}.{column}) OVER (PARTITION BY {events}.session_id, "
-            f"{events}.participant_id ORDER BY {events}.captured_at RANGE BETWEEN "
-            f"interval '{WINDOW_S} seconds' PRECEDING AND CURRENT ROW)")
+def sql_columns(columns: Iterable[str], indent: int = 7) -> str:
+    """Columns of a SELECT, one a line (analysts read these queries in the views)."""
+    return f",\n{' ' * indent}".join(columns)
 
 
-def leading_sql(row: str) -> str:
-    """:func:`leading` over the seven probability columns of ``row`` (a table or alias)."""
-    top = f"greatest({', '.join(f'{row}.{name}' for name in EMOTIONS)})"
-    cases = " ".join(f"WHEN {row}.{name} = {top} THEN '{name}'" for name in EMOTIONS)
-    return f"CASE {cases} END"
+def _window(name: str, seconds: float, rows: str) -> str:
+    return (f"{name} AS (PARTITION BY {rows}.session_id, {rows}.participant_id\n"
+            f"        ORDER BY {rows}.captured_at\n"
+            f"        RANGE BETWEEN interval '{seconds} seconds' PRECEDING AND CURRENT ROW)")
+
+
+def readings_sql(events: str) -> str:
+    """:class:`LiveReading` as a query over ``events`` (a query of emotion_events rows): each
+    row's session_id, participant_id, capture_id, seq and captured_at with what was shown at it:
+    the seven smoothed probabilities, ``top_expression``, ``second_expression``, ``margin``,
+    ``leading_expression`` (NULL when nothing held), ``unclear`` and ``shown`` (its words)."""
+    names = ", ".join(f"'{name}'" for name in EMOTIONS)
+    values = ", ".join(f"s.{name}" for name in EMOTIONS)
+    return f"""
+WITH smoothed AS (
+    SELECT e.session_id, e.participant_id, e.capture_id, e.seq, e.captured_at,
+           {sql_columns((f"avg(e.{name}) OVER w AS {name}" for name in EMOTIONS), 11)}
+    FROM ({events}) e
+    WINDOW {_window("w", WINDOW_S, "e")}
+), ranked AS (
+    SELECT s.*, t.o[1] AS top_expression, t.o[2] AS second_expression,
+           t.p[1] - t.p[2] AS margin
+    FROM smoothed s CROSS JOIN LATERAL (
+        SELECT array_agg(u.name ORDER BY u.p DESC, u.i) AS o,
+               array_agg(u.p ORDER BY u.p DESC, u.i) AS p
+        FROM unnest(ARRAY[{names}],
+                    ARRAY[{values}])
+             WITH ORDINALITY AS u(name, p, i)) t
+), held AS (
+    SELECT r.*,
+           CASE WHEN bool_and(r.margin >= {CLEAR_MARGIN}) OVER h
+                 AND min(r.top_expression) OVER h = max(r.top_expression) OVER h
+                THEN r.top_expression END AS held
+    FROM ranked r
+    WINDOW {_window("h", HOLD_S, "r")}
+), remembered AS (
+    -- A window aggregate takes its rows in the window's order: the array's last is the newest.
+    SELECT l.*, array_agg(l.held) FILTER (WHERE l.held IS NOT NULL) OVER m AS recent
+    FROM held l
+    WINDOW {_window("m", MEMORY_S, "l")}
+), shown AS (
+    SELECT m.*, m.recent[cardinality(m.recent)] AS leading,
+           m.recent IS NULL OR m.margin < {CLEAR_MARGIN} AS unclear
+    FROM remembered m
+)
+SELECT x.session_id, x.participant_id, x.capture_id, x.seq, x.captured_at,
+       {sql_columns(f"x.{name}" for name in EMOTIONS)},
+       x.top_expression::emotion, x.second_expression::emotion, x.margin,
+       x.leading::emotion AS leading_expression, x.unclear,
+       CASE WHEN x.unclear THEN 'unclear: ' || x.top_expression || ' or ' || x.second_expression
+            ELSE x.leading END AS shown
+FROM shown x"""

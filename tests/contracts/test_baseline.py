@@ -1,0 +1,86 @@
+"""The personal reading: each face compared with the same person's usual face, so that a resting
+face the model reads as sad is their neutral and a faint smile is a smile; the same in the room
+(Python) as in the dashboard and the analysts' view (SQL)."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from importlib import import_module
+
+import numpy as np
+import pytest
+from sqlalchemy import text
+
+from contracts.baseline import MIN_FRAMES, UsualFace, personal_sql
+from contracts.labels import EMOTIONS
+from contracts.smoothing import LiveReading, leading
+from tests.support.readings import START, face, store_faces
+
+# A resting face the model reads as sad, and the same face smiling a little: still mostly sad
+# and neutral to the model.
+RESTING = face("sad", 0.55, "neutral", 0.35)
+FAINT_SMILE = face("sad", 0.40, "neutral", 0.35) | {"happy": 0.2, "angry": 0.01,
+                                                      "disgust": 0.01, "fear": 0.01,
+                                                      "surprise": 0.02}
+
+
+def _personal(faces: list[dict[str, float]]) -> list[dict[str, float] | None]:
+    usual = UsualFace()
+    return [usual.add(f, at / 2) for at, f in enumerate(faces)]
+
+
+def test_there_is_no_personal_reading_before_the_persons_usual_face_is_known():
+    personal = _personal([RESTING] * (MIN_FRAMES + 1))
+    assert personal[:MIN_FRAMES] == [None] * MIN_FRAMES
+    assert personal[MIN_FRAMES] is not None
+
+
+def test_a_resting_face_read_as_sad_is_this_persons_neutral():
+    personal = _personal([RESTING] * 40)
+    assert leading(RESTING) == "sad"
+    assert all(leading(p) == "neutral" for p in personal[MIN_FRAMES:])
+
+
+def test_a_faint_smile_reads_as_happy_compared_with_the_usual_face():
+    personal = _personal([RESTING] * 30 + [FAINT_SMILE, RESTING] * 5)
+    assert leading(FAINT_SMILE) == "sad"
+    assert [leading(p) for p in personal[30:]] == ["happy", "neutral"] * 5
+
+
+def test_the_stored_probabilities_are_not_changed():
+    face = dict(RESTING)
+    _personal([face] * 30)
+    assert face == RESTING
+
+
+def test_the_sql_personal_reading_is_the_python_one(engine):
+    rng = random.Random(5)
+    faces = [{name: float(np.float32(p)) for name, p in (
+        FAINT_SMILE if rng.random() < 0.2 else face(rng.choice(("sad", "neutral")),
+                                                     rng.uniform(0.4, 0.7))).items()}
+             for _ in range(80)]
+    times = [START + timedelta(seconds=at / 2 + rng.uniform(0, 0.2)) for at in range(80)]
+    session_id = store_faces(engine, faces, times)
+    with engine.begin() as conn:
+        direct = conn.execute(text(
+            f"SELECT * FROM ({personal_sql('SELECT * FROM emotion_events')}) p "
+            "WHERE session_id = :id ORDER BY captured_at"), {"id": session_id}).mappings().all()
+        viewed = conn.execute(text(
+            "SELECT * FROM personal_readings WHERE session_id = :id ORDER BY captured_at"),
+            {"id": session_id}).mappings().all()
+    usual, reading, expected = UsualFace(), LiveReading(), []
+    for at, probabilities in zip(times, faces, strict=True):
+        personal = usual.add(probabilities, at.timestamp())
+        if personal is not None:
+            expected.append((personal, reading.add(personal, at.timestamp())))
+    assert len(direct) == len(viewed) == len(expected) == 80 - MIN_FRAMES
+    for row, view, (personal, shown) in zip(direct, viewed, expected, strict=True):
+        assert {x: row[x] for x in EMOTIONS} == pytest.approx(personal, abs=1e-9)
+        assert {x: view[x] for x in EMOTIONS} == pytest.approx(shown.probabilities, abs=1e-9)
+        assert (view["leading_expression"], view["shown"]) == (shown.leading, shown.words())
+
+
+def test_the_view_compares_as_the_contract_does():
+    views = import_module("migrations.versions.0010_steady_and_personal_readings")
+    assert " ".join(views.PERSONAL.split()) == " ".join(personal_sql("{events}").split())
