@@ -49,11 +49,12 @@ def run(settings: Settings, what: str, workers: int, participants: list[int],
         _print(run_class_bench(settings, participants, seconds, workers))
         return 0
     if what in ("faces", "expressions"):
-        if what == "faces":
-            _print(detector_figures())
         try:
-            _print(real_face_figures() if what == "faces"
-                   else expression_figures(settings.model_path))
+            if what == "faces":
+                _print(detector_figures())
+                _print(real_face_figures())
+            else:
+                _print_against(expression_figures(settings.model_path))
         except MediaMissing as exc:
             print(f"  no real clips measured: {exc}")
             return 1

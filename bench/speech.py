@@ -7,7 +7,6 @@ participant's voice costs, and the delay from speech to the consultant's live vi
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from operator import attrgetter
 
 import numpy as np
@@ -15,6 +14,7 @@ from aiortc.codecs.opus import SAMPLES_PER_FRAME, OpusDecoder, OpusEncoder
 from aiortc.jitterbuffer import JitterFrame
 from av import AudioFrame, AudioResampler
 
+from bench.figures import Figure, Target, measured
 from bench.speech_accuracy import (
     CHUNK,
     SNRS_DB,
@@ -31,31 +31,6 @@ from ingest.voice_tap import detector_samples
 CONVERSATION_SEEDS = range(5)
 COST_S = 60.0
 COST_RUNS = 3
-
-
-@dataclass(frozen=True)
-class Target:
-    limit: float
-    at_most: bool  # the figure must not exceed ``limit`` (else not fall below it)
-
-    def met(self, value: float) -> bool:
-        return value <= self.limit if self.at_most else value >= self.limit
-
-
-@dataclass(frozen=True)
-class Figure:
-    name: str
-    shown: str  # the value, as printed
-    target: str = ""  # the issue's target, as printed
-    met: bool | None = None  # None: no target
-
-
-def measured(name: str, value: float, form: str, target: Target | None = None) -> Figure:
-    """A figure shown with ``form`` (a format spec), its target in the same form."""
-    if target is None:
-        return Figure(name, format(value, form))
-    bound = f"{'≤' if target.at_most else '≥'} {format(target.limit, form)}"
-    return Figure(name, format(value, form), bound, target.met(value))
 
 
 def corpus_figures() -> list[Figure]:

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from contracts.labels import EMOTIONS
-from contracts.smoothing import sql_columns
+from contracts.smoothing import LiveReading, Reading, sql_columns
 
 USUAL_S = 300.0
 MIN_FRAMES = 20
@@ -59,6 +59,20 @@ class UsualFace:
                    * REFERENCE[name] for i, name in enumerate(EMOTIONS)]
         return {name: weight / sum(weights) for name, weight in zip(EMOTIONS, weights,
                                                                      strict=True)}
+
+
+@dataclass
+class PersonalReading:
+    """What is shown of the personal reading: the personal probabilities of
+    :class:`UsualFace`, smoothed and held as the first reading is."""
+
+    usual: UsualFace = field(default_factory=UsualFace)
+    reading: LiveReading = field(default_factory=LiveReading)
+
+    def add(self, probabilities: Mapping[str, float], at: float) -> Reading | None:
+        """The reading at the newest frame, or None while the usual face is not yet known."""
+        personal = self.usual.add(probabilities, at)
+        return None if personal is None else self.reading.add(personal, at)
 
 
 def personal_sql(events: str) -> str:

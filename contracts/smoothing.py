@@ -30,8 +30,8 @@ WINDOW_S = 2.0
 CLEAR_MARGIN = 0.10
 HOLD_S = 0.5
 MEMORY_S = 30.0
-# Frames older than this cannot change what the newest frame shows.
-_KEPT_S = WINDOW_S + HOLD_S + MEMORY_S
+# How far back the reading at a frame looks: older frames cannot change it.
+HISTORY_S = WINDOW_S + HOLD_S + MEMORY_S
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class LiveReading:
             if later.at > at + WINDOW_S:
                 break
             self._smooth(later)
-        while self.frames[0].at < self.frames[-1].at - _KEPT_S:
+        while self.frames[0].at < self.frames[-1].at - HISTORY_S:
             self.frames.pop(0)
         return self._reading()
 

@@ -15,7 +15,7 @@ from contracts.labels import EMOTIONS
 from contracts.people import label_sql
 from contracts.quality import POSITIVITY_SQL
 from contracts.settings import Settings
-from contracts.smoothing import WINDOW_S, leading_sql, smoothed_sql
+from contracts.smoothing import HISTORY_S, readings_sql
 from dashboard.auth import current_account
 
 # Rows of sessions the signed-in person may see (``consultant`` of sessions or their views).
@@ -177,16 +177,24 @@ def timeline(session_id: str, bucket_s: int) -> list[dict]:
         ORDER BY p.joined_at, p.id, frames.bucket""", id=session_id, bucket=bucket_s)
 
 
-def dominant_shares(session_id: str) -> list[dict]:
-    """Per client or student: the share of their faces at which each expression led their live
-    reading (contracts.smoothing), as the consultant saw it."""
+def reading_shares(session_id: str) -> list[dict]:
+    """Per client or student and reading (``model``: the live reading, ``personal``: compared
+    with their usual face): the share of their faces at which each expression led it, or it was
+    unclear (contracts.smoothing), as the consultant saw it."""
     return _rows("""
-        SELECT r.participant_id, r.leading_expression::text AS emotion,
-               count(*)::float8 / sum(count(*)) OVER (PARTITION BY r.participant_id) AS share
-        FROM emotion_readings r JOIN participants p ON p.id = r.participant_id
-        WHERE r.session_id = :id AND p.role <> 'consultant'
-        GROUP BY r.participant_id, r.leading_expression
-        ORDER BY r.participant_id, share DESC""", id=session_id)
+        WITH readings AS (
+            SELECT 'model' AS reading, * FROM emotion_readings WHERE session_id = :id
+            UNION ALL
+            SELECT 'personal', * FROM personal_readings WHERE session_id = :id
+        )
+        SELECT r.participant_id, r.reading,
+               CASE WHEN r.unclear THEN 'unclear' ELSE r.leading_expression::text END AS emotion,
+               count(*)::float8 / sum(count(*)) OVER (PARTITION BY r.participant_id, r.reading)
+                   AS share
+        FROM readings r JOIN participants p ON p.id = r.participant_id
+        WHERE p.role <> 'consultant'
+        GROUP BY 1, 2, 3
+        ORDER BY r.participant_id, r.reading, share DESC""", id=session_id)
 
 
 def consultants() -> list[str]:
@@ -263,17 +271,15 @@ def live(window_s: int, alert: AlertRule) -> list[dict]:
     (contracts.smoothing), how long their faces have read negative when ``alert`` holds
     (contracts.alert), and face presence, facing the screen and others in view over the last
     30 s."""
+    # The reading at the window's first face looks back HISTORY_S.
+    recent = ("SELECT e.* FROM emotion_events e JOIN running r ON r.id = e.session_id "
+              f"WHERE e.captured_at > now() - make_interval(secs => :window + {HISTORY_S})")
     return _rows(f"""
         WITH running AS ({_RUNNING}
         ), people AS ({_PEOPLE} WHERE p.session_id IN (SELECT id FROM running)
-        ), readings AS (
-            SELECT e.participant_id, e.captured_at,
-                   {", ".join(f"{smoothed_sql(x)} AS {x}" for x in EMOTIONS)}
-            FROM emotion_events e JOIN running r ON r.id = e.session_id
-            -- the reading at the window's first face needs the seconds before it
-            WHERE e.captured_at > now() - make_interval(secs => :window + {WINDOW_S})
+        ), readings AS ({readings_sql(recent)}
         ), latest AS (
-            SELECT DISTINCT ON (r.participant_id) r.*, {leading_sql("r")} AS dominant
+            SELECT DISTINCT ON (r.participant_id) r.*
             FROM readings r WHERE r.captured_at > now() - make_interval(secs => :window)
             ORDER BY r.participant_id, r.captured_at DESC
         ), alerts AS ({alert.sql(
@@ -287,7 +293,8 @@ def live(window_s: int, alert: AlertRule) -> list[dict]:
         )
         SELECT r.id AS session_id, r.room, p.id AS participant_id, p.label, p.consent,
                latest.captured_at, {", ".join(f"latest.{x}" for x in EMOTIONS)},
-               latest.dominant, alerts.negative_for_s, presence.face_presence,
+               latest.shown, latest.unclear, latest.leading_expression::text AS leading,
+               alerts.negative_for_s, presence.face_presence,
                presence.facing_screen, presence.others_in_view
         FROM running r JOIN people p ON p.session_id = r.id
         LEFT JOIN latest ON latest.participant_id = p.id

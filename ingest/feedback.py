@@ -11,7 +11,6 @@ import redis.asyncio as aredis
 
 from contracts.outage import OUTAGES, first_line
 from contracts.quality import positivity
-from contracts.smoothing import leading
 from contracts.stream import LiveUpdate, StreamFormatError, StreamKeys
 from ingest.rooms import Member, Room, Rooms
 
@@ -57,12 +56,14 @@ async def _relay(client: aredis.Redis, keys: StreamKeys, rooms: Rooms) -> None:
 
 def feedback(room: Room, member: Member, update: LiveUpdate) -> dict[str, Any]:
     """What the consultant's page shows for one update: the member's live reading (their
-    expressions smoothed over the last seconds), how long their faces have read negative while
-    the alert of contracts.alert holds, and the session's quality score."""
-    probabilities = None
+    expressions smoothed over the last seconds, with its doubt; contracts.smoothing), the same
+    compared with their usual face (contracts.baseline), how long their faces have read negative
+    while the alert of contracts.alert holds, and the session's quality score."""
+    reading = personal = None
     at = update.captured_at.timestamp()
     if update.probabilities:
-        probabilities = member.reading.add(update.probabilities, at)
+        reading = member.reading.add(update.probabilities, at)
+        personal = member.personal.add(update.probabilities, at)
         member.score.add(positivity(update.probabilities), at)
         member.negativity.add(update.probabilities, at)
     # A frame from before a withdrawal may still be stored: its alert is not shown.
@@ -73,8 +74,11 @@ def feedback(room: Room, member: Member, update: LiveUpdate) -> dict[str, Any]:
         "type": "live", "participant": str(member.id),
         "captured_at_ms": round(update.captured_at.timestamp() * 1000),
         "face_found": update.face_found, "others_in_view": update.others_in_view,
-        "facing_screen": update.facing_screen, "probabilities": probabilities,
-        "dominant": leading(probabilities) if probabilities else None,
+        "facing_screen": update.facing_screen,
+        "probabilities": reading.probabilities if reading else None,
+        "leading": reading.leading if reading and not reading.unclear else None,
+        "shown": reading.words() if reading else None,
+        "personal": personal.words() if personal else None,
         "negative_for_s": None if negative_for_s is None else round(negative_for_s, 1),
         "quality": member.score.value, "session_quality": fmean(scores) if scores else None,
     }

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from contracts.alert import AlertRule, RecentFaces
+from contracts.baseline import PersonalReading
 from contracts.consent import ANALYSES, Analysis
 from contracts.invitations import ROOM_NAME
 from contracts.quality import SmoothedScore
@@ -73,6 +74,7 @@ class Member:
     cohost: bool = False
     score: SmoothedScore = field(default_factory=SmoothedScore)
     reading: LiveReading = field(default_factory=LiveReading)
+    personal: PersonalReading = field(default_factory=PersonalReading)
 
     def public(self) -> dict[str, Any]:
         return {"id": str(self.id), "name": self.name, "role": self.role,

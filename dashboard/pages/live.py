@@ -77,13 +77,14 @@ def _card(row: dict) -> html.Div:
     children = [html.H4(row["label"]), *([html.P(alert, className="alert")] if alert else [])]
     if row["consent"] != "given":
         children.append(html.P(NOT_ANALYSED[row["consent"]], className="muted"))
-    elif row["dominant"] is None:
+    elif row["shown"] is None:
         children.append(html.P("no face in view", className="muted"))
     else:
         probabilities = {e: row[e] for e in EMOTIONS}
+        # "unclear: A or B" when the model is not sure: muted, in no expression's colour.
         children += [
-            html.P(row["dominant"], className="dominant",
-                   style={"color": COLOURS[row["dominant"]]}),
+            html.P(row["shown"], className="dominant muted" if row["unclear"] else "dominant",
+                   style={} if row["unclear"] else {"color": COLOURS[row["leading"]]}),
             html.P(f"quality {positivity(probabilities):.0f} · face in view "
                    f"{percent(row['face_presence'])} · facing the screen "
                    f"{percent(row['facing_screen'])}"),

@@ -20,7 +20,6 @@ from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
 from contracts.labels import COLOURS, EMOTIONS
-from contracts.smoothing import WINDOW_S
 from dashboard import data, speech_report
 from dashboard.formats import NONE, percent, whole
 from dashboard.voice import consent_text as voice_consent
@@ -52,7 +51,7 @@ def layout(session_id: str = "", **_: object) -> html.Div:
     # in about 1.5-2 s, most of it the live reading's shares (econsult bench dashboard).
     # Each runs in a copy of this request's context, which says who is signed in.
     queries = ((data.session, session_id), (data.participants, session_id),
-               (data.timeline, session_id, bucket), (data.dominant_shares, session_id),
+               (data.timeline, session_id, bucket), (data.reading_shares, session_id),
                (data.consent_changes, session_id), (data.speech, session_id),
                (data.speech_segments, session_id), (data.speech_interruptions, session_id),
                (data.session_silence, session_id))
@@ -110,6 +109,16 @@ def download_speech(_: int, session_id: str) -> dict:
                            f"econsult-{summary['room']}-{session_id[:8]}-speech.csv")
 
 
+def _shares(shares: list[dict]) -> list[html.P]:
+    """How long each expression led the live reading, and the personal one."""
+    titles = {"model": ("Leading expression of the live reading", "shares"),
+              "personal": ("Compared with their usual expression", "personal-shares")}
+    return [html.P(f"{title}: " + " · ".join(f"{s['emotion']} {s['share']:.0%}" for s in own),
+                   className=name)
+            for reading, (title, name) in titles.items()
+            if (own := [s for s in shares if s["reading"] == reading])]
+
+
 def _person(person: dict, points: list[dict], shares: list[dict], changes: list[dict]
             ) -> html.Section:
     """One participant's section: who, their consent to each analysis, and what was read of
@@ -129,9 +138,7 @@ def _person(person: dict, points: list[dict], shares: list[dict], changes: list[
                   "analysed.", className="others")] if others else []),
         *([html.P(f"{missing} of their sampled frames were never stored (lost while Redis "
                   "restarted, or refused as damaged).", className="missing")] if missing else []),
-        html.P(f"Leading expression of the live reading (the last {WINDOW_S:g} s of faces): "
-               + " · ".join(f"{s['emotion']} {s['share']:.0%}" for s in shares),
-               className="shares"),
+        *_shares(shares),
         *_charts(points),
         html.H4("Where the mood turned"),
         html.Ul([html.Li(turn) for turn in _turns(points)] or [html.Li("no clear turn")],

@@ -370,7 +370,7 @@ function feedbackCard(id) {
     card.id = `live-${id}`;
     card.className = "participant";
     card.innerHTML = `<h3></h3><div class="dominant muted">waiting for analysis…</div>
-      <div class="negativity" hidden></div><div class="presence muted"></div><div class="score"></div><div class="bars"></div>`;
+      <div class="personal muted"></div><div class="negativity" hidden></div><div class="presence muted"></div><div class="score"></div><div class="bars"></div>`;
     tileOf(id).append(card);
     relabel();
   }
@@ -390,16 +390,22 @@ function showLive(update) {
   card.querySelector(".presence").textContent =
     (update.face_found ? `face in view${facing}` : "no face in view") +
     (others ? ` · ${others} other ${others === 1 ? "face" : "faces"} in view (not analysed)` : "");
+  const personal = card.querySelector(".personal");
   if (!update.probabilities) {
     // No face, no estimate: an older one would be read as current.
     dominant.textContent = "no expression to read";
     dominant.style.color = "";
     dominant.classList.add("muted");
+    personal.textContent = "";
     card.querySelector(".bars").innerHTML = "";
   } else {
-    dominant.textContent = update.dominant;
-    dominant.style.color = colour(update.dominant);
-    dominant.classList.remove("muted");
+    // "unclear: A or B" when the model is not sure: shown muted, in no expression's colour.
+    dominant.textContent = update.shown;
+    dominant.style.color = update.leading ? colour(update.leading) : "";
+    dominant.classList.toggle("muted", !update.leading);
+    personal.textContent = update.personal
+      ? `compared with their usual expression: ${update.personal}`
+      : "learning their usual expression…";
     card.querySelector(".bars").innerHTML = emotions().map((emotion) => {
       const share = Math.round(100 * update.probabilities[emotion]);
       return `<div class="bar"><span>${emotion}</span><span><span class="fill"
@@ -434,13 +440,15 @@ function showClassSummary() {
   const fresh = others.map((p) => state.latest.get(p.id))
     .filter((u) => u && Date.now() - u.at < FRESH_MS);
   const counts = Object.fromEntries(emotions().map((e) => [e, 0]));
-  fresh.filter((u) => u.dominant).forEach((u) => { counts[u.dominant] += 1; });
+  fresh.filter((u) => u.leading).forEach((u) => { counts[u.leading] += 1; });
+  const unclear = fresh.filter((u) => u.probabilities && !u.leading).length;
   const analysed = others.filter((p) => p.consent.face).length;
   const inView = fresh.filter((u) => u.face_found).length;
   summary.innerHTML = `<p><strong>${inView}</strong> of ${analysed} analysed participants with a
     face in view (${others.length - analysed} not analysed)</p>` +
     emotions().filter((e) => counts[e]).map((e) => `<span class="chip" style="background:${colour(e)}">
-      ${e} ${counts[e]}</span>`).join(" ");
+      ${e} ${counts[e]}</span>`).join(" ") +
+    (unclear ? ` <span class="chip muted">unclear ${unclear}</span>` : "");
 }
 
 function showPeerConsent(peer) {
@@ -455,6 +463,7 @@ function showPeerConsent(peer) {
   if (!peer.consent.face) {
     // What was read before a withdrawal would be taken for now.
     card.querySelector(".presence").textContent = "";
+    card.querySelector(".personal").textContent = "";
     card.querySelector(".bars").innerHTML = "";
     showNegativity(card, null);
     state.latest.delete(peer.id);

@@ -62,7 +62,7 @@ def test_the_report_and_its_csv_keep_three_people_of_one_name_apart(page: Page, 
     for number, mood in enumerate(("happy 100%", "sad 100%", "neutral 100%"), start=1):
         tina = sections.filter(has_text=f"Tina ({number}) (student)")
         expect(tina.locator(".shares")).to_have_text(
-            f"Leading expression of the live reading (the last 3 s of faces): {mood}")
+            f"Leading expression of the live reading: {mood}")
     expect(sections.filter(has_text="Tina (3)")).to_contain_text(
         "Face analysis: consent given 09:00:00 · withdrawn 09:00:30: not analysed since the "
         "withdrawal")

@@ -86,9 +86,10 @@ def test_one_face_read_otherwise_does_not_change_the_live_reading(page: Page, da
     page.goto(f"{dashboard_url}/live")
     card = page.locator(".live-session", has_text=room).locator(".card", has_text="Steady Sam")
     expect(card.locator(".dominant")).to_have_text("happy", timeout=30_000)
-    # The newest frame counts for a seventh of the reading: 0.9 / 7 of anger shows as 13%.
+    # The newest frame counts for a fifth of the reading (2 s of frames): 0.9 / 5 of anger
+    # shows as 18%.
     expect(card.locator(".bar", has_text="angry").locator(".fill")).to_have_attribute(
-        "style", re.compile(r"width: 13%"))
+        "style", re.compile(r"width: 18%"))
 
 
 def test_about_the_numbers_states_the_alerts_rule_as_configured(page: Page, dashboard_url):

@@ -85,9 +85,9 @@ def test_the_consultant_sees_live_feedback_with_a_quality_score(call):
 
 
 def test_the_consultant_sees_the_live_reading_the_reports_keep(call, engine):
-    """The card shows the expressions smoothed over the last seconds, the same reading the
-    live dashboard and the reports compute in SQL (contracts.smoothing), and whether the face
-    is turned to the screen."""
+    """The card shows the expressions smoothed over the last seconds, with its doubt, the same
+    reading the live dashboard and the reports compute in SQL (contracts.smoothing), and whether
+    the face is turned to the screen."""
     consultant = call[1]
     card = consultant.locator("#participants .participant", has_text="Carla")
     expect(card.locator(".presence")).to_have_text(re.compile("facing the screen|turned away"),
@@ -98,7 +98,7 @@ def test_the_consultant_sees_the_live_reading_the_reports_keep(call, engine):
                           "c.querySelector('.dominant').textContent]")
     with engine.connect() as conn:
         kept = conn.execute(text(
-            "SELECT leading_expression::text FROM emotion_readings WHERE participant_id = :id "
+            "SELECT shown FROM emotion_readings WHERE participant_id = :id "
             "AND captured_at BETWEEN to_timestamp((:ms - 0.5) / 1000.0) "
             "AND to_timestamp((:ms + 0.5) / 1000.0)"),
             {"id": carla.id, "ms": shown[0]}).scalar_one()
