@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import html
 import json
 import logging
 from pathlib import Path
@@ -26,6 +28,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from contracts.alert import AlertRule
 from contracts.database import engine_for
 from contracts.invitations import NotAdmitted
+from contracts.reading_accuracy import consent_text, limits_text
 from contracts.redis_connection import connect_async
 from contracts.settings import Settings
 from contracts.tls import server_context
@@ -124,8 +127,18 @@ async def _stop(app: web.Application) -> None:
     state["gate"].engine.dispose()
 
 
-async def room_page(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "room.html")
+@functools.cache
+def _room_html() -> str:
+    """The room page, with the readings' measured limits (contracts.reading_accuracy)."""
+    return ((STATIC / "room.html").read_text()
+            .replace("<!-- contracts.reading_accuracy.consent_text() -->",
+                     html.escape(consent_text()))
+            .replace("<!-- contracts.reading_accuracy.limits_text() -->",
+                     html.escape(limits_text())))
+
+
+async def room_page(request: web.Request) -> web.Response:
+    return web.Response(text=_room_html(), content_type="text/html")
 
 
 async def admission(request: web.Request) -> web.Response:

@@ -8,7 +8,9 @@ client who agreed to face analysis and sends no video, so that what they read is
 from __future__ import annotations
 
 import asyncio
+import html
 import re
+import urllib.request
 from pathlib import Path
 
 import aiohttp
@@ -16,6 +18,7 @@ from playwright.sync_api import expect
 
 from contracts.accounts import COOKIE, sign_in
 from contracts.baseline import MIN_FRAMES
+from contracts.reading_accuracy import consent_text, limits_text
 from tests.support.accounts import account, set_up, token
 from tests.support.browsers import launcher
 from tests.support.live_updates import Faces, Guest
@@ -93,3 +96,10 @@ def test_the_clients_card_shows_doubt_muted_and_the_personal_reading(
             card.screenshot(path=ARTIFACTS / "room-unclear.png")
         finally:
             guest.leave()
+
+
+def test_the_room_page_states_the_readings_measured_limits(ingest_url):
+    with urllib.request.urlopen(f"{ingest_url}/room/any", timeout=10) as response:
+        page = response.read().decode()
+    assert html.escape(consent_text()) in page
+    assert html.escape(limits_text()) in page

@@ -22,7 +22,8 @@ def scratch_url(settings):
 
 
 VIEWS = {"session_summary", "participant_minute", "participant_summary", "emotion_readings",
-         "personal_readings", "speech_turns", "speech_interruptions", "speech_summary", "session_speech"}
+         "personal_readings", "speech_turns", "speech_interruptions", "speech_summary",
+         "session_speech"}
 
 
 def _tables_and_types(url: str) -> tuple[set[str], set[str]]:
