@@ -20,7 +20,7 @@ built from them in three steps, each frame with only the frames captured before 
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -61,6 +61,7 @@ class _Frame:
     top: int = 0
     second: int = 0
     margin: float = 0.0
+    held: str | None = None
 
 
 @dataclass
@@ -69,25 +70,37 @@ class LiveReading:
     workers may store them a little out of capture order)."""
 
     frames: list[_Frame] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)  # the frames' capture times
 
     def add(self, probabilities: Mapping[str, float], at: float) -> Reading:
         """What is shown at the newest frame once the frame captured at ``at`` (seconds) is in."""
-        frame = _Frame(at, [probabilities[name] for name in EMOTIONS])
-        index = bisect_right([f.at for f in self.frames], at)
-        self.frames.insert(index, frame)
-        for later in self.frames[index:]:
-            if later.at > at + WINDOW_S:
-                break
-            self._smooth(later)
-        while self.frames[0].at < self.frames[-1].at - HISTORY_S:
+        index = bisect_right(self.times, at)
+        self.frames.insert(index, _Frame(at, [probabilities[name] for name in EMOTIONS]))
+        self.times.insert(index, at)
+        # A frame changes the means of the next WINDOW_S, and what held over HOLD_S after them.
+        for frame in self._between(at, at + WINDOW_S):
+            self._smooth(frame)
+        for frame in self._between(at, at + WINDOW_S + HOLD_S):
+            self._hold(frame)
+        while self.times[0] < self.times[-1] - HISTORY_S:
             self.frames.pop(0)
+            self.times.pop(0)
         return self._reading()
 
+    def _between(self, start: float, end: float) -> list[_Frame]:
+        """The frames captured from ``start`` to ``end``, both included."""
+        return self.frames[bisect_left(self.times, start):bisect_right(self.times, end)]
+
     def _smooth(self, frame: _Frame) -> None:
-        window = [f.probabilities for f in self.frames if frame.at - WINDOW_S <= f.at <= frame.at]
+        window = [f.probabilities for f in self._between(frame.at - WINDOW_S, frame.at)]
         frame.mean = [sum(p[i] for p in window) / len(window) for i in range(len(EMOTIONS))]
         frame.top, frame.second = sorted(range(len(EMOTIONS)), key=lambda i: -frame.mean[i])[:2]
         frame.margin = frame.mean[frame.top] - frame.mean[frame.second]
+
+    def _hold(self, frame: _Frame) -> None:
+        recent = self._between(frame.at - HOLD_S, frame.at)
+        clear = all(f.top == frame.top and f.margin >= CLEAR_MARGIN for f in recent)
+        frame.held = EMOTIONS[frame.top] if clear else None
 
     def _reading(self) -> Reading:
         newest = self.frames[-1]
@@ -95,19 +108,9 @@ class LiveReading:
                        EMOTIONS[newest.second], newest.margin, self._leading(newest.at))
 
     def _leading(self, now: float) -> str | None:
-        for frame in reversed(self.frames):
-            if frame.at < now - MEMORY_S:
-                return None
-            held = self._held(frame)
-            if held is not None:
-                return held
-        return None
-
-    def _held(self, frame: _Frame) -> str | None:
-        recent = [f for f in self.frames if frame.at - HOLD_S <= f.at <= frame.at]
-        if all(f.top == frame.top and f.margin >= CLEAR_MARGIN for f in recent):
-            return EMOTIONS[frame.top]
-        return None
+        """What held most recently within MEMORY_S of ``now``."""
+        return next((f.held for f in reversed(self._between(now - MEMORY_S, now))
+                     if f.held is not None), None)
 
 
 def leading(probabilities: Mapping[str, float]) -> str:
