@@ -7,6 +7,7 @@ from bench.components import detector_figures, model_faces_per_second
 from bench.dashboard_load import run_dashboard_bench
 from bench.dashboard_server import run_server_bench
 from bench.expressions import expression_figures
+from bench.history import history_figures
 from bench.host import describe_cpu
 from bench.pipeline import run_pipeline_bench
 from bench.real_faces import MediaMissing, real_face_figures
@@ -22,11 +23,15 @@ from contracts.settings import Settings
 
 
 def run(settings: Settings, what: str, workers: int, participants: list[int],
-        seconds: float) -> int:
+        seconds: float, scale: list[float]) -> int:
     print(f"measuring on {describe_cpu()}, one CPU thread per process …", flush=True)
     if what == "dashboard":
         _print(run_server_bench(settings))
         _print(run_dashboard_bench(settings))
+        return 0
+    if what == "history":
+        for size in scale:
+            _print_against(history_figures(settings, size))
         return 0
     if what == "speech":
         try:
