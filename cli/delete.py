@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 import uuid
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from cli import CommandError
 from contracts.database import engine_for
 from contracts.redis_connection import connect
-from contracts.schema import Erasure, Participant, Session
+from contracts.schema import Erasure, Participant, Session, SessionSummaryRow
 from contracts.settings import Settings
 from contracts.stream import StreamKeys, erase_from_streams
 
@@ -41,6 +41,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     engine = engine_for(settings.database_url)
     try:
         with engine.begin() as conn:
+            if table is Participant:
+                # Their session's summary counted them: it is written again without them.
+                conn.execute(delete(SessionSummaryRow).where(
+                    SessionSummaryRow.session_id == select(Participant.session_id)
+                    .where(Participant.id == key).scalar_subquery()))
             deleted = conn.execute(delete(table).where(table.id == key)).rowcount
             if deleted:
                 conn.execute(insert(Erasure).values(id=key).on_conflict_do_nothing())

@@ -8,7 +8,7 @@ participant's own face, with the seven probabilities. Nobody else's expression i
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy import (
@@ -16,10 +16,12 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     DateTime,
+    Double,
     Enum,
     ForeignKey,
     Index,
     Integer,
+    Interval,
     MetaData,
     SmallInteger,
     String,
@@ -171,6 +173,51 @@ class SpeechSegment(Base):
         Index("ix_speech_segments_session_started", "session_id", "started_at"),
         CheckConstraint("ended_at >= started_at", name="ends_after_start"),
     )
+
+
+class SessionSummaryRow(Base):
+    """A session's row of the ``session_summary`` view, with its speech measures, kept current
+    by the workers (worker/summaries.py) so that lists and trends over months read one row per
+    session, not every frame."""
+
+    __tablename__ = "session_summaries"
+    session_id: Mapped[UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    room: Mapped[str] = mapped_column(String(200))
+    consultant: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(Enum(*SOURCES, name="session_source",
+                                             create_type=False))
+    started_at: Mapped[datetime] = mapped_column(Timestamp)
+    ended_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    end_reason: Mapped[str | None] = mapped_column(Enum(*END_REASONS, name="session_end_reason",
+                                                        create_type=False))
+    duration: Mapped[timedelta | None] = mapped_column(Interval)
+    participants: Mapped[int] = mapped_column(BigInteger)
+    analysed_participants: Mapped[int] = mapped_column(BigInteger)
+    withdrawn_participants: Mapped[int] = mapped_column(BigInteger)
+    declined_participants: Mapped[int] = mapped_column(BigInteger)
+    frames: Mapped[int] = mapped_column(BigInteger)
+    face_presence: Mapped[float | None] = mapped_column(Double)
+    facing_screen: Mapped[float | None] = mapped_column(Double)
+    others_in_view: Mapped[float | None] = mapped_column(Double)
+    faces: Mapped[int] = mapped_column(BigInteger)
+    quality: Mapped[float | None] = mapped_column(Double)
+    angry_share: Mapped[float | None] = mapped_column(Double)
+    disgust_share: Mapped[float | None] = mapped_column(Double)
+    fear_share: Mapped[float | None] = mapped_column(Double)
+    happy_share: Mapped[float | None] = mapped_column(Double)
+    neutral_share: Mapped[float | None] = mapped_column(Double)
+    sad_share: Mapped[float | None] = mapped_column(Double)
+    surprise_share: Mapped[float | None] = mapped_column(Double)
+    # A consultant and a client or student were analysed for voice and someone spoke: then the
+    # consultant's share of the talk (0-100) and how often they interrupted a client or student.
+    voiced: Mapped[bool]
+    consultant_talk_share: Mapped[float | None] = mapped_column(Double)
+    clients_interrupted: Mapped[int | None] = mapped_column(BigInteger)
+    summarised_at: Mapped[datetime] = mapped_column(Timestamp)
+    __table_args__ = (Index("ix_session_summaries_started", "started_at"),
+                      Index("ix_session_summaries_consultant_started", "consultant",
+                            "started_at"))
 
 
 class Erasure(Base):

@@ -63,6 +63,8 @@ class Settings:
     track_silence_s: float = 10.0
     # A session nothing is heard of for this long is closed as silent (its producer died).
     session_silence_s: float = 600.0
+    # How often a worker brings the session summaries that lists and trends read up to date.
+    summary_every_s: float = 30.0
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = 8050
     # Where people reach the rooms and the dashboard (links in invitations, sign-in redirects);

@@ -1,4 +1,6 @@
 """What the dashboard reads: the analysts' views, so pages and SQL users see the same numbers.
+Lists and trends over months read ``session_summaries``, the view's rows kept current by the
+workers (worker/summaries.py); a session's own pages read its frames.
 
 A manager sees every session; a consultant only the sessions they led (``_MINE``).
 """
@@ -49,7 +51,7 @@ def recent_sessions(limit: int = 200) -> list[dict]:
     return _rows(f"""
         SELECT session_id, room, consultant, source, started_at, duration, participants,
                analysed_participants, frames, face_presence, quality
-        FROM session_summary WHERE {_MINE}
+        FROM session_summaries WHERE {_MINE}
         ORDER BY started_at DESC LIMIT :limit""", limit=limit)
 
 
@@ -209,7 +211,7 @@ def history(consultant: str | None, start: str | None, end: str | None,
     return _rows(f"""
         SELECT session_id, room, consultant, started_at, duration, participants, frames,
                face_presence, quality
-        FROM session_summary
+        FROM session_summaries
         WHERE {_MINE}
           AND (CAST(:consultant AS text) IS NULL OR consultant = :consultant)
           AND (CAST(:start AS date) IS NULL OR started_at >= CAST(:start AS date))
@@ -224,7 +226,7 @@ def weekly_quality(start: str | None, end: str | None) -> list[dict]:
     return _rows(f"""
         SELECT consultant, date_trunc('week', started_at) AS week, count(*) AS sessions,
                avg(quality) AS quality, avg(face_presence) AS face_presence
-        FROM session_summary
+        FROM session_summaries
         WHERE consultant IS NOT NULL AND faces > 0 AND {_MINE}
           AND (CAST(:start AS date) IS NULL OR started_at >= CAST(:start AS date))
           AND (CAST(:end AS date) IS NULL OR started_at < CAST(:end AS date) + 1)
@@ -236,34 +238,14 @@ def weekly_speech(start: str | None, end: str | None) -> list[dict]:
     analysed for voice and someone spoke: how many, the consultants' mean share of the talk,
     and how many times per session a consultant interrupted a client or student."""
     return _rows(f"""
-        WITH voiced AS (
-            SELECT s.id, s.consultant, date_trunc('week', s.started_at) AS week
-            FROM sessions s
-            WHERE s.consultant IS NOT NULL AND {_MINE}
-              AND (CAST(:start AS date) IS NULL OR s.started_at >= CAST(:start AS date))
-              AND (CAST(:end AS date) IS NULL OR s.started_at < CAST(:end AS date) + 1)
-              AND EXISTS (SELECT FROM speech_segments g WHERE g.session_id = s.id)
-              AND EXISTS (SELECT FROM participants p WHERE p.session_id = s.id
-                          AND p.role = 'consultant' AND {_VOICED})
-              AND EXISTS (SELECT FROM participants p WHERE p.session_id = s.id
-                          AND p.role <> 'consultant' AND {_VOICED})
-        ), shares AS (
-            SELECT v.id, coalesce(sum(m.talk_share), 0) AS talk_share
-            FROM voiced v JOIN participants p ON p.session_id = v.id AND p.role = 'consultant'
-            LEFT JOIN speech_summary m ON m.session_id = v.id AND m.participant_id = p.id
-            GROUP BY v.id
-        ), cuts AS (
-            SELECT i.session_id AS id, count(*) AS clients_interrupted
-            FROM speech_interruptions i
-            JOIN participants b ON b.id = i.by_participant AND b.role = 'consultant'
-            JOIN participants o ON o.id = i.of_participant AND o.role <> 'consultant'
-            WHERE i.session_id IN (SELECT id FROM voiced)
-            GROUP BY i.session_id
-        )
-        SELECT v.consultant, v.week, count(*) AS sessions, avg(shares.talk_share) AS talk_share,
-               avg(coalesce(cuts.clients_interrupted, 0))::float8 AS clients_interrupted
-        FROM voiced v JOIN shares USING (id) LEFT JOIN cuts USING (id)
-        GROUP BY v.consultant, v.week ORDER BY v.consultant, v.week""", start=start, end=end)
+        SELECT consultant, date_trunc('week', started_at) AS week, count(*) AS sessions,
+               avg(consultant_talk_share) AS talk_share,
+               avg(clients_interrupted)::float8 AS clients_interrupted
+        FROM session_summaries
+        WHERE voiced AND consultant IS NOT NULL AND {_MINE}
+          AND (CAST(:start AS date) IS NULL OR started_at >= CAST(:start AS date))
+          AND (CAST(:end AS date) IS NULL OR started_at < CAST(:end AS date) + 1)
+        GROUP BY consultant, week ORDER BY consultant, week""", start=start, end=end)
 
 
 def live(window_s: int, alert: AlertRule) -> list[dict]:

@@ -42,7 +42,8 @@ def settings(janus: OwnJanus) -> Iterator[Settings]:
     url = base.database_url.rsplit("/", 1)[0] + f"/econsult_test_{run}"
     test_settings = dataclasses.replace(base, database_url=url, redis_prefix=f"econsult-test-{run}",
                                         claim_idle_ms=3_000, worker_block_ms=200,
-                                        janus_url=janus.url, janus_admin_key=janus.admin_key)
+                                        summary_every_s=1.0, janus_url=janus.url,
+                                        janus_admin_key=janus.admin_key)
     upgrade(url)
     yield test_settings
     drop_database(url)

@@ -40,6 +40,7 @@ from worker.events import (
     store_frames,
 )
 from worker.faces import FaceDetector
+from worker.summaries import refresh_summaries
 from worker.waiting import WaitingRoom
 
 log = logging.getLogger("econsult.worker")
@@ -66,16 +67,19 @@ class _Decoded:
 
 class BatchHandler:
     def __init__(self, consumer: StreamConsumer, engine: Engine, detector: FaceDetector,
-                 classifier: EmotionClassifier, session_silence_s: float) -> None:
+                 classifier: EmotionClassifier, session_silence_s: float,
+                 summary_every_s: float) -> None:
         self.consumer = consumer
         self.engine = engine
         self.analyser = FrameAnalyser(detector, classifier)
         self.session_silence_s = session_silence_s
+        self.summary_every_s = summary_every_s
         self.totals: Counter[str] = Counter()
         self.waiting = WaitingRoom(consumer.takeover_s + WAIT_MARGIN_S)
         self._last_log = time.monotonic()
         self._logged: Counter[str] = Counter()
         self._silence_checked = time.monotonic()
+        self._summarised = 0.0  # the first batch refreshes the summaries
 
     @property
     def model_version(self) -> str:
@@ -94,6 +98,7 @@ class BatchHandler:
             self._frames(frames)
         self.consumer.keep(self.waiting.entries())
         self._close_silent_sessions()
+        self._summarise()
         self._log_progress()
 
     def outage_over(self) -> None:
@@ -260,6 +265,15 @@ class BatchHandler:
         if closed:
             log.info("closed %d session(s) nothing was heard of for %.0f s", closed,
                      self.session_silence_s)
+
+    def _summarise(self) -> None:
+        if time.monotonic() - self._summarised < self.summary_every_s:
+            return
+        self._summarised = time.monotonic()
+        with self.engine.begin() as conn:
+            refreshed = refresh_summaries(conn)
+        if refreshed:
+            self.totals["summaries"] += refreshed
 
     def _done(self, entries: list[Entry]) -> None:
         self.consumer.ack(entries)

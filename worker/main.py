@@ -43,7 +43,7 @@ def run(settings: Settings, name: str | None = None) -> int:
     except Stopped:
         return 0
     handler = BatchHandler(consumer, engine, FaceDetector(), classifier,
-                           settings.session_silence_s)
+                           settings.session_silence_s, settings.summary_every_s)
     log.info("worker %s ready (model %s), reading %s", name, handler.model_version,
              consumer.keys.frames)
     try:

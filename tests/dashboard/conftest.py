@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from contracts.settings import Settings
 from tests.support.http import status_of
 from tests.support.processes import EconsultProcess, econsult, free_port, wait_for
+from tests.support.summaries import summarise
 
 PASSWORD = "a long enough password"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -31,11 +32,12 @@ def dashboard_url(settings, env):
 
 
 @pytest.fixture(scope="session")
-def analysed_room(worker, fer_clip, env) -> str:
+def analysed_room(worker, fer_clip, env, engine) -> str:
     room = f"dashboard-{uuid.uuid4().hex[:6]}"
     subprocess.run([sys.executable, "-m", "cli.main", "analyze", str(fer_clip.path), "--room",
                     room, "--consultant", "Dr Bob"], env=env, check=True, capture_output=True,
                    timeout=300)
+    summarise(engine)  # as the worker does within a second (summary_every_s)
     return room
 
 

@@ -23,6 +23,7 @@ from contracts.schema import FailedSignInsByAddress, Session
 from tests.dashboard.conftest import serving, sign_in
 from tests.support.accounts import PASSWORD, account, own_address
 from tests.support.http import opener, status_of
+from tests.support.summaries import summarise
 
 ELSEWHERE = "https://elsewhere.example"
 THIS_MACHINE = "127.0.0.1"  # where the tests' requests come from
@@ -137,6 +138,7 @@ def _session(engine, consultant: str) -> tuple[str, uuid.UUID]:
     with engine.begin() as conn:
         conn.execute(insert(Session).values(id=session_id, room=room, consultant=consultant,
                                             source="room", started_at=datetime.now(UTC)))
+    summarise(engine)
     return room, session_id
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import insert
 from contracts.labels import EMOTIONS
 from contracts.schema import ConsentChange, Participant, Session
 from tests.support.records import insert_frame
+from tests.support.summaries import summarise
 
 MOODS = [dict(zip(EMOTIONS, p, strict=True)) for p in (
     (0.0, 0.0, 0.0, 0.9, 0.1, 0.0, 0.0), (0.1, 0.0, 0.1, 0.0, 0.1, 0.7, 0.0),
@@ -43,6 +44,7 @@ def _class(engine, started: datetime, ended: datetime | None) -> tuple[str, list
         for pid, mood in zip(tinas, MOODS, strict=True):
             for seq in range(20):
                 insert_frame(conn, session_id, pid, seq, started + timedelta(seconds=seq), mood)
+    summarise(engine)
     return room, tinas
 
 

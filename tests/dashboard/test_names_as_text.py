@@ -14,6 +14,7 @@ from sqlalchemy import insert
 from contracts.labels import EMOTIONS
 from contracts.schema import Participant, Session, SpeechSegment
 from tests.support.records import insert_frame
+from tests.support.summaries import summarise
 
 LINK = '<a href="https://example.org/x">Dr Link</a>'
 BOLD = "<b>Bold</b> Carla"
@@ -51,6 +52,7 @@ def _session(engine, started: datetime, ended: datetime | None, consultant: str 
                  ended_at=started + timedelta(seconds=start + length))
             for pid, start, length in ((lead, 0, 10), *((pid, 5 + 10 * i, 3) for i, pid in
                                                         enumerate(clients)))])
+    summarise(engine)
     return session_id, room
 
 

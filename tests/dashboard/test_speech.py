@@ -19,6 +19,7 @@ from contracts.schema import ConsentChange, Participant, Session, SpeechSegment
 from dashboard.speech_accuracy import accuracy_text
 from dashboard.voice import stood
 from tests.dashboard.conftest import ARTIFACTS
+from tests.support.summaries import summarise
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 # Dr Vox talks 30 s; Ann answers after 1 s and, 9 s in, is cut off by Dr Vox (10 s), who stops
@@ -53,6 +54,7 @@ def conversation(engine) -> tuple[uuid.UUID, str, str]:
             _segment(session_id, ids[who], seq, START + timedelta(seconds=start),
                      START + timedelta(seconds=end))
             for seq, (who, start, end) in enumerate(TALK)])
+    summarise(engine)
     return session_id, room, consultant
 
 
