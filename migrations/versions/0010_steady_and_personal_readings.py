@@ -86,7 +86,7 @@ FROM shown x
 
 # contracts.baseline.personal_sql(EVENTS), as of this revision.
 PERSONAL = """
-WITH usual AS (
+WITH logs AS (
     SELECT e.session_id, e.participant_id, e.capture_id, e.seq, e.captured_at,
            ln(greatest(e.angry, 0.001)) AS log_angry,
            ln(greatest(e.disgust, 0.001)) AS log_disgust,
@@ -94,28 +94,30 @@ WITH usual AS (
            ln(greatest(e.happy, 0.001)) AS log_happy,
            ln(greatest(e.neutral, 0.001)) AS log_neutral,
            ln(greatest(e.sad, 0.001)) AS log_sad,
-           ln(greatest(e.surprise, 0.001)) AS log_surprise,
-           avg(ln(greatest(e.angry, 0.001))) OVER b AS usual_angry,
-           avg(ln(greatest(e.disgust, 0.001))) OVER b AS usual_disgust,
-           avg(ln(greatest(e.fear, 0.001))) OVER b AS usual_fear,
-           avg(ln(greatest(e.happy, 0.001))) OVER b AS usual_happy,
-           avg(ln(greatest(e.neutral, 0.001))) OVER b AS usual_neutral,
-           avg(ln(greatest(e.sad, 0.001))) OVER b AS usual_sad,
-           avg(ln(greatest(e.surprise, 0.001))) OVER b AS usual_surprise,
-           count(*) OVER b AS frames_before
+           ln(greatest(e.surprise, 0.001)) AS log_surprise
     FROM ({events}) e
-    WINDOW b AS (PARTITION BY e.session_id, e.participant_id ORDER BY e.captured_at
-        RANGE BETWEEN interval '300.0 seconds' PRECEDING AND CURRENT ROW
-        EXCLUDE CURRENT ROW)
+), usual AS (
+    SELECT l.*,
+           sum(l.log_angry::numeric) OVER b - l.log_angry::numeric AS before_angry,
+           sum(l.log_disgust::numeric) OVER b - l.log_disgust::numeric AS before_disgust,
+           sum(l.log_fear::numeric) OVER b - l.log_fear::numeric AS before_fear,
+           sum(l.log_happy::numeric) OVER b - l.log_happy::numeric AS before_happy,
+           sum(l.log_neutral::numeric) OVER b - l.log_neutral::numeric AS before_neutral,
+           sum(l.log_sad::numeric) OVER b - l.log_sad::numeric AS before_sad,
+           sum(l.log_surprise::numeric) OVER b - l.log_surprise::numeric AS before_surprise,
+           count(*) OVER b - 1 AS frames_before
+    FROM logs l
+    WINDOW b AS (PARTITION BY l.session_id, l.participant_id ORDER BY l.captured_at
+        RANGE BETWEEN interval '300.0 seconds' PRECEDING AND CURRENT ROW)
 ), weighted AS (
     SELECT u.session_id, u.participant_id, u.capture_id, u.seq, u.captured_at,
-           exp(u.log_angry - u.usual_angry) * 0.1 AS angry,
-           exp(u.log_disgust - u.usual_disgust) * 0.1 AS disgust,
-           exp(u.log_fear - u.usual_fear) * 0.1 AS fear,
-           exp(u.log_happy - u.usual_happy) * 0.1 AS happy,
-           exp(u.log_neutral - u.usual_neutral) * 0.4 AS neutral,
-           exp(u.log_sad - u.usual_sad) * 0.1 AS sad,
-           exp(u.log_surprise - u.usual_surprise) * 0.1 AS surprise
+           exp(u.log_angry - u.before_angry::float8 / u.frames_before) * 0.1 AS angry,
+           exp(u.log_disgust - u.before_disgust::float8 / u.frames_before) * 0.1 AS disgust,
+           exp(u.log_fear - u.before_fear::float8 / u.frames_before) * 0.1 AS fear,
+           exp(u.log_happy - u.before_happy::float8 / u.frames_before) * 0.1 AS happy,
+           exp(u.log_neutral - u.before_neutral::float8 / u.frames_before) * 0.4 AS neutral,
+           exp(u.log_sad - u.before_sad::float8 / u.frames_before) * 0.1 AS sad,
+           exp(u.log_surprise - u.before_surprise::float8 / u.frames_before) * 0.1 AS surprise
     FROM usual u WHERE u.frames_before >= 20
 )
 SELECT w.session_id, w.participant_id, w.capture_id, w.seq, w.captured_at,
