@@ -13,6 +13,7 @@ from sqlalchemy import insert, text, update
 
 from contracts.labels import EMOTIONS
 from contracts.schema import Participant, Session, SpeechSegment
+from tests.support.processes import wait_for
 from tests.support.readings import face
 from tests.support.records import insert_frame
 from tests.support.summaries import summarise
@@ -128,3 +129,13 @@ def test_one_worker_refreshes_at_a_time(engine):
         assert refresh_summaries(holder) is not None
         with engine.begin() as other:
             assert refresh_summaries(other) is None
+
+
+def test_a_running_worker_keeps_the_summaries_current(engine, worker):
+    session_id = _session(engine, {"Ann": HAPPY})
+
+    def summarised() -> bool:
+        with engine.connect() as conn:
+            return conn.scalar(text("SELECT faces FROM session_summaries WHERE session_id = :id"),
+                               {"id": session_id}) == 20
+    wait_for(summarised, 30, "the worker to summarise the session")
