@@ -100,14 +100,16 @@ class _OfAFrame:
     """Whose frame a row is about: session, participant, the capture and the frame's number in
     it (together the frame's identity, see contracts.stream), and its capture time."""
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     session_id: Mapped[UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
     participant_id: Mapped[UUID] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE")
     )
     capture_id: Mapped[UUID]
     seq: Mapped[int] = mapped_column(Integer)
-    captured_at: Mapped[datetime] = mapped_column(Timestamp)
+    # Rows are partitioned by week of capture (retention drops whole weeks): PostgreSQL wants
+    # the partition key in every unique key.
+    captured_at: Mapped[datetime] = mapped_column(Timestamp, primary_key=True)
 
 
 class Sample(_OfAFrame, Base):
@@ -124,9 +126,11 @@ class Sample(_OfAFrame, Base):
     others_in_view: Mapped[int] = mapped_column(SmallInteger)
     model_version: Mapped[str] = mapped_column(String(64))
     __table_args__ = (
-        UniqueConstraint("participant_id", "capture_id", "seq", name="uq_samples_frame"),
+        UniqueConstraint("participant_id", "capture_id", "seq", "captured_at",
+                         name="uq_samples_frame"),
         Index("ix_samples_session_captured", "session_id", "captured_at"),
         CheckConstraint("others_in_view >= 0", name="others_in_view_not_negative"),
+        {"postgresql_partition_by": "RANGE (captured_at)"},
     )
 
 
@@ -148,8 +152,10 @@ class EmotionEvent(_OfAFrame, Base):
     dominant: Mapped[str] = mapped_column(Enum(*EMOTIONS, name="emotion"))
     model_version: Mapped[str] = mapped_column(String(64))
     __table_args__ = (
-        UniqueConstraint("participant_id", "capture_id", "seq", name="uq_emotion_events_frame"),
+        UniqueConstraint("participant_id", "capture_id", "seq", "captured_at",
+                         name="uq_emotion_events_frame"),
         Index("ix_emotion_events_session_captured", "session_id", "captured_at"),
+        {"postgresql_partition_by": "RANGE (captured_at)"},
     )
 
 
@@ -160,18 +166,20 @@ class SpeechSegment(Base):
     going on is stored as far as it went and grows (contracts/speech.py reads these)."""
 
     __tablename__ = "speech_segments"
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     session_id: Mapped[UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
     participant_id: Mapped[UUID] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE"))
     capture_id: Mapped[UUID]
     seq: Mapped[int] = mapped_column(Integer)
-    started_at: Mapped[datetime] = mapped_column(Timestamp)
+    started_at: Mapped[datetime] = mapped_column(Timestamp, primary_key=True)  # partitioned
     ended_at: Mapped[datetime] = mapped_column(Timestamp)
     __table_args__ = (
-        UniqueConstraint("participant_id", "capture_id", "seq", name="uq_speech_segments_seq"),
+        UniqueConstraint("participant_id", "capture_id", "seq", "started_at",
+                         name="uq_speech_segments_seq"),
         Index("ix_speech_segments_session_started", "session_id", "started_at"),
         CheckConstraint("ended_at >= started_at", name="ends_after_start"),
+        {"postgresql_partition_by": "RANGE (started_at)"},
     )
 
 
