@@ -23,6 +23,7 @@ from cli import (
     ingest,
     janus,
     migrate,
+    retention,
     rooms,
     train,
     up,
@@ -35,8 +36,8 @@ from contracts.settings import Settings, SettingsError
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # In the order `econsult --help` lists them; each adds its parser, whose defaults name its run.
-COMMANDS = (up, migrate, ingest, dashboard, janus, user, rooms, worker, analyze, delete, train,
-            export, evaluate, bench)
+COMMANDS = (up, migrate, ingest, dashboard, janus, user, rooms, worker, analyze, delete,
+            retention, train, export, evaluate, bench)
 
 
 def main(argv: list[str] | None = None) -> int:

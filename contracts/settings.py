@@ -65,6 +65,10 @@ class Settings:
     session_silence_s: float = 600.0
     # How often a worker brings the session summaries that lists and trends read up to date.
     summary_every_s: float = 30.0
+    # How long frames, faces and speech segments are kept, and sessions with their summaries
+    # (contracts/retention.py says why these defaults).
+    retention_days: float = 90.0
+    summary_retention_days: float = 730.0
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = 8050
     # Where people reach the rooms and the dashboard (links in invitations, sign-in redirects);

@@ -25,6 +25,8 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from contracts.consent import frame_consent
 from contracts.labels import EMOTIONS
+from contracts.retention import PASS_EVERY_S, retention_pass
+from contracts.settings import Settings
 from contracts.stream import Frame, LiveUpdate, RoomEvent, StreamFormatError, publish_live_update
 from worker.analysis import AnalysedFrame, FrameAnalyser, UnreadableImage, decode_image
 from worker.consumer import Batch, Entry, StreamConsumer
@@ -67,19 +69,18 @@ class _Decoded:
 
 class BatchHandler:
     def __init__(self, consumer: StreamConsumer, engine: Engine, detector: FaceDetector,
-                 classifier: EmotionClassifier, session_silence_s: float,
-                 summary_every_s: float) -> None:
+                 classifier: EmotionClassifier, settings: Settings) -> None:
         self.consumer = consumer
         self.engine = engine
         self.analyser = FrameAnalyser(detector, classifier)
-        self.session_silence_s = session_silence_s
-        self.summary_every_s = summary_every_s
+        self.settings = settings
         self.totals: Counter[str] = Counter()
         self.waiting = WaitingRoom(consumer.takeover_s + WAIT_MARGIN_S)
         self._last_log = time.monotonic()
         self._logged: Counter[str] = Counter()
         self._silence_checked = time.monotonic()
         self._summarised = 0.0  # the first batch refreshes the summaries
+        self._retained = 0.0  # and keeps to the retention policy
 
     @property
     def model_version(self) -> str:
@@ -99,6 +100,7 @@ class BatchHandler:
         self.consumer.keep(self.waiting.entries())
         self._close_silent_sessions()
         self._summarise()
+        self._keep_to_policy()
         self._log_progress()
 
     def outage_over(self) -> None:
@@ -255,25 +257,36 @@ class BatchHandler:
     def _close_silent_sessions(self) -> None:
         # Only once every room event is read: a backlog may hold the news that a session lives.
         if time.monotonic() - self._silence_checked < min(SILENCE_CHECK_S,
-                                                          self.session_silence_s / 4):
+                                                          self.settings.session_silence_s / 4):
             return
         self._silence_checked = time.monotonic()
         if not self.consumer.caught_up(self.consumer.keys.room_events):
             return
         with self.engine.begin() as conn:
-            closed = close_silent_sessions(conn, self.session_silence_s)
+            closed = close_silent_sessions(conn, self.settings.session_silence_s)
         if closed:
             log.info("closed %d session(s) nothing was heard of for %.0f s", closed,
-                     self.session_silence_s)
+                     self.settings.session_silence_s)
 
     def _summarise(self) -> None:
-        if time.monotonic() - self._summarised < self.summary_every_s:
+        if time.monotonic() - self._summarised < self.settings.summary_every_s:
             return
         self._summarised = time.monotonic()
         with self.engine.begin() as conn:
             refreshed = refresh_summaries(conn)
         if refreshed:
             self.totals["summaries"] += refreshed
+
+    def _keep_to_policy(self) -> None:
+        if time.monotonic() - self._retained < PASS_EVERY_S:
+            return
+        self._retained = time.monotonic()
+        with self.engine.begin() as conn:
+            done = retention_pass(conn, self.settings.retention_days,
+                                  self.settings.summary_retention_days)
+        if done and (done.weeks_dropped or done.sessions_deleted):
+            log.info("retention: %d expired week(s) of frames dropped, %d session(s) deleted",
+                     done.weeks_dropped, done.sessions_deleted)
 
     def _done(self, entries: list[Entry]) -> None:
         self.consumer.ack(entries)

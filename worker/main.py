@@ -42,8 +42,7 @@ def run(settings: Settings, name: str | None = None) -> int:
         consumer = outage.retry(lambda: StreamConsumer(client, settings, name), stop)
     except Stopped:
         return 0
-    handler = BatchHandler(consumer, engine, FaceDetector(), classifier,
-                           settings.session_silence_s, settings.summary_every_s)
+    handler = BatchHandler(consumer, engine, FaceDetector(), classifier, settings)
     log.info("worker %s ready (model %s), reading %s", name, handler.model_version,
              consumer.keys.frames)
     try:

@@ -46,7 +46,7 @@ def test_a_batch_in_reverse_order_is_recorded_in_one_pass(settings, engine, redi
     keys = StreamKeys.for_prefix(settings.redis_prefix)
     consumer = StreamConsumer(redis_client, settings, "in-test")
     handler = BatchHandler(consumer, engine, FaceDetector(), EmotionClassifier(settings.model_path),
-                           settings.session_silence_s, settings.summary_every_s)
+                           settings)
     session_id, participant_id = uuid.uuid4(), uuid.uuid4()
     started = datetime.now(UTC).replace(microsecond=0)
     ended = started + timedelta(minutes=5)
