@@ -16,6 +16,7 @@ from contracts.consent import consent_state_sql
 from contracts.labels import EMOTIONS
 from contracts.people import label_sql
 from contracts.quality import POSITIVITY_SQL
+from contracts.retention import raw_expired
 from contracts.settings import Settings
 from contracts.smoothing import HISTORY_S, readings_sql
 from dashboard.auth import current_account
@@ -76,9 +77,16 @@ def session_length(session_id: str) -> timedelta | None:
 
 
 def session(session_id: str) -> dict | None:
+    """The session's summary, with ``detail_expired`` when the retention policy may have
+    deleted its frames: its summary is then the one kept (contracts.retention)."""
     rows = _rows(f"SELECT * FROM session_summary WHERE session_id = :id AND {_MINE}",
                  id=session_id)
-    return rows[0] if rows else None
+    if not rows:
+        return None
+    expired = raw_expired(rows[0]["started_at"], settings.retention_days)
+    kept = _rows("SELECT * FROM session_summaries WHERE session_id = :id",
+                 id=session_id) if expired else []
+    return {**(kept or rows)[0], "detail_expired": expired}
 
 
 def participants(session_id: str) -> list[dict]:

@@ -68,6 +68,10 @@ def layout(session_id: str = "", **_: object) -> html.Div:
                f"{percent(summary['face_presence'])} · facing the screen "
                f"{percent(summary['facing_screen'])} · {bucket} s per point", id="summary"),
         *([html.P(f"This session ended {ended}.", className="alert")] if ended else []),
+        *([html.P(f"Its detail (every frame, reading and speech segment) is kept "
+                  f"{data.settings.retention_days:g} days and has been deleted, as the "
+                  "retention policy says (About the numbers): what remains is its summary.",
+                  className="expired")] if summary["detail_expired"] else []),
         html.Button("Download CSV", id="csv-button"),
         html.Button("Download speech CSV", id="speech-csv-button"),
         dcc.Download(id="csv"),
