@@ -128,17 +128,24 @@ async def _stop(app: web.Application) -> None:
 
 
 @functools.cache
-def _room_html() -> str:
-    """The room page, with the readings' measured limits (contracts.reading_accuracy)."""
+def _room_html(raw_days: float, summary_days: float) -> str:
+    """The room page, with the readings' measured limits (contracts.reading_accuracy) and how
+    long what is measured is kept (contracts.retention)."""
+    kept = (f"The estimates are kept {raw_days:g} days; a summary of the session (who took "
+            f"part, its scores) {summary_days:g} days. Then they are deleted.")
     return ((STATIC / "room.html").read_text()
             .replace("<!-- contracts.reading_accuracy.consent_text() -->",
                      html.escape(consent_text()))
             .replace("<!-- contracts.reading_accuracy.limits_text() -->",
-                     html.escape(limits_text())))
+                     html.escape(limits_text()))
+            .replace("<!-- contracts.retention: how long it is kept -->", html.escape(kept)))
 
 
 async def room_page(request: web.Request) -> web.Response:
-    return web.Response(text=_room_html(), content_type="text/html")
+    settings = request.app[SETTINGS]
+    return web.Response(text=_room_html(settings.retention_days,
+                                        settings.summary_retention_days),
+                        content_type="text/html")
 
 
 async def admission(request: web.Request) -> web.Response:

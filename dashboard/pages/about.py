@@ -118,6 +118,12 @@ can be counted as theirs, and a quiet voice can be missed. The measures describe
 conversation, not a person: a long monologue may be what a client asked for. Compare sessions
 and weeks.
 
+**How long it is kept.** Every analysed frame, face reading and speech segment is kept
+{data.settings.retention_days:g} days (then deleted a week at a time, within a week); each
+session with its people, their consent and its summary {data.settings.summary_retention_days:g}
+days. A report of an older session shows its summary and says its detail was deleted. Anyone's
+data can be erased at any time (`econsult delete`).
+
 **The law.** The EU AI Act forbids inferring emotions at work and in schools except for
 medical or safety reasons, and requires telling people when it happens.
 """

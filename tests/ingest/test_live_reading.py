@@ -98,8 +98,11 @@ def test_the_clients_card_shows_doubt_muted_and_the_personal_reading(
             guest.leave()
 
 
-def test_the_room_page_states_the_readings_measured_limits(ingest_url):
+def test_the_room_page_states_the_readings_measured_limits_and_how_long_they_are_kept(
+        ingest_url, settings):
     with urllib.request.urlopen(f"{ingest_url}/room/any", timeout=10) as response:
         page = response.read().decode()
     assert html.escape(consent_text()) in page
     assert html.escape(limits_text()) in page
+    assert (f"The estimates are kept {settings.retention_days:g} days; a summary of the session "
+            f"(who took part, its scores) {settings.summary_retention_days:g} days.") in page
