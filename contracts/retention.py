@@ -52,18 +52,10 @@ def retention_pass(conn: Connection, raw_days: float, summary_days: float,
         return None
     now = now or datetime.now(UTC)
     raw_cutoff = now - timedelta(days=raw_days)
-    created = dropped = outside = 0
+    created = create_weeks(conn, now, now + WEEKS_AHEAD * WEEK)
+    dropped = outside = 0
     for table, column in PARTITIONED.items():
-        weeks = _weeks(conn, table)
-        week = monday(now)
-        while week < now + WEEKS_AHEAD * WEEK:
-            if week not in weeks:
-                conn.execute(text(
-                    f"CREATE TABLE {partition(table, week)} PARTITION OF {table} "
-                    f"FOR VALUES FROM ('{week.isoformat()}') TO ('{(week + WEEK).isoformat()}')"))
-                created += 1
-            week += WEEK
-        for start in sorted(weeks):
+        for start in sorted(_weeks(conn, table)):
             if start + WEEK <= raw_cutoff:
                 conn.execute(text(f"DROP TABLE {partition(table, start)}"))
                 dropped += 1
@@ -72,6 +64,31 @@ def retention_pass(conn: Connection, raw_days: float, summary_days: float,
     sessions = conn.execute(text("DELETE FROM sessions WHERE started_at < :cutoff"),
                             {"cutoff": now - timedelta(days=summary_days)}).rowcount
     return Pass(created, dropped, outside, sessions)
+
+
+def create_weeks(conn: Connection, start: datetime, end: datetime) -> int:
+    """A partition of every partitioned table for each week from ``start``'s to the one that
+    holds ``end``, where there is none yet (taking that week's rows out of the default
+    partition, if any landed there); how many were created."""
+    created = 0
+    for table, column in PARTITIONED.items():
+        weeks = _weeks(conn, table)
+        week = monday(start)
+        while week < end:
+            if week not in weeks:
+                name, bounds = partition(table, week), {"from": week, "to": week + WEEK}
+                conn.execute(text(f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS "
+                                  "INCLUDING CONSTRAINTS)"))
+                conn.execute(text(
+                    f"WITH moved AS (DELETE FROM {table}_default WHERE {column} >= :from "
+                    f"AND {column} < :to RETURNING *) INSERT INTO {name} SELECT * FROM moved"),
+                    bounds)
+                conn.execute(text(
+                    f"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES "
+                    f"FROM ('{week.isoformat()}') TO ('{(week + WEEK).isoformat()}')"))
+                created += 1
+            week += WEEK
+    return created
 
 
 def monday(moment: datetime) -> datetime:

@@ -14,17 +14,19 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 from uuid import UUID
 
 import numpy as np
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from contracts.consent import frame_consent
 from contracts.labels import EMOTIONS
+from contracts.outage import OUTAGES, first_line
 from contracts.retention import PASS_EVERY_S, retention_pass
 from contracts.settings import Settings
 from contracts.stream import Frame, LiveUpdate, RoomEvent, StreamFormatError, publish_live_update
@@ -272,21 +274,30 @@ class BatchHandler:
         if time.monotonic() - self._summarised < self.settings.summary_every_s:
             return
         self._summarised = time.monotonic()
-        with self.engine.begin() as conn:
-            refreshed = refresh_summaries(conn)
-        if refreshed:
-            self.totals["summaries"] += refreshed
+        with self._upkeep("refreshing the session summaries"), self.engine.begin() as conn:
+            self.totals["summaries"] += refresh_summaries(conn) or 0
 
     def _keep_to_policy(self) -> None:
         if time.monotonic() - self._retained < PASS_EVERY_S:
             return
         self._retained = time.monotonic()
-        with self.engine.begin() as conn:
+        with self._upkeep("applying the retention policy"), self.engine.begin() as conn:
             done = retention_pass(conn, self.settings.retention_days,
                                   self.settings.summary_retention_days)
-        if done and (done.weeks_dropped or done.sessions_deleted):
-            log.info("retention: %d expired week(s) of frames dropped, %d session(s) deleted",
-                     done.weeks_dropped, done.sessions_deleted)
+            if done and (done.weeks_dropped or done.sessions_deleted):
+                log.info("retention: %d expired week(s) of frames dropped, %d session(s) "
+                         "deleted", done.weeks_dropped, done.sessions_deleted)
+
+    @contextmanager
+    def _upkeep(self, what: str) -> Iterator[None]:
+        """Upkeep that fails is tried again at its next turn; frames go on being stored (an
+        outage is waited out as for frames)."""
+        try:
+            yield
+        except OUTAGES:
+            raise
+        except (SQLAlchemyError, ValueError) as exc:
+            log.error("%s failed: %s; trying again at its next turn", what, first_line(exc))
 
     def _done(self, entries: list[Entry]) -> None:
         self.consumer.ack(entries)

@@ -84,6 +84,19 @@ def test_frames_go_a_whole_week_at_a_time_once_older_than_the_raw_window(engine)
     assert max(frames) == first + timedelta(days=59)  # what is inside the window stays
 
 
+def test_rows_that_landed_outside_every_week_move_into_their_week_once_it_is_made(engine):
+    """After workers were stopped for longer than the weeks ahead, say."""
+    later = NOW + timedelta(weeks=8)
+    session_id = _session(engine, later, frames=2)
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM samples_default")) == 2
+    _pass(engine, now=later)
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM samples_default")) == 0
+        assert conn.scalar(text(f"SELECT count(*) FROM {partition('samples', monday(later))}"))
+    assert len(_frames(engine, session_id)) == 2
+
+
 def test_rows_outside_every_week_are_deleted_once_old(engine):
     session_id = _session(engine, NOW - timedelta(days=400), frames=3)  # before any week
     assert len(_frames(engine, session_id)) == 3
