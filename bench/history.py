@@ -9,7 +9,9 @@ keeps 100 a year); the year ends now.
 
 from __future__ import annotations
 
+import threading
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -20,8 +22,12 @@ from bench.figures import Figure, Target, measured
 from bench.pipeline import cleanup, scratch_settings
 from contracts.accounts import Account
 from contracts.database import engine_for
+from contracts.retention import create_weeks, retention_pass
 from contracts.settings import Settings
+from contracts.stream import Frame
 from migrations.runner import upgrade
+from worker.analysis import AnalysedFace, AnalysedFrame
+from worker.events import store_frames
 from worker.summaries import refresh_summaries
 
 SESSIONS = 2000
@@ -31,6 +37,12 @@ FPS = 2
 TURN_S = 6
 BATCH = 50  # sessions built per transaction
 PAGE = Target(300.0, at_most=True)
+TEN_TIMES = Target(1000.0, at_most=True)
+STORING = Target(2000.0, at_most=False)
+RETENTION = Target(10.0, at_most=True)
+STORE_S = 10.0
+STUDENTS = 50
+FACE = (0.05, 0.01, 0.02, 0.4, 0.4, 0.07, 0.05)
 
 _SESSIONS = """
 INSERT INTO sessions (id, room, consultant, source, started_at, ended_at, end_reason,
@@ -83,7 +95,28 @@ FROM participants p JOIN sessions s ON s.id = p.session_id,
 WHERE s.room = ANY(:rooms) AND (k % 2 = 0) = (p.role = 'consultant')"""
 
 
-def history_figures(settings: Settings, scale: float = 1.0) -> list[Figure]:
+def history_figures(settings: Settings, scales: list[float]) -> list[Figure]:
+    """Each scale's figures; with two sizes or more, the page times extrapolated to ten times
+    the practice from the two largest."""
+    figures, timings = [], {}
+    for scale in sorted(scales):
+        sessions = round(SESSIONS * scale)
+        measured_here, timings[sessions] = _measure(settings, sessions,
+                                                    max(1, round(CONSULTANTS * scale)))
+        figures += measured_here
+    if len(timings) >= 2:
+        (small, at_small), (large, at_large) = sorted(timings.items())[-2:]
+        ten = SESSIONS * 10
+        figures.append(Figure(f"extrapolated to ten times the practice ({ten:,} sessions a "
+                              f"year), linearly from {small:,} and {large:,} sessions:", ""))
+        figures += [measured(f"  {page}", at_large[page] + (at_large[page] - at_small[page])
+                             * (ten - large) / (large - small), ",.0f", TEN_TIMES)
+                    for page in at_large]
+    return figures
+
+
+def _measure(settings: Settings, sessions: int, consultants: int
+             ) -> tuple[list[Figure], dict[str, float]]:
     from dashboard import data
     from dashboard.app import REPORT_WORK_MEM, create_app
 
@@ -94,31 +127,87 @@ def history_figures(settings: Settings, scale: float = 1.0) -> list[Figure]:
     data.use(engine, bench)
     from dashboard.pages import report
 
+    pages = {"Sessions page (the 200 most recent), ms": data.recent_sessions,
+             "History, a year, all consultants, ms":
+                 lambda: data.history(None, None, None, None),
+             "Quality per consultant, week by week, ms": lambda: data.weekly_quality(None, None),
+             "Talk share per consultant, week by week, ms":
+                 lambda: data.weekly_speech(None, None)}
     try:
-        figures = _build(engine, round(SESSIONS * scale), max(1, round(CONSULTANTS * scale)))
+        figures = _build(engine, sessions, consultants)
         with app.server.test_request_context():
             g.account = Account(0, "bench", "manager")  # a manager sees every session
             newest = data.recent_sessions(1)[0]["session_id"]
-            figures += [
-                measured("Sessions page (the 200 most recent), ms",
-                         _best_ms(data.recent_sessions), ",.0f", PAGE),
-                measured("History, a year, all consultants, ms",
-                         _best_ms(lambda: data.history(None, None, None, None)), ",.0f", PAGE),
-                measured("Quality per consultant, week by week, ms",
-                         _best_ms(lambda: data.weekly_quality(None, None)), ",.0f", PAGE),
-                measured("Talk share per consultant, week by week, ms",
-                         _best_ms(lambda: data.weekly_speech(None, None)), ",.0f", PAGE),
-                measured("one session's report, ms",
-                         _best_ms(lambda: report.layout(str(newest))), ",.0f")]
-        return figures
+            timings = {name: _best_ms(page) for name, page in pages.items()}
+            figures += [measured(name, ms, ",.0f", PAGE) for name, ms in timings.items()]
+            figures.append(measured("one session's report, ms",
+                                    _best_ms(lambda: report.layout(str(newest))), ",.0f"))
+            figures.append(measured("frames stored a second while those pages are read",
+                                    _stored_while_reading(engine, pages), ",.0f", STORING))
+        figures += _retention(engine)
+        return figures, timings
     finally:
         engine.dispose()
         cleanup(bench)
 
 
+def _stored_while_reading(engine: Engine, pages: dict[str, Callable[[], object]]) -> float:
+    """Frames a class of 50 sends, stored as a worker stores them (a batch a second's worth),
+    for STORE_S while the pages are read again and again; frames stored a second."""
+    session_id, people = uuid.uuid4(), [uuid.uuid4() for _ in range(STUDENTS)]
+    began = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO sessions (id, room, consultant, source, started_at) "
+                          "VALUES (:id, 'a class now', 'consultant 001', 'room', :at)"),
+                     {"id": session_id, "at": began})
+        conn.execute(text("INSERT INTO participants (id, session_id, role, display_name, "
+                          "joined_at, consent_at) SELECT unnest(CAST(:ids AS uuid[])), :s, "
+                          "'student', 'student', :at, :at"),
+                     {"ids": people, "s": session_id, "at": began})
+    done = threading.Event()
+    stored = [0]
+
+    def store() -> None:
+        seq = 0
+        while not done.is_set():
+            frames = [AnalysedFrame(Frame(session_id, person, person, seq + tick,
+                                          began + timedelta(seconds=(seq + tick) / FPS), b""),
+                                    AnalysedFace(100, 80, 120, 120, FACE, None), 0)
+                      for tick in range(FPS) for person in people]
+            with engine.begin() as conn:
+                stored[0] += len(store_frames(conn, frames, "bench"))
+            seq += FPS
+
+    storing = threading.Thread(target=store)
+    started = time.perf_counter()
+    storing.start()
+    while time.perf_counter() - started < STORE_S:
+        for page in pages.values():
+            page()
+    done.set()
+    storing.join()
+    return stored[0] / (time.perf_counter() - started)
+
+
+def _retention(engine: Engine) -> list[Figure]:
+    settings = Settings()
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        done = retention_pass(conn, settings.retention_days, settings.summary_retention_days)
+    took = time.perf_counter() - started
+    with engine.connect() as conn:
+        size = conn.scalar(text("SELECT pg_database_size(current_database())"))
+    return [measured(f"a retention pass ({settings.retention_days:g} days of frames kept: "
+                     f"{done.weeks_dropped} weeks dropped), s", took, ".2f", RETENTION),
+            measured("size of the year after it (PostgreSQL's own figure), GB", size / 1e9,
+                     ".2f")]
+
+
 def _build(engine: Engine, sessions: int, consultants: int) -> list[Figure]:
     started = time.perf_counter()
     year_start = datetime.now(UTC) - timedelta(days=365)
+    with engine.begin() as conn:  # as on a server that ran all year
+        create_weeks(conn, year_start, datetime.now(UTC))
     for first in range(0, sessions, BATCH):
         last = min(first + BATCH, sessions) - 1
         rooms = [f"consultation {i}" for i in range(first, last + 1)]

@@ -30,8 +30,7 @@ def run(settings: Settings, what: str, workers: int, participants: list[int],
         _print(run_dashboard_bench(settings))
         return 0
     if what == "history":
-        for size in scale:
-            _print_against(history_figures(settings, size))
+        _print_against(history_figures(settings, scale))
         return 0
     if what == "speech":
         try:

@@ -111,15 +111,17 @@ def store_frames(conn: Connection, frames: Sequence[AnalysedFrame], model_versio
          "model_version": model_version}
         for f in frames
     ]
+    # Rows as parameters of one compiled statement (SQLAlchemy sends them as multi-row
+    # inserts): compiling a statement with every row's values in it took most of a batch's time.
     inserted = set(conn.execute(
-        insert(Sample).values(samples).on_conflict_do_nothing(constraint="uq_samples_frame")
-        .returning(Sample.participant_id, Sample.capture_id, Sample.seq)).tuples())
+        insert(Sample).on_conflict_do_nothing(constraint="uq_samples_frame")
+        .returning(Sample.participant_id, Sample.capture_id, Sample.seq), samples).tuples())
     stored = [f for f in frames
               if (f.frame.participant_id, f.frame.capture_id, f.frame.seq) in inserted]
     events = [_event_row(f, model_version) for f in stored if f.face is not None]
     if events:
-        conn.execute(insert(EmotionEvent).values(events).on_conflict_do_nothing(
-            constraint="uq_emotion_events_frame"))
+        conn.execute(insert(EmotionEvent).on_conflict_do_nothing(
+            constraint="uq_emotion_events_frame"), events)
     return stored
 
 
