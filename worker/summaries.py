@@ -15,7 +15,7 @@ from sqlalchemy import Connection, text
 from contracts.schema import SessionSummaryRow
 from worker.events import SEEN_EVERY_S
 
-BATCH = 200  # sessions a statement refreshes: each one's frames are read once
+BATCH = 200  # stale sessions looked for at a time
 _LOCK = 0x6563_7375_6D6D  # "ecsumm": the advisory lock of the refresh
 
 # Sessions whose row is missing or may be behind: a session's last_seen_at moves at most every
@@ -45,7 +45,7 @@ SELECT s.id AS session_id,
         JOIN participants b ON b.id = i.by_participant AND b.role = 'consultant'
         JOIN participants o ON o.id = i.of_participant AND o.role <> 'consultant'
         WHERE i.session_id = s.id) AS clients_interrupted
-FROM sessions s WHERE s.id = ANY(:ids)"""
+FROM sessions s WHERE s.id = :id"""
 
 _REFRESH = f"""
 INSERT INTO session_summaries
@@ -53,7 +53,7 @@ SELECT v.*, sp.voiced,
        CASE WHEN sp.voiced THEN sp.consultant_talk_share END,
        CASE WHEN sp.voiced THEN sp.clients_interrupted END, now()
 FROM session_summary v JOIN ({_SPEECH}) sp USING (session_id)
-WHERE v.session_id = ANY(:ids)
+WHERE v.session_id = :id
 ON CONFLICT (session_id) DO UPDATE SET {{columns}}"""
 
 
@@ -65,6 +65,7 @@ def refresh_summaries(conn: Connection) -> int | None:
     refresh = text(_REFRESH.format(columns=", ".join(f"{c} = excluded.{c}" for c in columns)))
     done = 0
     while ids := conn.execute(text(_STALE)).scalars().all():
-        conn.execute(refresh, {"ids": ids})
+        for session_id in ids:  # one at a time: the view's sums then read that session alone
+            conn.execute(refresh, {"id": session_id})
         done += len(ids)
     return done
