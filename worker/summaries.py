@@ -30,22 +30,22 @@ WHERE m.session_id IS NULL
 LIMIT {BATCH}"""
 
 # Where a consultant and a client or student agreed to voice analysis and someone spoke: the
-# consultant's share of the talk and how often they interrupted a client or student.
+# consultant's share of the talk and how often they interrupted a client or student. Each view
+# is asked for the session by value: the sums of that session alone are then made.
 _SPEECH = """
-SELECT s.id AS session_id,
-       EXISTS (SELECT FROM speech_segments g WHERE g.session_id = s.id)
-       AND EXISTS (SELECT FROM participants p WHERE p.session_id = s.id
+SELECT CAST(:id AS uuid) AS session_id,
+       EXISTS (SELECT FROM speech_segments g WHERE g.session_id = :id)
+       AND EXISTS (SELECT FROM participants p WHERE p.session_id = :id
                    AND p.role = 'consultant' AND p.voice_consent_at IS NOT NULL)
-       AND EXISTS (SELECT FROM participants p WHERE p.session_id = s.id
+       AND EXISTS (SELECT FROM participants p WHERE p.session_id = :id
                    AND p.role <> 'consultant' AND p.voice_consent_at IS NOT NULL) AS voiced,
        (SELECT coalesce(sum(m.talk_share), 0) FROM speech_summary m
         JOIN participants p ON p.id = m.participant_id AND p.role = 'consultant'
-        WHERE m.session_id = s.id) AS consultant_talk_share,
+        WHERE m.session_id = :id) AS consultant_talk_share,
        (SELECT count(*) FROM speech_interruptions i
         JOIN participants b ON b.id = i.by_participant AND b.role = 'consultant'
         JOIN participants o ON o.id = i.of_participant AND o.role <> 'consultant'
-        WHERE i.session_id = s.id) AS clients_interrupted
-FROM sessions s WHERE s.id = :id"""
+        WHERE i.session_id = :id) AS clients_interrupted"""
 
 _REFRESH = f"""
 INSERT INTO session_summaries

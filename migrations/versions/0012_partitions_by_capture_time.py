@@ -71,6 +71,9 @@ def _swap(table: str, column: str, unique: str, index: str, partitioned: bool) -
         _weeks(table, column, op.get_bind().scalar(sa.text(f"SELECT min({column}) FROM {old}")))
     op.execute(f"INSERT INTO {table} SELECT * FROM {old}")
     op.execute(f"DROP TABLE {old}")
+    # A partitioned table's statistics are never gathered by autovacuum: without them, plans
+    # over a year of rows went wrong by orders of magnitude.
+    op.execute(f"ANALYZE {table}")
 
 
 def _weeks(table: str, column: str, first: datetime | None) -> None:
