@@ -80,26 +80,27 @@ def personal_sql(events: str) -> str:
     session_id, participant_id, capture_id, seq and captured_at of each row that has a personal
     reading, with its seven personal probabilities."""
     # Sums over the window include the frame itself, which is then taken out: a window that
-    # excludes its current row is summed anew for every row, while these sums (numeric, which
-    # PostgreSQL can take a leaving row out of) move along in one pass.
+    # excludes its current row is summed anew for every row, while these sums move along in one
+    # pass. They are numeric, which PostgreSQL can take a leaving row out of, and of one scale
+    # (12 decimals), without which it sums the window anew whenever the finest one leaves.
     return f"""
 WITH logs AS (
     SELECT e.session_id, e.participant_id, e.capture_id, e.seq, e.captured_at,
-           {sql_columns((f"ln(greatest(e.{name}, {FLOOR})) AS log_{name}"
+           {sql_columns((f"round(ln(greatest(e.{name}, {FLOOR}))::numeric, 12) AS log_{name}"
                          for name in EMOTIONS), 11)}
     FROM ({events}) e
 ), usual AS (
     SELECT l.*,
-           {sql_columns((f"sum(l.log_{name}::numeric) OVER b - l.log_{name}::numeric "
-                         f"AS before_{name}" for name in EMOTIONS), 11)},
+           {sql_columns((f"sum(l.log_{name}) OVER b - l.log_{name} AS before_{name}"
+                         for name in EMOTIONS), 11)},
            count(*) OVER b - 1 AS frames_before
     FROM logs l
     WINDOW b AS (PARTITION BY l.session_id, l.participant_id ORDER BY l.captured_at
         RANGE BETWEEN interval '{USUAL_S} seconds' PRECEDING AND CURRENT ROW)
 ), weighted AS (
     SELECT u.session_id, u.participant_id, u.capture_id, u.seq, u.captured_at,
-           {sql_columns((f"exp(u.log_{name} - u.before_{name}::float8 / u.frames_before) "
-                         f"* {REFERENCE[name]} AS {name}" for name in EMOTIONS), 11)}
+           {sql_columns((f"exp((u.log_{name} - u.before_{name} / u.frames_before)::float8)"
+                         f" * {REFERENCE[name]} AS {name}" for name in EMOTIONS), 11)}
     FROM usual u WHERE u.frames_before >= {MIN_FRAMES}
 )
 SELECT w.session_id, w.participant_id, w.capture_id, w.seq, w.captured_at,

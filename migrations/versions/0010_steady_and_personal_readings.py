@@ -88,36 +88,36 @@ FROM shown x
 PERSONAL = """
 WITH logs AS (
     SELECT e.session_id, e.participant_id, e.capture_id, e.seq, e.captured_at,
-           ln(greatest(e.angry, 0.001)) AS log_angry,
-           ln(greatest(e.disgust, 0.001)) AS log_disgust,
-           ln(greatest(e.fear, 0.001)) AS log_fear,
-           ln(greatest(e.happy, 0.001)) AS log_happy,
-           ln(greatest(e.neutral, 0.001)) AS log_neutral,
-           ln(greatest(e.sad, 0.001)) AS log_sad,
-           ln(greatest(e.surprise, 0.001)) AS log_surprise
+           round(ln(greatest(e.angry, 0.001))::numeric, 12) AS log_angry,
+           round(ln(greatest(e.disgust, 0.001))::numeric, 12) AS log_disgust,
+           round(ln(greatest(e.fear, 0.001))::numeric, 12) AS log_fear,
+           round(ln(greatest(e.happy, 0.001))::numeric, 12) AS log_happy,
+           round(ln(greatest(e.neutral, 0.001))::numeric, 12) AS log_neutral,
+           round(ln(greatest(e.sad, 0.001))::numeric, 12) AS log_sad,
+           round(ln(greatest(e.surprise, 0.001))::numeric, 12) AS log_surprise
     FROM ({events}) e
 ), usual AS (
     SELECT l.*,
-           sum(l.log_angry::numeric) OVER b - l.log_angry::numeric AS before_angry,
-           sum(l.log_disgust::numeric) OVER b - l.log_disgust::numeric AS before_disgust,
-           sum(l.log_fear::numeric) OVER b - l.log_fear::numeric AS before_fear,
-           sum(l.log_happy::numeric) OVER b - l.log_happy::numeric AS before_happy,
-           sum(l.log_neutral::numeric) OVER b - l.log_neutral::numeric AS before_neutral,
-           sum(l.log_sad::numeric) OVER b - l.log_sad::numeric AS before_sad,
-           sum(l.log_surprise::numeric) OVER b - l.log_surprise::numeric AS before_surprise,
+           sum(l.log_angry) OVER b - l.log_angry AS before_angry,
+           sum(l.log_disgust) OVER b - l.log_disgust AS before_disgust,
+           sum(l.log_fear) OVER b - l.log_fear AS before_fear,
+           sum(l.log_happy) OVER b - l.log_happy AS before_happy,
+           sum(l.log_neutral) OVER b - l.log_neutral AS before_neutral,
+           sum(l.log_sad) OVER b - l.log_sad AS before_sad,
+           sum(l.log_surprise) OVER b - l.log_surprise AS before_surprise,
            count(*) OVER b - 1 AS frames_before
     FROM logs l
     WINDOW b AS (PARTITION BY l.session_id, l.participant_id ORDER BY l.captured_at
         RANGE BETWEEN interval '300.0 seconds' PRECEDING AND CURRENT ROW)
 ), weighted AS (
     SELECT u.session_id, u.participant_id, u.capture_id, u.seq, u.captured_at,
-           exp(u.log_angry - u.before_angry::float8 / u.frames_before) * 0.1 AS angry,
-           exp(u.log_disgust - u.before_disgust::float8 / u.frames_before) * 0.1 AS disgust,
-           exp(u.log_fear - u.before_fear::float8 / u.frames_before) * 0.1 AS fear,
-           exp(u.log_happy - u.before_happy::float8 / u.frames_before) * 0.1 AS happy,
-           exp(u.log_neutral - u.before_neutral::float8 / u.frames_before) * 0.4 AS neutral,
-           exp(u.log_sad - u.before_sad::float8 / u.frames_before) * 0.1 AS sad,
-           exp(u.log_surprise - u.before_surprise::float8 / u.frames_before) * 0.1 AS surprise
+           exp((u.log_angry - u.before_angry / u.frames_before)::float8) * 0.1 AS angry,
+           exp((u.log_disgust - u.before_disgust / u.frames_before)::float8) * 0.1 AS disgust,
+           exp((u.log_fear - u.before_fear / u.frames_before)::float8) * 0.1 AS fear,
+           exp((u.log_happy - u.before_happy / u.frames_before)::float8) * 0.1 AS happy,
+           exp((u.log_neutral - u.before_neutral / u.frames_before)::float8) * 0.4 AS neutral,
+           exp((u.log_sad - u.before_sad / u.frames_before)::float8) * 0.1 AS sad,
+           exp((u.log_surprise - u.before_surprise / u.frames_before)::float8) * 0.1 AS surprise
     FROM usual u WHERE u.frames_before >= 20
 )
 SELECT w.session_id, w.participant_id, w.capture_id, w.seq, w.captured_at,
