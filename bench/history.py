@@ -26,9 +26,9 @@ from contracts.retention import create_weeks, retention_pass
 from contracts.settings import Settings
 from contracts.stream import Frame
 from migrations.runner import upgrade
+from worker import summaries
 from worker.analysis import AnalysedFace, AnalysedFrame
 from worker.events import store_frames
-from worker.summaries import refresh_summaries
 
 SESSIONS = 2000
 CONSULTANTS = 20
@@ -226,8 +226,10 @@ def _build(engine: Engine, sessions: int, consultants: int) -> list[Figure]:
         size = conn.scalar(text("SELECT pg_database_size(current_database())"))
     built = time.perf_counter() - started
     started = time.perf_counter()
-    with engine.begin() as conn:
-        refresh_summaries(conn)  # what the workers do, here for the whole year at once
+    while True:  # what the workers do, a batch a turn, here turn after turn
+        with engine.begin() as conn:
+            if summaries.refresh_summaries(conn) < summaries.BATCH:
+                break
     return [Figure(f"built: a year of {consultants} consultants, {sessions:,} sessions, "
                    f"{frames:,} analysed frames", ""),
             measured("  building it, s", built, ",.0f"),

@@ -15,7 +15,9 @@ from sqlalchemy import Connection, text
 from contracts.schema import SessionSummaryRow
 from worker.events import SEEN_EVERY_S
 
-BATCH = 200  # stale sessions looked for at a time
+# Stale sessions rewritten at a turn, running ones and the latest first: after an upgrade, a
+# year of sessions is summarised over a few turns, not in one long stop of storing frames.
+BATCH = 200
 _LOCK = 0x6563_7375_6D6D  # "ecsumm": the advisory lock of the refresh
 
 # Sessions whose row is missing or may be behind: a session's last_seen_at moves at most every
@@ -27,6 +29,7 @@ WHERE m.session_id IS NULL
       AND (s.ended_at IS NULL
            OR m.summarised_at < s.last_seen_at + interval '{SEEN_EVERY_S} seconds'
            OR m.summarised_at < s.ended_at)
+ORDER BY s.ended_at IS NULL DESC, s.last_seen_at DESC
 LIMIT {BATCH}"""
 
 # Where a consultant and a client or student agreed to voice analysis and someone spoke: the
@@ -58,14 +61,13 @@ ON CONFLICT (session_id) DO UPDATE SET {{columns}}"""
 
 
 def refresh_summaries(conn: Connection) -> int | None:
-    """Rewrite the rows of stale sessions; how many, or None when another worker is at it."""
+    """Rewrite the rows of up to BATCH stale sessions; how many, or None when another worker is
+    at it."""
     if not conn.scalar(text(f"SELECT pg_try_advisory_xact_lock({_LOCK})")):
         return None
     columns = [c.name for c in SessionSummaryRow.__table__.columns if not c.primary_key]
     refresh = text(_REFRESH.format(columns=", ".join(f"{c} = excluded.{c}" for c in columns)))
-    done = 0
-    while ids := conn.execute(text(_STALE)).scalars().all():
-        for session_id in ids:  # one at a time: the view's sums then read that session alone
-            conn.execute(refresh, {"id": session_id})
-        done += len(ids)
-    return done
+    ids = conn.execute(text(_STALE)).scalars().all()
+    for session_id in ids:  # one at a time: the view's sums then read that session alone
+        conn.execute(refresh, {"id": session_id})
+    return len(ids)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from tests.support.processes import wait_for
-from worker.summaries import refresh_summaries
+from worker.summaries import BATCH, refresh_summaries
 
 
 def summarise(engine: Engine) -> None:
@@ -14,5 +14,6 @@ def summarise(engine: Engine) -> None:
     the lock)."""
     def refreshed() -> bool:
         with engine.begin() as conn:
-            return refresh_summaries(conn) is not None
-    wait_for(refreshed, 30, "the session summaries to be refreshed")
+            done = refresh_summaries(conn)
+        return done is not None and done < BATCH
+    wait_for(refreshed, 60, "the session summaries to be refreshed")
