@@ -228,6 +228,33 @@ class SessionSummaryRow(Base):
                             "started_at"))
 
 
+class ParticipantSummaryRow(Base):
+    """A participant's row of the ``participant_summary`` view, kept current with their
+    session's summary (worker/summaries.py), and kept as long as it once their frames are gone."""
+
+    __tablename__ = "participant_summaries"
+    session_id: Mapped[UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    participant_id: Mapped[UUID] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    label: Mapped[str] = mapped_column(String(250))
+    role: Mapped[str] = mapped_column(Enum(*ROLES, name="participant_role", create_type=False))
+    joined_at: Mapped[datetime] = mapped_column(Timestamp)
+    left_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    consent: Mapped[str] = mapped_column(String(20))
+    consent_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    consent_withdrawn_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    frames: Mapped[int] = mapped_column(BigInteger)
+    frames_missing: Mapped[int] = mapped_column(BigInteger)
+    face_presence: Mapped[float | None] = mapped_column(Double)
+    facing_screen: Mapped[float | None] = mapped_column(Double)
+    others_in_view: Mapped[float | None] = mapped_column(Double)
+    faces: Mapped[int] = mapped_column(BigInteger)
+    quality: Mapped[float | None] = mapped_column(Double)
+    summarised_at: Mapped[datetime] = mapped_column(Timestamp)
+    __table_args__ = (Index("ix_participant_summaries_session", "session_id"),)
+
+
 class Erasure(Base):
     """The id of an erased session or participant, and nothing else about them: entries that
     still name it (late, or replayed after a Redis restart) are dropped, never stored again."""

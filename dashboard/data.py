@@ -17,6 +17,7 @@ from contracts.labels import EMOTIONS
 from contracts.people import label_sql
 from contracts.quality import POSITIVITY_SQL
 from contracts.retention import raw_expired
+from contracts.schema import ParticipantSummaryRow
 from contracts.settings import Settings
 from contracts.smoothing import HISTORY_S, readings_sql
 from dashboard.auth import current_account
@@ -93,14 +94,26 @@ def participants(session_id: str) -> list[dict]:
     """Everyone in the session, consultant first, then in the order they joined, with a label
     that tells two people of one name apart, their consent to face analysis
     (contracts.consent) and their latest consent to voice analysis and withdrawal of it."""
-    return _rows("""
+    # Once the session's frames may be gone, its people's kept summaries.
+    return _rows(f"""
+        WITH expired AS (
+            SELECT started_at < now() - make_interval(secs => :days * 86400) AS gone
+            FROM sessions WHERE id = :id
+        ), summaries AS (
+            SELECT * FROM participant_summary WHERE session_id = :id
+                AND NOT (SELECT gone FROM expired)
+            UNION ALL
+            SELECT {", ".join(c.name for c in ParticipantSummaryRow.__table__.columns
+                              if c.name != "summarised_at")}
+            FROM participant_summaries WHERE session_id = :id AND (SELECT gone FROM expired)
+        )
         SELECT s.participant_id, s.label, s.display_name, s.role, s.joined_at, s.left_at,
                s.consent, p.voice_consent_at, p.voice_consent_withdrawn_at, s.frames,
                s.frames_missing, s.face_presence, s.facing_screen, s.others_in_view, s.faces,
                s.quality
-        FROM participant_summary s JOIN participants p ON p.id = s.participant_id
-        WHERE s.session_id = :id
-        ORDER BY s.role <> 'consultant', s.joined_at, s.participant_id""", id=session_id)
+        FROM summaries s JOIN participants p ON p.id = s.participant_id
+        ORDER BY s.role <> 'consultant', s.joined_at, s.participant_id""", id=session_id,
+                 days=settings.retention_days)
 
 
 def consent_changes(session_id: str) -> list[dict]:

@@ -1,8 +1,10 @@
 """Session summaries kept current: every list and trend over months reads one row per session
-(``session_summaries``) instead of every stored frame.
+(``session_summaries``) instead of every stored frame, and a report whose frames have expired
+reads its people's rows (``participant_summaries``).
 
 A session's row is the ``session_summary`` view's row for it (one definition, the analysts'),
-with its speech measures as the History page shows them. Every ``ECONSULT_SUMMARY_EVERY_S``
+with its speech measures as the History page shows them; a participant's, the
+``participant_summary`` view's, written with their session's. Every ``ECONSULT_SUMMARY_EVERY_S``
 (30 s), a worker rewrites the rows of the sessions still running and of those something was
 stored of since their row was written: an ended session's row is at most that far behind. Only
 one worker refreshes at a time (an advisory lock); the others skip their turn.
@@ -10,9 +12,9 @@ one worker refreshes at a time (an advisory lock); the others skip their turn.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, TextClause, text
 
-from contracts.schema import SessionSummaryRow
+from contracts.schema import ParticipantSummaryRow, SessionSummaryRow
 from worker.events import SEEN_EVERY_S
 
 # Stale sessions rewritten at a turn, running ones and the latest first: after an upgrade, a
@@ -60,14 +62,26 @@ WHERE v.session_id = :id
 ON CONFLICT (session_id) DO UPDATE SET {{columns}}"""
 
 
+_PARTICIPANTS = """
+INSERT INTO participant_summaries
+SELECT v.*, now() FROM participant_summary v WHERE v.session_id = :id
+ON CONFLICT (participant_id) DO UPDATE SET {columns}"""
+
+
 def refresh_summaries(conn: Connection) -> int | None:
     """Rewrite the rows of up to BATCH stale sessions; how many, or None when another worker is
     at it."""
     if not conn.scalar(text(f"SELECT pg_try_advisory_xact_lock({_LOCK})")):
         return None
-    columns = [c.name for c in SessionSummaryRow.__table__.columns if not c.primary_key]
-    refresh = text(_REFRESH.format(columns=", ".join(f"{c} = excluded.{c}" for c in columns)))
+    statements = [_upsert(_REFRESH, SessionSummaryRow), _upsert(_PARTICIPANTS,
+                                                                ParticipantSummaryRow)]
     ids = conn.execute(text(_STALE)).scalars().all()
-    for session_id in ids:  # one at a time: the view's sums then read that session alone
-        conn.execute(refresh, {"id": session_id})
+    for session_id in ids:  # one at a time: the views' sums then read that session alone
+        for statement in statements:
+            conn.execute(statement, {"id": session_id})
     return len(ids)
+
+
+def _upsert(query: str, row: type) -> TextClause:
+    columns = [c.name for c in row.__table__.columns if not c.primary_key]
+    return text(query.format(columns=", ".join(f"{c} = excluded.{c}" for c in columns)))

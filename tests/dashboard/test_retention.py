@@ -30,3 +30,4 @@ def test_an_old_sessions_report_says_its_detail_expired_and_keeps_its_summary(
         f"kept {settings.retention_days:g} days and has been deleted", timeout=30_000)
     # happy 0.9 and a sixth of the rest each to neutral and surprise: positivity 93
     expect(page.locator("#summary")).to_contain_text("quality 93 / 100")
+    expect(page.locator("section.participant")).to_contain_text("Ann (client)")

@@ -1,5 +1,6 @@
 """Session summaries kept current (worker/summaries.py): each session's row is its row of the
-analysts' ``session_summary`` view with its speech measures, rewritten while the session runs or
+analysts' ``session_summary`` view with its speech measures (and each person's, theirs of
+``participant_summary``), rewritten while the session runs or
 after something more of it was stored, and without a person once they are erased."""
 
 from __future__ import annotations
@@ -71,6 +72,15 @@ def test_a_sessions_summary_is_its_row_of_the_view_with_its_speech_measures(engi
             {"id": session_id})
     assert {name: kept[name] for name in view} == view
     assert kept["faces"] == 40 and kept["happy_share"] == 0.5
+    with engine.connect() as conn:
+        people = [dict(r) for r in conn.execute(text(
+            "SELECT * FROM participant_summaries WHERE session_id = :id ORDER BY participant_id"),
+            {"id": session_id}).mappings()]
+        viewed = [dict(r) for r in conn.execute(text(
+            "SELECT * FROM participant_summary WHERE session_id = :id ORDER BY participant_id"),
+            {"id": session_id}).mappings()]
+    assert [{name: row[name] for name in view_row} for row, view_row in
+            zip(people, viewed, strict=True)] == viewed
     assert kept["voiced"] and kept["consultant_talk_share"] == doctor_share
     assert kept["clients_interrupted"] == 1
 
