@@ -18,8 +18,9 @@ def test_an_old_sessions_report_says_its_detail_expired_and_keeps_its_summary(
     session_id = store_faces(engine, [face("happy", 0.9)] * 6,
                              [began + timedelta(seconds=s) for s in range(6)])
     with engine.begin() as conn:
-        conn.execute(text("UPDATE sessions SET started_at = :at, ended_at = :end "
-                          "WHERE id = :id"),
+        # Ended long ago: its summary, once written, is final.
+        conn.execute(text("UPDATE sessions SET started_at = :at, ended_at = :end, "
+                          "last_seen_at = :end WHERE id = :id"),
                      {"at": began, "end": began + timedelta(minutes=1), "id": session_id})
     summarise(engine)
     with engine.begin() as conn:  # what a retention pass does to the week of its frames

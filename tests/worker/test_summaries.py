@@ -124,10 +124,7 @@ def test_an_erased_persons_session_is_summarised_without_them(engine, env):
                               "AND display_name = 'Bo'"), {"id": session_id})
     subprocess.run([sys.executable, "-m", "cli.main", "delete", "--participant", str(bo)],
                    env=env, check=True, capture_output=True, timeout=60)
-    with engine.connect() as conn:
-        assert conn.scalar(text("SELECT count(*) FROM session_summaries WHERE session_id = :id"),
-                           {"id": session_id}) == 0
-    summarise(engine)
+    summarise(engine)  # a running worker may have been first
     with engine.connect() as conn:
         kept = _row(conn, "session_summaries", session_id)
     assert (kept["participants"], kept["faces"], kept["happy_share"]) == (1, 20, 1.0)
