@@ -9,8 +9,8 @@ session captured in the :data:`USUAL_S` seconds before it (each floored at :data
 frame's personal probabilities are its own divided by the usual ones, weighted by
 :data:`REFERENCE` (how a face exactly like the usual one reads) and normalised: a resting face
 that the model reads as sad is this person's neutral, and a smile that only moved some
-probability towards happy reads as happy. It is defined from the :data:`MIN_FRAMES`-th frame of
-the person on; before that there is no usual face to compare with.
+probability towards happy reads as happy. It is defined once :data:`MIN_FRAMES` of the person's
+frames came before; until then there is no usual face to compare with.
 
 The stored probabilities stay exactly as the model gave them; the personal reading is a second
 reading, shown as "compared with their usual expression", and smoothed as the first one is
@@ -32,7 +32,8 @@ MIN_FRAMES = 20
 FLOOR = 0.001
 # A face like the usual one reads neutral (0.4, each other expression 0.1): another expression
 # leads once its probability, relative to the usual, has grown 4 times more than neutral's. Chosen
-# on half the London set's people as sessions (bench/expressions.py), measured on the other half.
+# on half the London set's people as sessions (bench/personal_baseline.py), measured on the
+# other half.
 REFERENCE_OTHER = 0.1
 REFERENCE = {name: round(1 - 6 * REFERENCE_OTHER, 6) if name == "neutral" else REFERENCE_OTHER
              for name in EMOTIONS}
