@@ -62,3 +62,9 @@ def consent_state_sql(participant: str = "participants", analysis: Analysis = "f
     given, withdrawn = (f"{participant}.{column}" for column in COLUMNS[analysis])
     return (f"CASE WHEN {given} IS NULL THEN 'declined' "
             f"WHEN {withdrawn} >= {given} THEN 'withdrawn' ELSE 'given' END")
+
+
+def ever_given_sql(participant: str = "participants", analysis: Analysis = "face") -> str:
+    """Whether ``participant`` agreed to that analysis at some time (and so was analysed while
+    it stood), over its columns."""
+    return f"{participant}.{COLUMNS[analysis][0]} IS NOT NULL"

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import Engine, text
 
 from contracts.alert import AlertRule
-from contracts.consent import consent_state_sql
+from contracts.consent import consent_state_sql, ever_given_sql
 from contracts.labels import EMOTIONS
 from contracts.people import label_sql
 from contracts.quality import POSITIVITY_SQL
@@ -28,7 +28,7 @@ _MINE = "(CAST(:viewer AS text) IS NULL OR consultant = :viewer)"
 _PEOPLE = (f"SELECT p.*, {label_sql('p')} AS label, {consent_state_sql('p')} AS consent, "
            f"{consent_state_sql('p', 'voice')} AS voice_consent FROM participants p")
 # Speech is analysed for anyone who agreed to voice analysis at some time (contracts.consent).
-_VOICED = "p.voice_consent_at IS NOT NULL"
+_VOICED = ever_given_sql("p", "voice")
 # The sessions running now, of those the signed-in person may see.
 _RUNNING = f"""SELECT id, room FROM sessions
             WHERE ended_at IS NULL AND started_at > now() - interval '12 hours' AND {_MINE}"""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, TextClause, text
 
+from contracts.consent import ever_given_sql
 from contracts.schema import ParticipantSummaryRow, SessionSummaryRow
 from worker.events import SEEN_EVERY_S
 
@@ -37,13 +38,13 @@ LIMIT {BATCH}"""
 # Where a consultant and a client or student agreed to voice analysis and someone spoke: the
 # consultant's share of the talk and how often they interrupted a client or student. Each view
 # is asked for the session by value: the sums of that session alone are then made.
-_SPEECH = """
+_SPEECH = f"""
 SELECT CAST(:id AS uuid) AS session_id,
        EXISTS (SELECT FROM speech_segments g WHERE g.session_id = :id)
        AND EXISTS (SELECT FROM participants p WHERE p.session_id = :id
-                   AND p.role = 'consultant' AND p.voice_consent_at IS NOT NULL)
+                   AND p.role = 'consultant' AND {ever_given_sql("p", "voice")})
        AND EXISTS (SELECT FROM participants p WHERE p.session_id = :id
-                   AND p.role <> 'consultant' AND p.voice_consent_at IS NOT NULL) AS voiced,
+                   AND p.role <> 'consultant' AND {ever_given_sql("p", "voice")}) AS voiced,
        (SELECT coalesce(sum(m.talk_share), 0) FROM speech_summary m
         JOIN participants p ON p.id = m.participant_id AND p.role = 'consultant'
         WHERE m.session_id = :id) AS consultant_talk_share,
