@@ -114,3 +114,8 @@ def _weeks(conn: Connection, table: str) -> set[datetime]:
 def raw_expired(started_at: datetime, raw_days: float, now: datetime | None = None) -> bool:
     """Whether the frames of a session that started then may have been deleted."""
     return started_at < (now or datetime.now(UTC)) - timedelta(days=raw_days)
+
+
+def raw_expired_sql(started_at: str, raw_days: float) -> str:
+    """:func:`raw_expired` of the column ``started_at``, now."""
+    return f"{started_at} < now() - interval '{float(raw_days)} days'"

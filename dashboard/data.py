@@ -16,7 +16,7 @@ from contracts.consent import consent_state_sql, ever_given_sql
 from contracts.labels import EMOTIONS
 from contracts.people import label_sql
 from contracts.quality import POSITIVITY_SQL
-from contracts.retention import raw_expired
+from contracts.retention import raw_expired, raw_expired_sql
 from contracts.schema import ParticipantSummaryRow
 from contracts.settings import Settings
 from contracts.smoothing import HISTORY_S, readings_sql
@@ -97,7 +97,7 @@ def participants(session_id: str) -> list[dict]:
     # Once the session's frames may be gone, its people's kept summaries.
     return _rows(f"""
         WITH expired AS (
-            SELECT started_at < now() - make_interval(secs => :days * 86400) AS gone
+            SELECT {raw_expired_sql("started_at", settings.retention_days)} AS gone
             FROM sessions WHERE id = :id
         ), summaries AS (
             SELECT * FROM participant_summary WHERE session_id = :id
@@ -112,8 +112,7 @@ def participants(session_id: str) -> list[dict]:
                s.frames_missing, s.face_presence, s.facing_screen, s.others_in_view, s.faces,
                s.quality
         FROM summaries s JOIN participants p ON p.id = s.participant_id
-        ORDER BY s.role <> 'consultant', s.joined_at, s.participant_id""", id=session_id,
-                 days=settings.retention_days)
+        ORDER BY s.role <> 'consultant', s.joined_at, s.participant_id""", id=session_id)
 
 
 def consent_changes(session_id: str) -> list[dict]:

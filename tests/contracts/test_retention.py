@@ -11,7 +11,14 @@ import pytest
 from sqlalchemy import text
 
 from contracts.database import drop_database, engine_for
-from contracts.retention import WEEKS_AHEAD, monday, partition, retention_pass
+from contracts.retention import (
+    WEEKS_AHEAD,
+    monday,
+    partition,
+    raw_expired,
+    raw_expired_sql,
+    retention_pass,
+)
 from migrations.runner import upgrade
 
 NOW = datetime.now(UTC)
@@ -115,3 +122,12 @@ def test_sessions_go_with_their_summaries_once_older_than_theirs(engine):
 def test_sessions_cannot_be_kept_shorter_than_their_frames(engine):
     with pytest.raises(ValueError, match="ECONSULT_SUMMARY_RETENTION_DAYS"):
         _pass(engine, raw_days=90, summary_days=30)
+
+
+def test_the_sql_of_an_expired_session_is_the_python_one(engine):
+    for days_ago in (89.9, 90.1):
+        started = datetime.now(UTC) - timedelta(days=days_ago)
+        with engine.connect() as conn:
+            expired = conn.scalar(text(f"SELECT {raw_expired_sql('CAST(:at AS timestamptz)', 90)}"),
+                                  {"at": started})
+        assert expired == raw_expired(started, 90) == (days_ago > 90)
