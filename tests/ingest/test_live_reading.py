@@ -13,15 +13,13 @@ import re
 import urllib.request
 from pathlib import Path
 
-import aiohttp
 from playwright.sync_api import expect
 
-from contracts.accounts import COOKIE, sign_in
 from contracts.baseline import MIN_FRAMES
 from contracts.reading_accuracy import consent_text, limits_text
-from tests.support.accounts import account, set_up, token
+from tests.support.accounts import account, set_up
 from tests.support.browsers import launcher
-from tests.support.live_updates import Faces, Guest
+from tests.support.live_updates import Faces, Guest, watched_client
 from tests.support.readings import face
 from tests.support.rooms import join_call, signed_in
 from tests.support.signalling import RoomSocket
@@ -47,20 +45,12 @@ def test_the_consultant_sees_doubt_and_the_clients_usual_face(settings, ingest_u
                 for _ in times]
 
     async def scenario() -> tuple[list, list, list]:
-        async with aiohttp.ClientSession() as http:
-            host = RoomSocket(await http.ws_connect(
-                f"{ingest_url}/room/{links.room.name}/ws",
-                headers={"Cookie": f"{COOKIE}={sign_in(engine, consultant, 1.0)}"}))
-            guest = RoomSocket(await http.ws_connect(f"{ingest_url}/room/{links.room.name}/ws"))
-            async with host, guest:
-                await host.join(None, "", consent=False)
-                faces = Faces(redis_client, settings.redis_prefix,
-                              await guest.join(token(links.guests), "Una", consent=True))
-                await host.expect("peer-joined")
-                resting = await shown(host, faces.show(RESTING, 15))
-                smiling = await shown(host, faces.show(FAINT_SMILE, 3))
-                between = await shown(host, faces.show(BETWEEN, 5))
-                return resting, smiling, between
+        async with watched_client(ingest_url, engine, links, consultant, redis_client,
+                                  settings.redis_prefix) as (host, _, faces):
+            resting = await shown(host, faces.show(RESTING, 15))
+            smiling = await shown(host, faces.show(FAINT_SMILE, 3))
+            between = await shown(host, faces.show(BETWEEN, 5))
+            return resting, smiling, between
 
     resting, smiling, between = asyncio.run(scenario())
     assert {reading for reading, _ in resting} == {"sad"}

@@ -11,16 +11,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import aiohttp
 import pytest
 from playwright.sync_api import expect
 
-from contracts.accounts import COOKIE, sign_in
 from contracts.alert import COVERED, AlertRule, negativity
 from contracts.labels import EMOTIONS
-from tests.support.accounts import account, set_up, token
+from tests.support.accounts import account, set_up
 from tests.support.browsers import launcher
-from tests.support.live_updates import WITHDRAW, Faces, Guest
+from tests.support.live_updates import WITHDRAW, Faces, Guest, watched_client
 from tests.support.rooms import join_call, signed_in
 from tests.support.signalling import RoomSocket
 
@@ -42,23 +40,15 @@ def test_the_consultant_is_told_while_the_rule_holds_and_consent_stands(
         return [(await host.expect("live"))["negative_for_s"] for _ in times]
 
     async def scenario() -> tuple[list, list, list, list]:
-        async with aiohttp.ClientSession() as http:
-            host = RoomSocket(await http.ws_connect(
-                f"{ingest_url}/room/{links.room.name}/ws",
-                headers={"Cookie": f"{COOKIE}={sign_in(engine, consultant, 1.0)}"}))
-            guest = RoomSocket(await http.ws_connect(f"{ingest_url}/room/{links.room.name}/ws"))
-            async with host, guest:
-                await host.join(None, "", consent=False)
-                faces = Faces(redis_client, settings.redis_prefix,
-                              await guest.join(token(links.guests), "Una", consent=True))
-                await host.expect("peer-joined")
-                sad = await told(host, faces.show(SAD, rule.seconds))
-                calm = await told(host, faces.show(HAPPY, rule.seconds))
-                sad_again = await told(host, faces.show(SAD, rule.seconds))
-                await guest.send(WITHDRAW)
-                await host.expect("peer-consent")
-                withdrawn = await told(host, faces.show(SAD, 1))
-                return sad, calm, sad_again, withdrawn
+        async with watched_client(ingest_url, engine, links, consultant, redis_client,
+                                  settings.redis_prefix) as (host, guest, faces):
+            sad = await told(host, faces.show(SAD, rule.seconds))
+            calm = await told(host, faces.show(HAPPY, rule.seconds))
+            sad_again = await told(host, faces.show(SAD, rule.seconds))
+            await guest.send(WITHDRAW)
+            await host.expect("peer-consent")
+            withdrawn = await told(host, faces.show(SAD, 1))
+            return sad, calm, sad_again, withdrawn
 
     sad, calm, sad_again, withdrawn = asyncio.run(scenario())
     covered = round(2 * COVERED * rule.seconds)  # faces since the first, at two a second

@@ -7,11 +7,15 @@ import asyncio
 import threading
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import aiohttp
 import redis
+from sqlalchemy import Engine
 
+from contracts.accounts import COOKIE, sign_in
 from contracts.invitations import RoomLinks
 from contracts.stream import LiveUpdate, StreamKeys, publish_live_update
 from tests.support.accounts import token
@@ -38,6 +42,25 @@ class Faces:
                 self._session, self._person, datetime.fromtimestamp(at, UTC), True, 0, face))
         self.at += seconds
         return times
+
+
+@asynccontextmanager
+async def watched_client(ingest_url: str, engine: Engine, links: RoomLinks, consultant: str,
+                         redis_client: redis.Redis, prefix: str
+                         ) -> AsyncIterator[tuple[RoomSocket, RoomSocket, Faces]]:
+    """The room's consultant, signed in, and Una, a client who agreed to face analysis, both
+    joined; her faces are the test's to show."""
+    async with aiohttp.ClientSession() as http:
+        host = RoomSocket(await http.ws_connect(
+            f"{ingest_url}/room/{links.room.name}/ws",
+            headers={"Cookie": f"{COOKIE}={sign_in(engine, consultant, 1.0)}"}))
+        guest = RoomSocket(await http.ws_connect(f"{ingest_url}/room/{links.room.name}/ws"))
+        async with host, guest:
+            await host.join(None, "", consent=False)
+            faces = Faces(redis_client, prefix,
+                          await guest.join(token(links.guests), "Una", consent=True))
+            await host.expect("peer-joined")
+            yield host, guest, faces
 
 
 class Guest:
