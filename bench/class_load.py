@@ -1,6 +1,6 @@
 """A class through the SFU (Janus, ``econsult janus``): N students, each a pure-Python aiortc
 client that joins with the class's invitation and consent and publishes pre-encoded VP8 (FER
-faces, 320x240, 10 fps, as a browser's small layer: read with ``MediaPlayer(decode=False)``, so
+faces, 320x240, 5 fps, as a browser's small layer: read with ``MediaPlayer(decode=False)``, so
 the load generator encodes nothing); the teacher, in their own headless Chromium, signed in,
 opens the room and watches every student's small layer in the gallery; ingest analyses what
 Janus relays of each student.
@@ -59,7 +59,7 @@ from tests.support.processes import descendants, health, wait_for
 from tests.support.signalling import RoomSocket
 
 CLIP_FPS = SMALL_LAYER_FPS  # half of a 640x480 camera, at a thumbnail's rate
-CLIP_BITRATE = 200_000  # the small layer's maxBitrate (room.js)
+CLIP_BITRATE = 100_000  # the small layer's maxBitrate (room.js)
 START_TIMEOUT_S = 120.0  # for a whole class to join, publish and be analysed
 SETTLE_S = 2.0  # a new subscriber waits up to a second (a keyframe interval) for its first frame
 DRAIN_TIMEOUT_S = 300.0  # for the workers to store the frames of a class once it is over

@@ -30,7 +30,7 @@ from tests.support.participants import participant
 from tests.support.processes import free_port, health
 
 # A browser's small layer (room.js's LAYERS), the one ingest subscribes to and decodes.
-SMALL_LAYER_FPS = 10
+SMALL_LAYER_FPS = 5
 
 
 def cpu_seconds(pid: int) -> float:

@@ -29,6 +29,10 @@ class Settings:
     # Model threads per worker: one thread per process, and more processes, serves best.
     worker_threads: int = 1
     worker_block_ms: int = 1_000
+    # A worker lets a batch gather until its first entry is this old: every batch costs a few
+    # round trips to Redis and PostgreSQL whatever its size, and a class's frames arrive one
+    # by one. Adds at most this much to the time from capture to storage.
+    worker_gather_ms: int = 150
     # A pending entry idle this long belongs to a worker presumed dead and is claimed by another.
     claim_idle_ms: int = 30_000
     # An entry delivered this many times without success goes to the dead-letter stream.

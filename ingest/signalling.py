@@ -63,7 +63,9 @@ class Signalling:
                                                "room connections from one address")
         if not same_origin(request):
             raise web.HTTPForbidden(text="this room refuses connections from other sites' pages")
-        ws = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE_BYTES)
+        # Uncompressed: its messages are small, and deflating each of a class's live readings
+        # cost ingest more than sending it.
+        ws = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE_BYTES, compress=False)
         await ws.prepare(request)
         joined: tuple[Room, Member] | None = None
         self._per_client[client] += 1

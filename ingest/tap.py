@@ -1,11 +1,12 @@
 """Taking frames off a participant's analysis track without ever stalling the call.
 
 aiortc queues every decoded frame of a received track without bound, so the reader drains the
-track continuously and keeps only the latest frame. A sampler takes that frame at the sampling
-rate and publishes it; while a publish is still under way, while the workers are further
-behind than the lag budget, or while Redis is out of reach, a sample is dropped and counted
-rather than queued. Each tap is one capture (contracts/stream.py): its frames are numbered from
-0 with every sample it tries to publish, so a number is never given to two frames.
+track continuously. A frame that arrives when a sample is due (ingest/sampler.py, on the time
+it arrived) is taken as it comes, so that none waits for a tick of a clock, and published;
+while a publish is still under way, while the workers are further behind than the lag budget,
+or while Redis is out of reach, a sample is dropped and counted rather than queued. Each tap is
+one capture (contracts/stream.py): its frames are numbered from 0 with every sample it tries to
+publish, so a number is never given to two frames.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+import cv2
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import VideoFrame
 
 from contracts.stream import Frame
 from ingest.encoding import encode_frame
 from ingest.metrics import METRICS
+from ingest.sampler import Sampler
 
 log = logging.getLogger("econsult.ingest")
 Publish = Callable[[Frame], Awaitable[bool]]
@@ -38,9 +41,8 @@ class FrameTap:
         self.session_id, self.participant_id = session_id, participant_id
         self.capture_id = uuid.uuid4()
         self._publish, self._over_budget = publish, over_budget
-        self._interval, self._silence_s = 1.0 / sample_fps, silence_s
+        self._sampler, self._silence_s = Sampler(sample_fps), silence_s
         self._jpeg = (max_width, jpeg_quality)
-        self._latest: tuple[VideoFrame, datetime] | None = None
         self._seq = 0
         self._busy = False
         self._tasks: list[asyncio.Task] = []
@@ -48,7 +50,7 @@ class FrameTap:
         self.closed = asyncio.Event()
 
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._read()), asyncio.create_task(self._sample())]
+        self._tasks = [asyncio.create_task(self._read())]
 
     async def stop(self) -> None:
         tasks = [*self._tasks, *([self._sending] if self._sending else [])]
@@ -67,7 +69,8 @@ class FrameTap:
                 async with asyncio.timeout(self._silence_s):
                     frame = await self.track.recv()
                 METRICS.frames_received.inc()
-                self._latest = (frame, datetime.now(UTC))
+                if self._sampler.take(time.monotonic()):
+                    self._sample(frame, datetime.now(UTC))
         except TimeoutError:
             log.info("analysis track of %s silent for %.0f s; closing it", self.participant_id,
                      self._silence_s)
@@ -75,24 +78,20 @@ class FrameTap:
             pass  # the browser stopped sending
         self.closed.set()
 
-    async def _sample(self) -> None:
-        next_at = time.monotonic()
-        while True:
-            next_at += self._interval
-            await asyncio.sleep(max(0.0, next_at - time.monotonic()))  # pacing, not waiting
-            taken, self._latest = self._latest, None
-            if taken is None:
-                continue
-            METRICS.frames_sampled.inc()
-            if self._busy or await self._over_budget():
-                METRICS.frames_dropped.inc()
-                continue
-            self._busy = True
-            self._sending = asyncio.create_task(self._send(*taken))
+    def _sample(self, frame: VideoFrame, captured: datetime) -> None:
+        METRICS.frames_sampled.inc()
+        if self._busy:
+            METRICS.frames_dropped.inc()
+            return
+        self._busy = True
+        self._sending = asyncio.create_task(self._send(frame, captured))
 
     async def _send(self, frame: VideoFrame, captured: datetime) -> None:
-        seq, self._seq = self._seq, self._seq + 1
         try:
+            if await self._over_budget():
+                METRICS.frames_dropped.inc()
+                return
+            seq, self._seq = self._seq, self._seq + 1
             started = time.perf_counter()
             jpeg = await asyncio.to_thread(_to_jpeg, frame, *self._jpeg)
             METRICS.encode_seconds.observe(time.perf_counter() - started)
@@ -107,4 +106,8 @@ class FrameTap:
 
 
 def _to_jpeg(frame: VideoFrame, max_width: int, quality: int) -> bytes:
-    return encode_frame(frame.to_ndarray(format="bgr24"), max_width, quality)
+    # Decoders give planar YUV 4:2:0, which OpenCV turns into BGR itself: PyAV's conversion set
+    # up a scaler, with its threads, for every frame, and ending them cost ingest more than
+    # the JPEG encoding (`econsult bench class`).
+    bgr = cv2.cvtColor(frame.to_ndarray(format="yuv420p"), cv2.COLOR_YUV2BGR_I420)
+    return encode_frame(bgr, max_width, quality)

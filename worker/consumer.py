@@ -33,6 +33,7 @@ from contracts.stream import (
 _PENDING_SCAN = 10_000
 # How often, as a share of the claim idle time, a worker looks for abandoned entries.
 CLAIM_CHECKS_PER_IDLE = 0.25
+BEATS_PER_TTL = 3
 log = logging.getLogger("econsult.worker")
 
 
@@ -57,6 +58,7 @@ class StreamConsumer:
         self._settings = settings
         self._streams = (self.keys.room_events, self.keys.frames)
         self._last_claim = 0.0
+        self._last_beat = -float("inf")
         self._ensure_groups()
 
     @property
@@ -77,20 +79,33 @@ class StreamConsumer:
             return Batch([], [])
 
     def _next_batch(self, block_ms: int) -> Batch:
-        self.client.set(self.keys.heartbeat(self.name), "alive", ex=HEARTBEAT_TTL_S)
+        self._beat()
         batch = Batch([], [])
         for entry in self._claim_abandoned():
             self._sorted_into(batch, entry)
         if batch.room_events or batch.frames:
             return batch
+        self._read(batch, block_ms)
+        if 0 < (size := len(batch.room_events) + len(batch.frames)) < self._settings.worker_batch:
+            # Let the batch gather, then take what came meanwhile without waiting for more.
+            time.sleep(_gathering_s(batch, self._settings.worker_gather_ms))
+            self._read(batch, None, self._settings.worker_batch - size)
+        return batch
+
+    def _beat(self) -> None:
+        """Say this worker lives, a few times per heartbeat's life."""
+        if time.monotonic() - self._last_beat >= HEARTBEAT_TTL_S / BEATS_PER_TTL:
+            self.client.set(self.keys.heartbeat(self.name), "alive", ex=HEARTBEAT_TTL_S)
+            self._last_beat = time.monotonic()
+
+    def _read(self, batch: Batch, block_ms: int | None, count: int | None = None) -> None:
         replies = self.client.xreadgroup(
             WORKER_GROUP, self.name, dict.fromkeys(self._streams, ">"),
-            count=self._settings.worker_batch, block=block_ms,
+            count=count or self._settings.worker_batch, block=block_ms,
         )
         for stream, entries in replies or []:
             for entry_id, fields in entries:
                 self._sorted_into(batch, Entry(_text(stream), entry_id, fields))
-        return batch
 
     def ack(self, entries: Iterable[Entry]) -> None:
         """Done with these entries: acknowledged and deleted, in one transaction."""
@@ -190,6 +205,14 @@ class StreamConsumer:
     def _sorted_into(self, batch: Batch, entry: Entry) -> None:
         target = batch.room_events if entry.stream == self.keys.room_events else batch.frames
         target.append(entry)
+
+
+def _gathering_s(batch: Batch, gather_ms: int) -> float:
+    """How long until the batch's first entry is ``gather_ms`` old, by the time in its id (when
+    Redis added it): at most ``gather_ms``, whatever the clocks say."""
+    ids = [entry.id for entry in (*batch.room_events, *batch.frames)]
+    added_ms = min(int(entry_id.split(b"-")[0]) for entry_id in ids)
+    return min(max(added_ms + gather_ms - time.time() * 1000, 0), gather_ms) / 1000
 
 
 def _group_gone(error: redis.ResponseError) -> bool:

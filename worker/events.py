@@ -8,8 +8,9 @@ commit and its XACK, and because producers announce their rooms again after a Re
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -31,6 +32,7 @@ from contracts.stream import RoomEvent
 from worker.analysis import AnalysedFace, AnalysedFrame
 from worker.own_face import Sighting
 
+# A session's last_seen_at trails the last frame stored of it by at most this (see seen()).
 SEEN_EVERY_S = 1.0
 
 
@@ -128,18 +130,36 @@ def store_frames(conn: Connection, frames: Sequence[AnalysedFrame], model_versio
 def seen(conn: Connection, session_ids: Iterable[UUID]) -> None:
     """Something of these sessions was stored now; one closed for silence is open again.
 
-    A session's row is written at most every ``SEEN_EVERY_S``: workers storing its frames side
-    by side would otherwise queue for it with every batch.
+    A session's row is written only when its last_seen_at is over half ``SEEN_EVERY_S`` old:
+    workers storing its frames side by side would otherwise queue for it with every batch. With
+    :class:`RecentlySeen` asking at most every half ``SEEN_EVERY_S``, last_seen_at trails the
+    last frame stored by at most ``SEEN_EVERY_S``.
     """
     wanted = list(set(session_ids))
     if not wanted:
         return
     silent = Session.end_reason == "silent"
-    stale = Session.last_seen_at < func.now() - timedelta(seconds=SEEN_EVERY_S)
+    stale = Session.last_seen_at < func.now() - timedelta(seconds=SEEN_EVERY_S / 2)
     conn.execute(update(Session).where(Session.id.in_(wanted), stale | silent).values(
         last_seen_at=func.greatest(Session.last_seen_at, func.now()),
         ended_at=case((silent, None), else_=Session.ended_at),
         end_reason=case((silent, None), else_=Session.end_reason)))
+
+
+@dataclass
+class RecentlySeen:
+    """The sessions one worker said were seen (:func:`seen`) less than half ``SEEN_EVERY_S``
+    ago: saying it again so soon would write nothing, at the cost of a statement per batch."""
+
+    said: dict[UUID, float] = field(default_factory=dict)  # monotonic time
+
+    def due(self, session_ids: Iterable[UUID]) -> list[UUID]:
+        """Those of ``session_ids`` to say now, taken as said."""
+        now = time.monotonic()
+        self.said = {s: at for s, at in self.said.items() if now - at < SEEN_EVERY_S / 2}
+        due = [s for s in set(session_ids) if s not in self.said]
+        self.said |= dict.fromkeys(due, now)
+        return due
 
 
 def close_silent_sessions(conn: Connection, silence_s: float) -> int:

@@ -35,6 +35,7 @@ from worker.consumer import Batch, Entry, StreamConsumer
 from worker.emotion_model import EmotionClassifier
 from worker.events import (
     EntryRefused,
+    RecentlySeen,
     apply_room_event,
     close_silent_sessions,
     erased,
@@ -83,6 +84,7 @@ class BatchHandler:
         self._silence_checked = time.monotonic()
         self._summarised = 0.0  # the first batch refreshes the summaries
         self._retained = 0.0  # and keeps to the retention policy
+        self._seen = RecentlySeen()
 
     @property
     def model_version(self) -> str:
@@ -122,7 +124,9 @@ class BatchHandler:
                 decoded.append((entry, RoomEvent.decode(entry.fields)))
             except StreamFormatError as exc:
                 self._reject(entry, f"room event: {exc}")
-        outcome = self._write([(e.id, event) for e, event in decoded], self._apply, "room event")
+        with self.engine.connect() as conn:
+            outcome = self._write(conn, [(e.id, event) for e, event in decoded], self._apply,
+                                  "room event")
         self._settle([(e, outcome.get(e.id)) for e, _ in decoded], "room event",
                      "the session or participant it names was never recorded")
         self.totals["room_events"] += sum(v == APPLIED for v in outcome.values())
@@ -154,15 +158,20 @@ class BatchHandler:
 
     def _frames(self, entries: list[Entry]) -> None:
         decoded = [d for d in map(self._decode, entries) if d is not None]
-        ready, dropped, waiting = self._sort_frames(decoded)
+        # One connection for the batch: what its frames need to know, then what they gave.
+        with self.engine.connect() as conn:
+            ready, dropped, waiting = self._sort_frames(conn, decoded)
+            if ready:
+                sightings = last_sightings(conn, _first_of_each_capture(ready))
+                analysed = self.analyser.analyse([d.frame for d in ready],
+                                                 [d.image for d in ready], sightings)
+                outcome = self._write(conn, [(d.entry.id, a) for d, a in zip(ready, analysed,
+                                                                              strict=True)],
+                                      self._store, "frame")
+            else:
+                conn.rollback()  # of the reads: nothing to write
         self._done([d.entry for d in dropped])
         if ready:
-            with self.engine.connect() as conn:
-                sightings = last_sightings(conn, _first_of_each_capture(ready))
-            analysed = self.analyser.analyse([d.frame for d in ready], [d.image for d in ready],
-                                             sightings)
-            outcome = self._write([(d.entry.id, a) for d, a in zip(ready, analysed, strict=True)],
-                                  self._store, "frame")
             self._publish_live([a for d, a in zip(ready, analysed, strict=True)
                                 if outcome.get(d.entry.id) == APPLIED])
             self._settle([(d.entry, outcome.get(d.entry.id)) for d in ready], "frame", "")
@@ -171,13 +180,12 @@ class BatchHandler:
         self._wait([(d.entry, f"participant {d.frame.participant_id} never joined")
                     for d in waiting])
 
-    def _sort_frames(self, decoded: list[_Decoded]
+    def _sort_frames(self, conn: Connection, decoded: list[_Decoded]
                      ) -> tuple[list[_Decoded], list[_Decoded], list[_Decoded]]:
         """Frames to analyse, frames to drop unanalysed, frames waiting for their participant."""
-        with self.engine.connect() as conn:
-            people = joined_participants(conn, {d.frame.participant_id for d in decoded})
-            gone = erased(conn, {i for d in decoded
-                                 for i in (d.frame.session_id, d.frame.participant_id)})
+        people = joined_participants(conn, {d.frame.participant_id for d in decoded})
+        gone = erased(conn, {i for d in decoded
+                             for i in (d.frame.session_id, d.frame.participant_id)})
         ready, dropped, waiting = [], [], []
         for d in decoded:
             frame, joined = d.frame, people.get(d.frame.participant_id)
@@ -202,27 +210,31 @@ class BatchHandler:
     def _store(self, conn: Connection, items: Sequence[tuple[bytes, AnalysedFrame]]
                ) -> dict[bytes, str]:
         stored = {a.frame for a in store_frames(conn, [a for _, a in items], self.model_version)}
-        seen(conn, [a.frame.session_id for _, a in items])
+        seen(conn, self._seen.due(a.frame.session_id for _, a in items))
         # A frame delivered again is already stored: done, but shown live only the first time.
         return {key: APPLIED if a.frame in stored else ALREADY_STORED for key, a in items}
 
-    def _write(self, items: Sequence[tuple[bytes, T]],
+    def _write(self, conn: Connection, items: Sequence[tuple[bytes, T]],
                write: Callable[[Connection, Sequence[tuple[bytes, T]]], dict[bytes, str]],
                what: str) -> dict[bytes, str]:
-        """``write`` the items in one transaction or, if PostgreSQL refuses it, one at a time,
-        so that an item it refuses is the only one refused (with the database's reason)."""
+        """``write`` the items and commit, in the transaction ``conn`` is in, or, if PostgreSQL
+        refuses them, one at a time, so that an item it refuses is the only one refused (with
+        the database's reason)."""
         if len(items) > 1:
             try:
-                with self.engine.begin() as conn:
-                    return write(conn, items)
+                outcome = write(conn, items)
+                conn.commit()
+                return outcome
             except REFUSED_BY_DATABASE:
+                conn.rollback()
                 log.info("PostgreSQL refused a batch of %ss; writing them one at a time", what)
         outcome: dict[bytes, str] = {}
         for item in items:
             try:
-                with self.engine.begin() as conn:
-                    outcome |= write(conn, [item])
+                outcome |= write(conn, [item])
+                conn.commit()
             except REFUSED_BY_DATABASE as exc:
+                conn.rollback()
                 reason = str(exc.orig).strip().splitlines()[0]
                 outcome[item[0]] = f"PostgreSQL refused it: {reason}"
         return outcome
@@ -238,15 +250,18 @@ class BatchHandler:
 
     def _publish_live(self, stored: list[AnalysedFrame]) -> None:
         """Every frame stored now, in capture order, for the room's live reading, which smooths
-        each participant's frames over a few seconds (contracts/smoothing.py)."""
-        for analysed in sorted(stored, key=lambda a: a.frame.captured_at):
-            frame, face = analysed.frame, analysed.face
-            probabilities = (dict(zip(EMOTIONS, map(float, face.probabilities), strict=True))
-                             if face else None)
-            facing = face.pose.facing_screen if face and face.pose else None
-            publish_live_update(self.consumer.client, self.consumer.keys, LiveUpdate(
-                frame.session_id, frame.participant_id, frame.captured_at, face is not None,
-                analysed.others_in_view, probabilities, facing))
+        each participant's frames over a few seconds (contracts/smoothing.py); in one round
+        trip."""
+        with self.consumer.client.pipeline(transaction=False) as pipe:
+            for analysed in sorted(stored, key=lambda a: a.frame.captured_at):
+                frame, face = analysed.frame, analysed.face
+                probabilities = (dict(zip(EMOTIONS, map(float, face.probabilities), strict=True))
+                                 if face else None)
+                facing = face.pose.facing_screen if face and face.pose else None
+                publish_live_update(pipe, self.consumer.keys, LiveUpdate(
+                    frame.session_id, frame.participant_id, frame.captured_at, face is not None,
+                    analysed.others_in_view, probabilities, facing))
+            pipe.execute()
 
     def _decode(self, entry: Entry) -> _Decoded | None:
         try:

@@ -23,8 +23,8 @@ from worker.events import SEEN_EVERY_S
 BATCH = 200
 _LOCK = 0x6563_7375_6D6D  # "ecsumm": the advisory lock of the refresh
 
-# Sessions whose row is missing or may be behind: a session's last_seen_at moves at most every
-# SEEN_EVERY_S, so a row written less than that after it may miss frames stored since.
+# Sessions whose row is missing or may be behind: a session's last_seen_at trails the last frame
+# stored of it by up to SEEN_EVERY_S, so a row written less than that after it may miss some.
 _STALE = f"""
 SELECT s.id FROM sessions s LEFT JOIN session_summaries m ON m.session_id = s.id
 WHERE m.session_id IS NULL
