@@ -39,7 +39,7 @@ from worker.events import (
     apply_room_event,
     close_silent_sessions,
     erased,
-    joined_participants,
+    frames_people,
     last_sightings,
     seen,
     store_frames,
@@ -161,15 +161,14 @@ class BatchHandler:
         # One connection for the batch: what its frames need to know, then what they gave.
         with self.engine.connect() as conn:
             ready, dropped, waiting = self._sort_frames(conn, decoded)
+            sightings = last_sightings(conn, _first_of_each_capture(ready))
+            conn.rollback()  # the reads' transaction: not held open through the analysis
             if ready:
-                sightings = last_sightings(conn, _first_of_each_capture(ready))
                 analysed = self.analyser.analyse([d.frame for d in ready],
                                                  [d.image for d in ready], sightings)
                 outcome = self._write(conn, [(d.entry.id, a) for d, a in zip(ready, analysed,
                                                                               strict=True)],
                                       self._store, "frame")
-            else:
-                conn.rollback()  # of the reads: nothing to write
         self._done([d.entry for d in dropped])
         if ready:
             self._publish_live([a for d, a in zip(ready, analysed, strict=True)
@@ -183,9 +182,8 @@ class BatchHandler:
     def _sort_frames(self, conn: Connection, decoded: list[_Decoded]
                      ) -> tuple[list[_Decoded], list[_Decoded], list[_Decoded]]:
         """Frames to analyse, frames to drop unanalysed, frames waiting for their participant."""
-        people = joined_participants(conn, {d.frame.participant_id for d in decoded})
-        gone = erased(conn, {i for d in decoded
-                             for i in (d.frame.session_id, d.frame.participant_id)})
+        people, gone = frames_people(conn, (d.frame.participant_id for d in decoded),
+                                     (d.frame.session_id for d in decoded))
         ready, dropped, waiting = [], [], []
         for d in decoded:
             frame, joined = d.frame, people.get(d.frame.participant_id)
