@@ -2,8 +2,8 @@
 client that joins with the class's invitation and consent and publishes pre-encoded VP8 (FER
 faces, 320x240, 5 fps, as a browser's small layer: read with ``MediaPlayer(decode=False)``, so
 the load generator encodes nothing); the teacher, in their own headless Chromium, signed in,
-opens the room and watches every student's small layer in the gallery; ingest analyses what
-Janus relays of each student.
+opens the room in a laptop's window and watches the small layer of the students whose thumbnail
+is on screen; ingest analyses what Janus relays of each student.
 
 Over a window of ``seconds`` once every student publishes, plays in the teacher's gallery and is
 analysed: the CPU of Janus, of ingest and of the workers per participant, the teacher's
@@ -37,7 +37,14 @@ from aiortc.contrib.media import MediaPlayer
 from playwright.async_api import Browser, Page
 from sqlalchemy import Engine
 
-from bench.gallery import Received, chromium, open_gallery, received, tree_cpu_seconds
+from bench.gallery import (
+    Received,
+    chromium,
+    on_screen,
+    open_gallery,
+    received,
+    tree_cpu_seconds,
+)
 from bench.pipeline import cleanup
 from bench.room_load import (
     SMALL_LAYER_FPS,
@@ -180,7 +187,7 @@ async def _lesson(bench: Bench, room: RoomLinks, count: int, seconds: float
             sockets = {"Janus": [bench.janus], "ingest": [bench.ingest],
                        "load generator": [os.getpid()],
                        TEACHER: [browser_pid, *descendants(browser_pid)]}
-            return cores, _gallery_figures(start, end, seconds, count) | {
+            return cores, _gallery_figures(start, end, seconds, await on_screen(gallery)) | {
                 f"ingest's frames/s per student (sent {CLIP_FPS})": analysed / seconds / count,
                 "students ingest analyses at the end":
                     (health(bench.url) or {}).get("analysis_peers", 0),
@@ -194,9 +201,10 @@ async def _lesson(bench: Bench, room: RoomLinks, count: int, seconds: float
 
 async def _class_up(bench: Bench, room: RoomLinks, browser: Browser,
                     http: aiohttp.ClientSession, students: list[Student]) -> Page:
-    """The teacher's gallery open, then every student publishing, playing in the gallery and
-    analysed (or, on a machine that cannot carry the class, as many as are after
-    ``START_TIMEOUT_S``: the figures then show the overload); the gallery's page."""
+    """The teacher's gallery open, then every student publishing and analysed, and those on the
+    teacher's screen playing in the gallery (or, on a machine that cannot carry the class, as
+    many as are after ``START_TIMEOUT_S``: the figures then show the overload); the gallery's
+    page."""
     count = len(students)
     gallery = await open_gallery(browser, bench.url, room.own, bench.cookie)
     try:
@@ -217,9 +225,9 @@ async def _class_up(bench: Bench, room: RoomLinks, browser: Browser,
 
 
 async def _up(url: str, gallery: Page, count: int) -> bool:
-    """Every student playing in the teacher's gallery and analysed by ingest."""
-    return ((await received(gallery)).playing == count
-            and (health(url) or {}).get("analysis_peers") == count)
+    """Every student analysed by ingest, and those on screen playing in the teacher's gallery."""
+    return ((health(url) or {}).get("analysis_peers") == count
+            and (await received(gallery)).playing == await on_screen(gallery))
 
 
 async def _until(condition: Callable[[], Awaitable[bool]]) -> None:
@@ -257,14 +265,16 @@ def _busy_seconds() -> float:
     return (sum(ticks[:8]) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # less idle, iowait
 
 
-def _gallery_figures(start: Received, end: Received, seconds: float, count: int
+def _gallery_figures(start: Received, end: Received, seconds: float, shown: int
                      ) -> dict[str, float]:
     """What the teacher's Chromium received and decoded over the window."""
     frames = (end.frames - start.frames) / seconds
     return {f"{TEACHER} received kbit/s (video)": 8 * (end.bytes - start.bytes) / seconds / 1000,
-            f"{TEACHER} frames/s per student (sent {CLIP_FPS})": frames / count,
-            f"{TEACHER} frames/s, all students": frames,
-            f"students whose video the {TEACHER} decoded": end.playing}
+            f"students' thumbnails on the {TEACHER}'s screen": shown,
+            f"students whose video the {TEACHER} decoded": end.playing,
+            f"{TEACHER} frames/s per student decoded (sent {CLIP_FPS})":
+                frames / max(1, end.playing),
+            f"{TEACHER} frames/s, all students": frames}
 
 
 async def _losses(students: list[Student], teacher: Received) -> dict[str, float]:

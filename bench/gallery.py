@@ -1,7 +1,8 @@
 """The teacher's own browser with a class's gallery open: Debian's headless Chromium, driven by
-Playwright, signed in as the consultant and opening their room link; its fake camera publishes
-as a teacher's webcam would, and its page watches every student's small layer. What it
-received is read from Chromium's own WebRTC stats, its CPU from its processes."""
+Playwright, signed in as the consultant and opening their room link in a laptop's window
+(1366x768); its fake camera publishes as a teacher's webcam would, and its page watches the
+small layer of each student whose thumbnail is on screen. What it received is read from
+Chromium's own WebRTC stats, its CPU from its processes."""
 
 from __future__ import annotations
 
@@ -24,6 +25,15 @@ FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu",  # run as root, on n
          # A camera without a prompt: a moving test pattern at 640x480, as a webcam sends.
          "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 JOIN_TIMEOUT_MS = 60_000
+LAPTOP = {"width": 1366, "height": 768}  # the commonest laptop screen
+# The students' thumbnails that show, wholly or partly, in the gallery's scrolling box.
+ON_SCREEN = """() => {
+  const box = document.getElementById('participants').getBoundingClientRect();
+  return [...document.querySelectorAll('#participants .tile:not(#self)')].filter((tile) => {
+    const seen = tile.getBoundingClientRect();
+    return seen.bottom > box.top && seen.top < box.bottom;
+  }).length;
+}"""
 # The video the page has received, summed over its connections (its publication receives none).
 RECEIVED = """async () => {
   const totals = {bytes: 0, frames: 0, packets: 0, lost: 0, playing: 0};
@@ -71,7 +81,7 @@ async def chromium() -> AsyncIterator[tuple[Browser, int]]:
 async def open_gallery(browser: Browser, url: str, link: str, cookie: str) -> Page:
     """The room ``link`` opened by its consultant (signed in with ``cookie`` on ``url``), once
     the page is in the call."""
-    context = await browser.new_context()
+    context = await browser.new_context(viewport=LAPTOP)
     await context.add_cookies([{"name": COOKIE, "value": cookie, "url": url}])
     page = await context.new_page()
     await page.goto(link)
@@ -90,6 +100,11 @@ async def open_gallery(browser: Browser, url: str, link: str, cookie: str) -> Pa
 async def received(page: Page) -> Received:
     """The video ``page`` has received so far, over all its connections."""
     return Received(**await page.evaluate(RECEIVED))
+
+
+async def on_screen(page: Page) -> int:
+    """How many students' thumbnails the gallery of ``page`` shows now."""
+    return await page.evaluate(ON_SCREEN)
 
 
 def tree_cpu_seconds(root: int) -> float:

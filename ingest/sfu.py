@@ -117,6 +117,12 @@ class Sfu:
         handle = await self._handle(sfu, str(viewer.id), str(feed))
         return (await subscribe(handle, sfu.name, str(feed), substream)).sdp
 
+    async def unsubscribe(self, room: Room, viewer: Member, feed: uuid.UUID) -> None:
+        """``viewer`` no longer watches ``feed``: Janus lets their subscription go."""
+        sfu = self._rooms.get(room.session_id)
+        if sfu is not None:
+            await self._detach(sfu, str(viewer.id), str(feed))
+
     async def answer(self, room: Room, viewer: Member, feed: uuid.UUID, answer: str) -> None:
         """The viewer's answer to the offer of ``feed``: Janus starts relaying."""
         sfu = self._rooms.get(room.session_id)

@@ -4,11 +4,13 @@ Messages are JSON objects with a ``type``. From the browser: ``join`` {invitatio
 consent: {face, voice}, rejoin?} (the role and a consultant's name come from the admission,
 ingest/admission.py, never from the browser), ``publish`` {sdp} (the camera's and microphone's
 offer; again, replacing it, when the page's connection to the SFU dropped), ``subscribe``
-{feed, substream?}, ``subscribed`` {feed, sdp} (the answer to a subscription's offer),
+{feed, substream?, ref?}, ``subscribed`` {feed, sdp} (the answer to a subscription's offer),
+``unsubscribe`` {feed} (a teacher's gallery watches the students on screen only),
 ``consent`` {analysis: face|voice, given}, ``microphone`` {state: on|muted|none}, ``end``
 (consultants only: ends the session and closes the room). From the server: ``joined`` {id,
 session, peers, published, iceServers, emotions, colours}, ``published`` {sdp} (the SFU's
-answer), ``subscription`` {feed, sdp} (the SFU's offer), ``peer-joined``, ``peer-published``
+answer), ``subscription`` {feed, sdp, ref?} (the SFU's offer; ``ref`` as the page gave it, to
+tell an offer it no longer waits for), ``peer-joined``, ``peer-published``
 (also when they published anew: watch them again), ``peer-left``, ``peer-consent`` {id,
 consent: {face, voice}}, ``peer-microphone`` {id, state}, ``reconnect`` {message} (the SFU lost
 the call: publish again), ``live`` and ``speech`` (to consultants: ingest/talk.py), ``ended``
@@ -116,7 +118,7 @@ class Signalling:
 
     async def _handle(self, room: Room, member: Member, data: dict[str, Any]) -> None:
         kind = data.get("type")
-        if kind in ("publish", "subscribe", "subscribed"):
+        if kind in ("publish", "subscribe", "subscribed", "unsubscribe"):
             await self._media(room, member, data)
         elif kind == "consent":
             analysis, given = _analysis(data.get("analysis", "face")), bool(data["given"])
@@ -159,7 +161,10 @@ class Signalling:
             substream = data.get("substream")
             offer = await self.sfu.subscribe(room, member, feed,
                                              int(substream) if substream is not None else None)
-            await member.send({"type": "subscription", "feed": str(feed), "sdp": offer})
+            await member.send({"type": "subscription", "feed": str(feed), "sdp": offer,
+                               "ref": _ref(data.get("ref"))})
+        elif kind == "unsubscribe":
+            await self.sfu.unsubscribe(room, member, feed)
         else:
             await self.sfu.answer(room, member, feed, str(data["sdp"]))
 
@@ -215,6 +220,15 @@ def _agreed(consent: object) -> set[Analysis]:
     if isinstance(consent, dict):
         return {_analysis(name) for name, given in consent.items() if given is True}
     return {"face"} if consent is True else set()
+
+
+def _ref(value: Any) -> int | None:
+    """A page's number for one of its subscriptions, given back with the SFU's offer."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise RoomError("a subscription's ref is a whole number")
+    return value
 
 
 def _sender(ws: web.WebSocketResponse) -> Any:

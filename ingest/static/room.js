@@ -13,7 +13,8 @@ const invitation = new URLSearchParams(location.hash.slice(1)).get("invitation")
 let role = null;  // from the admission, never from the address
 const state = {ws: null, me: null, peers: new Map(), local: null,
                consent: {face: false, voice: false}, settings: null, latest: new Map(),
-               left: false, kind: null, published: null, watching: new Map(), speech: null};
+               left: false, kind: null, published: null, watching: new Map(), speech: null,
+               feeds: new Set(), asked: 0};  // feeds: the peers whose video is up
 const ROLE_NAMES = {consultant: "consultant", client: "client", student: "student"};
 const ANALYSES = ["face", "voice"];
 // What each role is asked to agree to, as the room offers it (ingest/rooms.py OFFERED): a
@@ -205,13 +206,15 @@ function tileOf(id) {
     tile.className = "tile";
     tile.innerHTML = `<figcaption></figcaption><video autoplay playsinline></video>`;
     $("participants").append(tile);
+    if (isGallery()) observeOnScreen(tile, id);
     relabel();
   }
   return tile;
 }
 
 function connections() {
-  return [...(state.published ? [state.published] : []), ...state.watching.values()];
+  return [...(state.published ? [state.published] : []),
+          ...[...state.watching.values()].filter((pc) => pc instanceof RTCPeerConnection)];
 }
 
 // Janus may drop one page's connections and keep the call (it stopped hearing the page, the
@@ -300,20 +303,84 @@ async function publish() {
 }
 
 function layerFor(peer) {
-  // A class's students show as thumbnails; a client, and consultants, in full.
-  return peer.role !== "consultant" && state.kind === "class" ? SMALL_LAYER : LARGE_LAYER;
+  // A class's students show as thumbnails, but the one on the teacher's stage; a client, and
+  // consultants, in full.
+  const thumbnail = peer.role !== "consultant" && state.kind === "class";
+  return thumbnail && gallery.stage !== peer.id ? SMALL_LAYER : LARGE_LAYER;
 }
 
 function watch(id) {
   const entry = state.peers.get(id);
-  if (!entry || state.watching.has(id)) return;
+  if (!entry || state.watching.has(id) || !state.feeds.has(id) || !shown(id)) return;
   if (role !== "consultant" && entry.info.role !== "consultant") return;
-  send({type: "subscribe", feed: id, substream: layerFor(entry.info)});
+  // Until its offer comes, the subscription is known by its number: an offer for one given up
+  // meanwhile (scrolled away, asked anew) is not taken.
+  const ref = state.asked += 1;
+  state.watching.set(id, ref);
+  send({type: "subscribe", feed: id, substream: layerFor(entry.info), ref});
 }
 
 function unwatch(id) {
-  state.watching.get(id)?.close();
+  if (!state.watching.has(id)) return;
+  const pc = state.watching.get(id);
+  if (pc instanceof RTCPeerConnection) pc.close();
   state.watching.delete(id);
+  videosOf(id).forEach((video) => { video.srcObject = null; });
+  // Janus lets go of the subscription too: a teacher scrolling past fifty would leave fifty.
+  if (state.ws?.readyState === WebSocket.OPEN) send({type: "unsubscribe", feed: id});
+}
+
+// A teacher's class is a gallery whose thumbnails scroll in their box: their page subscribes to
+// the students whose thumbnail is on screen, and only while it is (after a moment, so that
+// scrolling past subscribes to nobody): fifty thumbnails decoding at once would take a laptop's
+// whole processor (econsult bench class). A student the teacher chose, or else the last student
+// who spoke, is shown large on the stage, at the large layer.
+const ON_SCREEN_MS = 300, OFF_SCREEN_MS = 3_000;
+const gallery = {observer: null, onScreen: new Set(), timers: new Map(), chosen: null,
+                 speaker: null, stage: null};
+const isGallery = () => role === "consultant" && state.kind === "class";
+
+function shown(id) {
+  return !isGallery() || gallery.onScreen.has(id) || gallery.stage === id;
+}
+
+function videosOf(id) {
+  return [$(`peer-${id}`)?.querySelector("video"),
+          gallery.stage === id ? $("stage-video") : null].filter(Boolean);
+}
+
+function observeOnScreen(tile, id) {
+  gallery.observer ??= new IntersectionObserver((entries) => entries.forEach((entry) => {
+    const peer = entry.target.id.slice("peer-".length);
+    clearTimeout(gallery.timers.get(peer));
+    gallery.timers.set(peer, setTimeout(() => {
+      if (entry.isIntersecting) gallery.onScreen.add(peer);
+      else gallery.onScreen.delete(peer);
+      (shown(peer) ? watch : unwatch)(peer);
+    }, entry.isIntersecting ? ON_SCREEN_MS : OFF_SCREEN_MS));
+  }), {root: $("participants")});
+  gallery.observer.observe(tile);
+  tile.querySelector("video").onclick = () => choose(id);
+}
+
+function choose(id) {
+  // Clicking a thumbnail puts that student on the stage; clicking the stage, or the same
+  // thumbnail again, takes them off it (until someone speaks).
+  gallery.chosen = gallery.chosen === id || !id ? null : id;
+  if (!gallery.chosen) gallery.speaker = null;
+  showStage();
+}
+
+function showStage() {
+  const next = gallery.chosen ?? gallery.speaker;
+  const previous = gallery.stage;
+  if (next === previous) return;
+  if (previous) unwatch(previous);
+  if (next) unwatch(next);
+  gallery.stage = next;
+  $("stage").hidden = !next;
+  $("stage").querySelector("figcaption").textContent = next ? labelOf(next) : "";
+  [previous, next].filter(Boolean).forEach(watch);
 }
 
 // Publishing or watching anew: the connection in place (dropped, or carrying a feed that is
@@ -330,15 +397,16 @@ function rewatch(id) {
 
 async function onSubscription(message) {
   const entry = state.peers.get(message.feed);
-  if (!entry) return;
-  unwatch(message.feed);
+  if (!entry || state.watching.get(message.feed) !== message.ref) return;
   const pc = new RTCPeerConnection({iceServers: state.settings.iceServers});
   supervise(pc, () => rewatch(message.feed));
   state.watching.set(message.feed, pc);
   const stream = new MediaStream();  // this subscription's, not an earlier one's
   pc.ontrack = (event) => {
     stream.addTrack(event.track);
-    tileOf(message.feed).querySelector("video").srcObject = stream;
+    const video = gallery.stage === message.feed ? $("stage-video")
+      : tileOf(message.feed).querySelector("video");
+    video.srcObject = stream;
   };
   await pc.setRemoteDescription({type: "offer", sdp: message.sdp});
   await pc.setLocalDescription(await pc.createAnswer());
@@ -379,7 +447,34 @@ function feedbackCard(id) {
   return card;
 }
 
+// A class's readings come twice a second per student: the teacher's page shows them every
+// RENDER_MS, each card once with its latest reading, rather than drawing the page anew for
+// each (in a class of 25, 50 times a second: over a tenth of a laptop's processor, econsult
+// bench class). Text that did not change is not written again.
+const RENDER_MS = 500;
+const rendering = {due: new Map(), timer: null};
+
 function showLive(update) {
+  if (!isGallery()) {
+    showReading(update);
+    showClassSummary();
+    return;
+  }
+  rendering.due.set(update.participant, update);
+  rendering.timer ??= setTimeout(() => {
+    rendering.timer = null;
+    const due = [...rendering.due.values()];
+    rendering.due.clear();
+    due.forEach(showReading);
+    showClassSummary();
+  }, RENDER_MS);
+}
+
+function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
+}
+
+function showReading(update) {
   // A reading of a frame from before a withdrawal may still come: the card says "not
   // analysed" from the withdrawal on.
   if (!state.peers.get(update.participant)?.info.consent.face) return;
@@ -389,49 +484,50 @@ function showLive(update) {
   const others = update.others_in_view;
   const facing = update.facing_screen === null ? ""
     : update.facing_screen ? ", facing the screen" : ", turned away from the screen";
-  card.querySelector(".presence").textContent =
-    (update.face_found ? `face in view${facing}` : "no face in view") +
-    (others ? ` · ${others} other ${others === 1 ? "face" : "faces"} in view (not analysed)` : "");
+  setText(card.querySelector(".presence"),
+          (update.face_found ? `face in view${facing}` : "no face in view") +
+          (others ? ` · ${others} other ${others === 1 ? "face" : "faces"} in view (not analysed)`
+                  : ""));
   const personal = card.querySelector(".personal");
   if (!update.probabilities) {
     // No face, no estimate: an older one would be read as current.
-    dominant.textContent = "no expression to read";
+    setText(dominant, "no expression to read");
     dominant.style.color = "";
     dominant.classList.add("muted");
-    personal.textContent = "";
+    setText(personal, "");
     card.querySelector(".bars").innerHTML = "";
   } else {
     // "unclear: A or B" when the model is not sure: shown muted, in no expression's colour.
-    dominant.textContent = update.shown;
+    setText(dominant, update.shown);
     dominant.style.color = update.leading ? colour(update.leading) : "";
     dominant.classList.toggle("muted", !update.leading);
-    personal.textContent = update.personal
-      ? `compared with their usual expression: ${update.personal}`
-      : "learning their usual expression…";
-    card.querySelector(".bars").innerHTML = emotions().map((emotion) => {
-      const share = Math.round(100 * update.probabilities[emotion]);
-      return `<div class="bar"><span>${emotion}</span><span><span class="fill"
-        style="width:${share}%;background:${colour(emotion)}"></span></span><span>${share}%</span></div>`;
-    }).join("");
+    setText(personal, update.personal ? `compared with their usual expression: ${update.personal}`
+                                      : "learning their usual expression…");
+    // A gallery's thumbnails show no shares (the class summary counts them instead).
+    if (!isGallery()) {
+      card.querySelector(".bars").innerHTML = emotions().map((emotion) => {
+        const share = Math.round(100 * update.probabilities[emotion]);
+        return `<div class="bar"><span>${emotion}</span><span><span class="fill"
+          style="width:${share}%;background:${colour(emotion)}"></span></span><span>${share}%</span></div>`;
+      }).join("");
+    }
   }
   showNegativity(card, update.negative_for_s);
   if (update.quality !== null) {
-    card.querySelector(".score").textContent = `quality ${Math.round(update.quality)} / 100`;
+    setText(card.querySelector(".score"), `quality ${Math.round(update.quality)} / 100`);
   }
   if (update.session_quality !== null) {
-    $("session-quality").textContent = Math.round(update.session_quality);
+    setText($("session-quality"), String(Math.round(update.session_quality)));
   }
   state.latest.set(update.participant, {...update, at: Date.now()});
-  showClassSummary();
 }
 
 // The lasting-negativity alert, as the live dashboard shows it (contracts/alert.py): a hint on
 // the person's card, there only while the rule holds and their face analysis is on.
 function showNegativity(card, seconds) {
   const line = card.querySelector(".negativity");
-  line.hidden = seconds === null;
-  line.textContent = seconds === null ? ""
-    : `negative expressions for the last ${Math.round(seconds)} s`;
+  if (line.hidden !== (seconds === null)) line.hidden = seconds === null;
+  setText(line, seconds === null ? "" : `negative expressions for the last ${Math.round(seconds)} s`);
 }
 
 function showClassSummary() {
@@ -446,11 +542,15 @@ function showClassSummary() {
   const unclear = fresh.filter((u) => u.probabilities && !u.leading).length;
   const analysed = others.filter((p) => p.consent.face).length;
   const inView = fresh.filter((u) => u.face_found).length;
-  summary.innerHTML = `<p><strong>${inView}</strong> of ${analysed} analysed participants with a
+  const html = `<p><strong>${inView}</strong> of ${analysed} analysed participants with a
     face in view (${others.length - analysed} not analysed)</p>` +
     emotions().filter((e) => counts[e]).map((e) => `<span class="chip" style="background:${colour(e)}">
       ${e} ${counts[e]}</span>`).join(" ") +
     (unclear ? ` <span class="chip muted">unclear ${unclear}</span>` : "");
+  if (summary.dataset.shown !== html) {
+    summary.innerHTML = html;
+    summary.dataset.shown = html;
+  }
 }
 
 function showPeerConsent(peer) {
@@ -534,6 +634,11 @@ function showTalk() {
 function dropPeer(id) {
   unwatch(id);
   showIfBack();
+  state.feeds.delete(id);
+  gallery.onScreen.delete(id);
+  if (gallery.chosen === id) gallery.chosen = null;
+  if (gallery.speaker === id) gallery.speaker = null;
+  showStage();
   state.peers.delete(id);
   state.latest.delete(id);
   $(`peer-${id}`)?.remove();
@@ -566,7 +671,7 @@ const handlers = {
     showConsent();
     showTalk();
     await publish();
-    message.published.forEach(watch);
+    message.published.forEach((id) => { state.feeds.add(id); watch(id); });
   },
   async published(message) {
     await state.published.setRemoteDescription({type: "answer", sdp: message.sdp});
@@ -581,7 +686,7 @@ const handlers = {
   },
   // Their video is up, for the first time or anew (they published again): what this page
   // watched of them before carries nothing any more.
-  "peer-published": (message) => rewatch(message.id),
+  "peer-published": (message) => { state.feeds.add(message.id); rewatch(message.id); },
   subscription: onSubscription,
   async "peer-joined"(message) {
     state.peers.set(message.peer.id, {info: message.peer});
@@ -609,6 +714,11 @@ const handlers = {
   speech(message) {
     state.speech = message;
     showTalk();
+    const student = message.speaking.find((id) => state.peers.get(id)?.info.role === "student");
+    if (isGallery() && student) {
+      gallery.speaker = student;
+      showStage();
+    }
   },
   live: showLive,
   ended(message) {
@@ -626,7 +736,8 @@ async function main() {
   role = entry.role;
   state.kind = entry.room.kind;
   // A teacher watches a class as a gallery of thumbnails; everyone else sees people in full.
-  $("call").classList.toggle("gallery", role === "consultant" && state.kind === "class");
+  $("call").classList.toggle("gallery", isGallery());
+  $("stage-video").onclick = () => choose(null);
   welcome(entry);
   const name = await askName(entry);
   state.consent = await askConsent();

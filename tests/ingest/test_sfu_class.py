@@ -1,8 +1,8 @@
 """A class through the SFU in real Chromium, over HTTPS on this machine's own address: a teacher
-and five students each publish once; the
-teacher's gallery shows every student's small layer and each student sees the teacher; the
-consenting students are analysed from what Janus relays, the declining one never, and a
-withdrawal ends ingest's subscription."""
+and five students each publish once; the teacher's gallery shows the small layer of each student
+whose thumbnail is on screen, and only theirs, a chosen student large, and each student sees the
+teacher; the consenting students are analysed from what Janus relays, the declining one never,
+and a withdrawal ends ingest's subscription."""
 
 from __future__ import annotations
 
@@ -31,6 +31,19 @@ WATCH_FOR_WITHDRAWAL = """name => {
     if (reading.textContent.includes('no consent')) window.withdrawnAt ??= Date.now();
   }).observe(reading, {childList: true, characterData: true, subtree: true});
 }"""
+# The students whose thumbnail shows in the gallery's scrolling box, wholly or partly.
+ON_SCREEN = """() => {
+  const box = document.getElementById('participants').getBoundingClientRect();
+  return [...document.querySelectorAll('#participants .tile:not(#self)')].filter((tile) => {
+    const seen = tile.getBoundingClientRect();
+    return seen.bottom > box.top && seen.top < box.bottom;
+  }).map((tile) => tile.querySelector('figcaption').textContent.split(' (')[0]);
+}"""
+# The students whose thumbnail is playing their video, and how many videos the page receives.
+PLAYING = """() => [[...document.querySelectorAll('#participants .tile:not(#self)')]
+  .filter((tile) => tile.querySelector('video').srcObject)
+  .map((tile) => tile.querySelector('figcaption').textContent.split(' (')[0]),
+  window.econsultConnections().length - 1]"""
 STUDENTS = ["Ana", "Ben", "Cy", "Di", "Ed"]
 DECLINES = "Ed"
 
@@ -72,6 +85,52 @@ def test_the_teacher_sees_every_students_small_layer_and_students_see_the_teache
         page.wait_for_function(f"() => ({VIDEO_WIDTH})({teacher!r}) > 0", timeout=TIMEOUT_MS)
     seen = students["Ana"].evaluate(f"({VIDEO_WIDTH})({teacher!r})")
     assert set(widths.values()) == {320} and seen == 640
+
+
+def _watched_are_those_on_screen(host) -> list[str]:
+    """Wait until the teacher's page receives the video of exactly the students on screen, each
+    playing in their thumbnail; their names."""
+    def settled() -> bool:
+        on_screen = sorted(host.evaluate(ON_SCREEN))
+        playing, receiving = host.evaluate(PLAYING)
+        plays = all(host.evaluate(f"({VIDEO_WIDTH})({name!r})") == 320 for name in on_screen)
+        return sorted(playing) == on_screen and receiving == len(on_screen) and plays
+
+    wait_for(settled, 60, "the teacher's page to watch exactly the students on screen")
+    return sorted(host.evaluate(ON_SCREEN))
+
+
+def test_the_teachers_gallery_receives_only_the_students_on_screen(lesson):
+    _, host, _, (url, cafile) = lesson
+    laptop = host.viewport_size
+    # A screen so short that one row of the class shows: the others are scrolled away.
+    host.set_viewport_size({"width": 1024, "height": 480})
+    try:
+        first = _watched_are_those_on_screen(host)
+        host.locator("#participants").evaluate("g => { g.scrollTop = g.scrollHeight; }")
+        last = _watched_are_those_on_screen(host)
+    finally:
+        host.set_viewport_size(laptop)
+        host.locator("#participants").evaluate("g => { g.scrollTop = 0; }")
+    assert 0 < len(first) < len(STUDENTS) and last and not set(first) & set(last)
+    # What the teacher watches is not what is analysed: every consenting student still is.
+    assert health(url, cafile)["analysis_peers"] == len(STUDENTS) - 1
+
+
+def test_a_student_the_teacher_chooses_is_shown_large_on_the_stage(lesson):
+    _, host, _, _ = lesson
+    ana = host.locator("#participants .tile", has=host.locator("figcaption", has_text="Ana"))
+    expect(ana.locator("video")).to_have_js_property("videoWidth", 320, timeout=TIMEOUT_MS)
+    ana.locator("video").click()
+    expect(host.locator("#stage")).to_be_visible()
+    expect(host.locator("#stage figcaption")).to_have_text("Ana")
+    # At the large layer, received once: her thumbnail waits while she is on the stage.
+    expect(host.locator("#stage-video")).to_have_js_property("videoWidth", 640,
+                                                             timeout=TIMEOUT_MS)
+    assert ana.locator("video").evaluate("v => v.srcObject") is None
+    host.locator("#stage-video").click()
+    expect(host.locator("#stage")).to_be_hidden()
+    expect(ana.locator("video")).to_have_js_property("videoWidth", 320, timeout=TIMEOUT_MS)
 
 
 def test_each_browser_uploads_its_camera_once(lesson):
