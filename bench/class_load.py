@@ -5,9 +5,10 @@ the load generator encodes nothing); the teacher, in their own headless Chromium
 opens the room in a laptop's window and watches the small layer of the students whose thumbnail
 is on screen; ingest analyses what Janus relays of each student.
 
-Over a window of ``seconds`` once every student publishes, plays in the teacher's gallery and is
-analysed: the CPU of Janus, of ingest and of the workers per participant, the teacher's
-Chromium's (its whole process tree) and the load generator's own (neither counted per
+Over a window of ``seconds`` once every student publishes and is analysed (and those on the
+teacher's screen play in the gallery): the CPU of ingest, the workers, Janus, Redis and
+PostgreSQL per participant, and the server's total, projected to classes of 50 and 100; the
+teacher's Chromium's (its whole process tree) and the load generator's own (neither counted per
 participant, but both share the machine); the video the teacher's Chromium received (kbit/s)
 and decoded (frames/s per student), as its WebRTC stats count them; the frames per student that
 reach ingest. Over the whole class: packets lost on the students' way to Janus (as Janus reports
@@ -35,7 +36,7 @@ import redis
 from aiortc import RTCPeerConnection
 from aiortc.contrib.media import MediaPlayer
 from playwright.async_api import Browser, Page
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from bench.gallery import (
     Received,
@@ -70,8 +71,13 @@ CLIP_BITRATE = 100_000  # the small layer's maxBitrate (room.js)
 START_TIMEOUT_S = 120.0  # for a whole class to join, publish and be analysed
 SETTLE_S = 2.0  # a new subscriber waits up to a second (a keyframe interval) for its first frame
 DRAIN_TIMEOUT_S = 300.0  # for the workers to store the frames of a class once it is over
-SERVER = ("Janus", "ingest", "workers")  # counted per participant
+SERVER = ("ingest", "workers", "Janus", "Redis", "PostgreSQL")  # counted per participant
 TEACHER = "teacher's browser"  # their Chromium
+# A class is measured only where this machine can carry it: beyond this share of its cores
+# (as the largest class measured foretells), the figures would measure the overload.
+MACHINE_LIMIT = 0.9
+PROJECTED = (50, 100)  # class sizes the server's cost is projected to
+SERVER_TOTAL = f"server % of a core per participant ({' + '.join(SERVER)})"
 
 
 @dataclasses.dataclass
@@ -85,6 +91,8 @@ class Bench:
     ingest: int
     janus: int
     workers: list[int]
+    postgres: int  # PostgreSQL's postmaster: its backends and helpers are under it
+    redis: redis.Redis
     clip: Path
     teacher: Account  # the consultant of every class
     cookie: str  # their sign-in
@@ -102,17 +110,53 @@ def run_class_bench(settings: Settings, counts: list[int], seconds: float, worke
             url, ingest = services.ingest(own)
             worker_pids = [services.worker(own, f"class-bench-{i}") for i in range(workers)]
             teacher = account(engine)
-            bench = Bench(engine, own, url, ingest, janus, worker_pids,
+            bench = Bench(engine, own, url, ingest, janus, worker_pids, _postmaster(engine),
+                          redis.Redis.from_url(own.redis_url),
                           make_clip(services.folder / "faces.ivf",
                                     START_TIMEOUT_S + seconds + 30),
                           teacher, sign_in(engine, teacher, 4.0))
-            for count in counts:
+            measured: dict[int, dict[str, float]] = {}
+            for count in sorted(counts):
+                if not _carried(measured, count):
+                    continue
                 print(f"  a class of {count} through Janus …", flush=True)
-                figures |= _class(bench, count, seconds)
-            return figures
+                measured[count] = _class(bench, count, seconds)
+                figures |= _labelled(f"class of {count}", count, measured[count])
+            bench.redis.close()
+            return figures | _projected(measured)
     finally:
         engine.dispose()
         cleanup(own)
+
+
+def _carried(measured: dict[int, dict[str, float]], count: int) -> bool:
+    """Whether this machine can carry a class of ``count``, as the two largest classes measured
+    foretell by what each student added (after a single class, nothing foretells it: it is
+    run). Says why not when it cannot."""
+    if len(measured) < 2:
+        return True
+    sizes = sorted(measured)[-2:]
+    busy = [measured[size]["machine busy share"] for size in sizes]
+    per_student = (busy[1] - busy[0]) / (sizes[1] - sizes[0])
+    foretold = busy[1] + per_student * (count - sizes[1])
+    if foretold <= MACHINE_LIMIT:
+        return True
+    print(f"  a class of {count} is not run: this machine ({os.cpu_count()} cores) would be "
+          f"{foretold:.0%} busy (a class of {sizes[1]} kept it {busy[1]:.0%} busy, each "
+          f"student adding {per_student:.1%}), and its figures would measure the overload",
+          flush=True)
+    return False
+
+
+def _projected(measured: dict[int, dict[str, float]]) -> dict[str, float]:
+    """The server's cores for larger classes, in proportion to the largest class measured (its
+    cost per participant only falls as a class grows: the projection errs high)."""
+    if not measured:
+        return {}
+    largest = max(measured)
+    per = measured[largest][SERVER_TOTAL]
+    return {f"server for a class of {size}, % of a core, projected: {size} × {per:.2f} "
+            f"(class of {largest})": size * per for size in PROJECTED if size > largest}
 
 
 def _class(bench: Bench, count: int, seconds: float) -> dict[str, float]:
@@ -120,9 +164,8 @@ def _class(bench: Bench, count: int, seconds: float) -> dict[str, float]:
     before = dropped_frames(bench.url)
     cores, measured = asyncio.run(_lesson(bench, room, count, seconds))
     _drain(bench.settings, bench.url)
-    return _labelled(f"class of {count}", count, measured | room_figures(
-        bench.engine, room.room.name, count, cores.pop("ingest") / count)
-        | _cpu_figures(cores, count) | _since(before, dropped_frames(bench.url)))
+    return (measured | room_figures(bench.engine, room.room.name, count, cores["ingest"] / count)
+            | _cpu_figures(cores, count) | _since(before, dropped_frames(bench.url)))
 
 
 def make_clip(path: Path, seconds: float) -> Path:
@@ -240,6 +283,8 @@ def _cpu_counters(bench: Bench, browser: int) -> dict[str, Callable[[], float]]:
     return {"Janus": lambda: cpu_seconds(bench.janus),
             "ingest": lambda: cpu_seconds(bench.ingest),
             "workers": lambda: sum(cpu_seconds(pid) for pid in bench.workers),
+            "Redis": lambda: _redis_cpu_seconds(bench.redis),
+            "PostgreSQL": lambda: tree_cpu_seconds(bench.postgres),
             "load generator": lambda: cpu_seconds(os.getpid()),
             TEACHER: lambda: tree_cpu_seconds(browser)}
 
@@ -328,12 +373,29 @@ def _sockets(pid: int) -> set[str]:
 
 
 def _cpu_figures(cores: dict[str, float], count: int) -> dict[str, float]:
+    # ingest's own is in room_figures, per stream (every participant here is one)
     figures = {f"{name} % of a core per participant": 100 * cores[name] / count
-               for name in SERVER if name in cores}
-    return figures | {f"{TEACHER} % of a core (whole process tree)": 100 * cores[TEACHER],
+               for name in SERVER if name != "ingest"}
+    return figures | {SERVER_TOTAL: 100 * sum(cores[name] for name in SERVER) / count,
+                      f"{TEACHER} % of a core (whole process tree)": 100 * cores[TEACHER],
                       "load generator % of a core (not counted above)":
                           100 * cores["load generator"],
                       "machine busy share": cores["machine"]}
+
+
+def _postmaster(engine: Engine) -> int:
+    """The process id of the PostgreSQL serving ``engine``, which runs on this machine: the
+    parent of the backend of a connection."""
+    with engine.connect() as conn:
+        backend = conn.scalar(text("SELECT pg_backend_pid()"))
+    with open(f"/proc/{backend}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+
+def _redis_cpu_seconds(client: redis.Redis) -> float:
+    """The CPU seconds Redis has used, as it counts them."""
+    cpu = client.info("cpu")
+    return float(cpu["used_cpu_sys"]) + float(cpu["used_cpu_user"])
 
 
 def _since(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:

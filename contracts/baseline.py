@@ -30,6 +30,8 @@ from contracts.smoothing import LiveReading, Reading, sql_columns
 USUAL_S = 300.0
 MIN_FRAMES = 20
 FLOOR = 0.001
+# Logs are summed in these units, the twelve decimals of personal_sql's.
+LOG_UNITS = 10**12
 # A face like the usual one reads neutral (0.4, each other expression 0.1): another expression
 # leads once its probability, relative to the usual, has grown 4 times more than neutral's. Chosen
 # on half the London set's people as sessions (bench/personal_baseline.py), measured on the
@@ -44,22 +46,38 @@ class UsualFace:
     """One participant's recent faces, fed as their frames are stored (possibly a little out of
     capture order)."""
 
-    frames: list[tuple[float, list[float]]] = field(default_factory=list)
+    # (capture time, the logs of its probabilities in LOG_UNITS), in capture order, within
+    # USUAL_S of the newest; and the logs' sums, kept as frames come and go: in whole units,
+    # which add and take away exactly however long the session (a float sum would drift).
+    frames: list[tuple[float, list[int]]] = field(default_factory=list)
+    sums: list[int] = field(default_factory=lambda: [0] * len(EMOTIONS))
 
     def add(self, probabilities: Mapping[str, float], at: float) -> dict[str, float] | None:
         """The personal probabilities of the frame captured at ``at`` (seconds), or None while
         fewer than :data:`MIN_FRAMES` of the person's frames came before it."""
-        logs = [math.log(max(probabilities[name], FLOOR)) for name in EMOTIONS]
-        before = [p for t, p in self.frames if at - USUAL_S <= t < at]
+        logs = [round(math.log(max(probabilities[name], FLOOR)) * LOG_UNITS) for name in EMOTIONS]
+        if not self.frames or at > self.frames[-1][0]:
+            # The usual case, a frame after all the others: those kept, less the ones too old
+            # for it, are the frames before it.
+            self._forget_before(at - USUAL_S)
+            count, sums = len(self.frames), list(self.sums)
+        else:
+            before = [p for t, p in self.frames if at - USUAL_S <= t < at]
+            count, sums = len(before), [sum(p[i] for p in before) for i in range(len(EMOTIONS))]
         insort(self.frames, (at, logs))
-        while self.frames[0][0] < self.frames[-1][0] - USUAL_S:
-            self.frames.pop(0)
-        if len(before) < MIN_FRAMES:
+        self.sums = [total + log for total, log in zip(self.sums, logs, strict=True)]
+        self._forget_before(self.frames[-1][0] - USUAL_S)
+        if count < MIN_FRAMES:
             return None
-        weights = [math.exp(logs[i] - sum(p[i] for p in before) / len(before))
-                   * REFERENCE[name] for i, name in enumerate(EMOTIONS)]
+        weights = [math.exp((logs[i] - sums[i] / count) / LOG_UNITS) * REFERENCE[name]
+                   for i, name in enumerate(EMOTIONS)]
         return {name: weight / sum(weights) for name, weight in zip(EMOTIONS, weights,
                                                                      strict=True)}
+
+    def _forget_before(self, oldest: float) -> None:
+        while self.frames and self.frames[0][0] < oldest:
+            _, logs = self.frames.pop(0)
+            self.sums = [total - log for total, log in zip(self.sums, logs, strict=True)]
 
 
 @dataclass

@@ -162,13 +162,14 @@ class BatchHandler:
         with self.engine.connect() as conn:
             ready, dropped, waiting = self._sort_frames(conn, decoded)
             sightings = last_sightings(conn, _first_of_each_capture(ready))
-            conn.rollback()  # the reads' transaction: not held open through the analysis
             if ready:
                 analysed = self.analyser.analyse([d.frame for d in ready],
                                                  [d.image for d in ready], sightings)
                 outcome = self._write(conn, [(d.entry.id, a) for d, a in zip(ready, analysed,
                                                                               strict=True)],
                                       self._store, "frame")
+            else:
+                conn.rollback()  # of the reads: nothing to write
         self._done([d.entry for d in dropped])
         if ready:
             self._publish_live([a for d, a in zip(ready, analysed, strict=True)
