@@ -1,5 +1,9 @@
 """The worker's side of the Redis streams: read in batches, claim the dead's entries, ack.
 
+A batch that is not full is let gather until its first entry is ``ECONSULT_WORKER_GATHER_MS``
+old: a class's frames come one at a time, and each batch costs a few round trips to Redis and
+PostgreSQL whatever its size.
+
 At-least-once: an entry stays pending until :meth:`StreamConsumer.ack`, which the worker calls
 only after its PostgreSQL commit, and which deletes it from the stream as well: no frame stays
 in Redis once its analysis is stored. Entries pending longer than ``claim_idle_ms`` on a
@@ -33,6 +37,7 @@ from contracts.stream import (
 _PENDING_SCAN = 10_000
 # How often, as a share of the claim idle time, a worker looks for abandoned entries.
 CLAIM_CHECKS_PER_IDLE = 0.25
+# Heartbeats per heartbeat's life: one missed beat, or a slow batch, does not make it expire.
 BEATS_PER_TTL = 3
 log = logging.getLogger("econsult.worker")
 

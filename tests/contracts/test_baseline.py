@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
-from contracts.baseline import MIN_FRAMES, UsualFace, personal_sql
+from contracts.baseline import MIN_FRAMES, USUAL_S, UsualFace, personal_sql
 from contracts.labels import EMOTIONS
 from contracts.smoothing import LiveReading, leading
 from tests.support.readings import START, face, store_faces
@@ -84,3 +84,17 @@ def test_the_sql_personal_reading_is_the_python_one(engine):
 def test_the_view_compares_as_the_contract_does():
     views = import_module("migrations.versions.0010_steady_and_personal_readings")
     assert " ".join(views.PERSONAL.split()) == " ".join(personal_sql("{events}").split())
+
+
+def test_hours_of_frames_leave_the_usual_face_as_exact_as_the_last_five_minutes_alone():
+    rng = random.Random(7)
+    frames = [(at * 0.5, dict(zip(EMOTIONS, (rng.random() for _ in EMOTIONS), strict=True)))
+              for at in range(2 * 3600 * 2)]  # two hours, two frames a second
+    whole, recent = UsualFace(), UsualFace()
+    for at, probabilities in frames:
+        last = whole.add(probabilities, at)
+    newest = frames[-1][0]
+    for at, probabilities in frames:
+        if at >= newest - USUAL_S:
+            alone = recent.add(probabilities, at)
+    assert last == alone
