@@ -72,6 +72,7 @@ def _print(figures: dict[str, float]) -> None:
     for name, value in figures.items():
         shown = (f"{value:.1%}" if "recall" in name or "share" in name
                  else f"{value:.3f}" if "crop" in name or " ms " in name or "seconds" in name
+                 else f"{value:.2f}" if "% of a core per" in name
                  else f"{value:,.1f}")
         print(f"  {name:<66} {shown:>10}", flush=True)
 
