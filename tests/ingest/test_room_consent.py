@@ -267,3 +267,11 @@ def _speech_since(engine, participant_id: uuid.UUID, moment: datetime) -> int:
         return conn.scalar(select(func.count()).select_from(SpeechSegment).where(
             SpeechSegment.participant_id == participant_id,
             SpeechSegment.started_at > moment))
+
+
+def test_the_student_who_speaks_is_shown_large_on_the_teachers_stage(lesson):
+    expect(lesson.locator("#stage")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(lesson.locator("#stage figcaption")).to_have_text("Sam")
+    # The large layer (the fake camera's 640x480), not his thumbnail's.
+    expect(lesson.locator("#stage-video")).to_have_js_property("videoWidth", 640,
+                                                               timeout=TIMEOUT_MS)
