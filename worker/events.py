@@ -159,18 +159,23 @@ def seen(conn: Connection, session_ids: Iterable[UUID]) -> None:
 
 @dataclass
 class RecentlySeen:
-    """The sessions one worker said were seen (:func:`seen`) less than half ``SEEN_EVERY_S``
-    ago: saying it again so soon would write nothing, at the cost of a statement per batch."""
+    """The sessions one worker said were seen (:func:`seen`), in a committed transaction, less
+    than half ``SEEN_EVERY_S`` ago: saying it again so soon would write nothing, at the cost of
+    a statement per batch."""
 
     said: dict[UUID, float] = field(default_factory=dict)  # monotonic time
+    saying: dict[UUID, float] = field(default_factory=dict)  # in the transaction under way
 
     def due(self, session_ids: Iterable[UUID]) -> list[UUID]:
-        """Those of ``session_ids`` to say now, taken as said."""
+        """Those of ``session_ids`` to say now, in the transaction about to be written."""
         now = time.monotonic()
         self.said = {s: at for s, at in self.said.items() if now - at < SEEN_EVERY_S / 2}
-        due = [s for s in set(session_ids) if s not in self.said]
-        self.said |= dict.fromkeys(due, now)
-        return due
+        self.saying = dict.fromkeys((s for s in set(session_ids) if s not in self.said), now)
+        return list(self.saying)
+
+    def committed(self) -> None:
+        self.said |= self.saying
+        self.saying = {}
 
 
 def close_silent_sessions(conn: Connection, silence_s: float) -> int:

@@ -223,6 +223,7 @@ class BatchHandler:
             try:
                 outcome = write(conn, items)
                 conn.commit()
+                self._seen.committed()
                 return outcome
             except REFUSED_BY_DATABASE:
                 conn.rollback()
@@ -232,6 +233,7 @@ class BatchHandler:
             try:
                 outcome |= write(conn, [item])
                 conn.commit()
+                self._seen.committed()
             except REFUSED_BY_DATABASE as exc:
                 conn.rollback()
                 reason = str(exc.orig).strip().splitlines()[0]
