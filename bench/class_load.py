@@ -74,7 +74,7 @@ DRAIN_TIMEOUT_S = 300.0  # for the workers to store the frames of a class once i
 SERVER = ("ingest", "workers", "Janus", "Redis", "PostgreSQL")  # counted per participant
 TEACHER = "teacher's browser"  # their Chromium
 # A class is measured only where this machine can carry it: beyond this share of its cores
-# (as the largest class measured foretells), the figures would measure the overload.
+# (as the two largest classes measured foretell), the figures would measure the overload.
 MACHINE_LIMIT = 0.9
 PROJECTED = (50, 100)  # class sizes the server's cost is projected to
 SERVER_TOTAL = f"server % of a core per participant ({' + '.join(SERVER)})"
@@ -103,6 +103,7 @@ def run_class_bench(settings: Settings, counts: list[int], seconds: float, worke
     own = room_bench_settings(settings)
     upgrade(own.database_url)
     engine = engine_for(own.database_url)
+    client = redis.Redis.from_url(own.redis_url)
     figures: dict[str, float] = {}
     try:
         with Services("econsult-bench-class-") as services:
@@ -111,7 +112,7 @@ def run_class_bench(settings: Settings, counts: list[int], seconds: float, worke
             worker_pids = [services.worker(own, f"class-bench-{i}") for i in range(workers)]
             teacher = account(engine)
             bench = Bench(engine, own, url, ingest, janus, worker_pids, _postmaster(engine),
-                          redis.Redis.from_url(own.redis_url),
+                          client,
                           make_clip(services.folder / "faces.ivf",
                                     START_TIMEOUT_S + seconds + 30),
                           teacher, sign_in(engine, teacher, 4.0))
@@ -122,9 +123,9 @@ def run_class_bench(settings: Settings, counts: list[int], seconds: float, worke
                 print(f"  a class of {count} through Janus …", flush=True)
                 measured[count] = _class(bench, count, seconds)
                 figures |= _labelled(f"class of {count}", count, measured[count])
-            bench.redis.close()
             return figures | _projected(measured)
     finally:
+        client.close()
         engine.dispose()
         cleanup(own)
 
