@@ -17,6 +17,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from contracts.accounts import COOKIE
 from tests.support.processes import descendants
+from tests.support.rooms import THUMBNAILS_ON_SCREEN
 
 CHROMIUM = "/usr/bin/chromium"
 # Nothing hides the machine's address behind mDNS (which Janus ignores): Chromium shows it to
@@ -26,14 +27,6 @@ FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu",  # run as root, on n
          "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 JOIN_TIMEOUT_MS = 60_000
 LAPTOP = {"width": 1366, "height": 768}  # the commonest laptop screen
-# The students' thumbnails that show, wholly or partly, in the gallery's scrolling box.
-ON_SCREEN = """() => {
-  const box = document.getElementById('participants').getBoundingClientRect();
-  return [...document.querySelectorAll('#participants .tile:not(#self)')].filter((tile) => {
-    const seen = tile.getBoundingClientRect();
-    return seen.bottom > box.top && seen.top < box.bottom;
-  }).length;
-}"""
 # The video the page has received, summed over its connections (its publication receives none).
 RECEIVED = """async () => {
   const totals = {bytes: 0, frames: 0, packets: 0, lost: 0, playing: 0};
@@ -104,7 +97,7 @@ async def received(page: Page) -> Received:
 
 async def on_screen(page: Page) -> int:
     """How many students' thumbnails the gallery of ``page`` shows now."""
-    return await page.evaluate(ON_SCREEN)
+    return len(await page.evaluate(THUMBNAILS_ON_SCREEN))
 
 
 def tree_cpu_seconds(root: int) -> float:

@@ -18,7 +18,13 @@ from tests.support.browsers import launcher
 from tests.support.figures import record
 from tests.support.processes import health, wait_for
 from tests.support.records import participant_named, samples_of
-from tests.support.rooms import VIDEO_WIDTH, join_call, named, signed_in
+from tests.support.rooms import (
+    THUMBNAILS_ON_SCREEN,
+    VIDEO_WIDTH,
+    join_call,
+    named,
+    signed_in,
+)
 from tests.support.tls import serving_https
 
 TIMEOUT_MS = 60_000
@@ -30,14 +36,6 @@ WATCH_FOR_WITHDRAWAL = """name => {
   new MutationObserver(() => {
     if (reading.textContent.includes('no consent')) window.withdrawnAt ??= Date.now();
   }).observe(reading, {childList: true, characterData: true, subtree: true});
-}"""
-# The students whose thumbnail shows in the gallery's scrolling box, wholly or partly.
-ON_SCREEN = """() => {
-  const box = document.getElementById('participants').getBoundingClientRect();
-  return [...document.querySelectorAll('#participants .tile:not(#self)')].filter((tile) => {
-    const seen = tile.getBoundingClientRect();
-    return seen.bottom > box.top && seen.top < box.bottom;
-  }).map((tile) => tile.querySelector('figcaption').textContent.split(' (')[0]);
 }"""
 # The students whose thumbnail is playing their video, and how many videos the page receives.
 PLAYING = """() => [[...document.querySelectorAll('#participants .tile:not(#self)')]
@@ -91,13 +89,13 @@ def _watched_are_those_on_screen(host) -> list[str]:
     """Wait until the teacher's page receives the video of exactly the students on screen, each
     playing in their thumbnail; their names."""
     def settled() -> bool:
-        on_screen = sorted(host.evaluate(ON_SCREEN))
+        on_screen = sorted(host.evaluate(THUMBNAILS_ON_SCREEN))
         playing, receiving = host.evaluate(PLAYING)
         plays = all(host.evaluate(f"({VIDEO_WIDTH})({name!r})") == 320 for name in on_screen)
         return sorted(playing) == on_screen and receiving == len(on_screen) and plays
 
     wait_for(settled, 60, "the teacher's page to watch exactly the students on screen")
-    return sorted(host.evaluate(ON_SCREEN))
+    return sorted(host.evaluate(THUMBNAILS_ON_SCREEN))
 
 
 def test_the_teachers_gallery_receives_only_the_students_on_screen(lesson):

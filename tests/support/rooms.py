@@ -30,6 +30,15 @@ VIDEO_PLAYS = (f"name => {{ const shown = ({_VIDEOS_OF})(name).map(v =>"
                " v.getVideoPlaybackQuality().totalVideoFrames).find(n => n > 0) || 0;"
                " const seen = window.framesSeen ??= {}; const more = shown > seen[name];"
                " seen[name] = shown; return more; }")
+# The names of the students whose thumbnail shows, wholly or partly, in a teacher's gallery's
+# scrolling box.
+THUMBNAILS_ON_SCREEN = """() => {
+  const box = document.getElementById('participants').getBoundingClientRect();
+  return [...document.querySelectorAll('#participants .tile:not(#self)')].filter((tile) => {
+    const seen = tile.getBoundingClientRect();
+    return seen.bottom > box.top && seen.top < box.bottom;
+  }).map((tile) => tile.querySelector('figcaption').textContent.split(' (')[0]);
+}"""
 # Every PeerConnection of the page (its camera's and what it watches) up, and that many.
 CONNECTED = """n => { const all = window.econsultConnections();
   return all.length === n && all.every(pc => pc.connectionState === "connected"); }"""
