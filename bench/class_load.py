@@ -1,9 +1,10 @@
 """A class through the SFU (Janus, ``econsult janus``): N students, each a pure-Python aiortc
 client that joins with the class's invitation and consent and publishes pre-encoded VP8 (FER
-faces, 320x240, 5 fps, as a browser's small layer: read with ``MediaPlayer(decode=False)``, so
-the load generator encodes nothing); the teacher, in their own headless Chromium, signed in,
-opens the room in a laptop's window and watches the small layer of the students whose thumbnail
-is on screen; ingest analyses what Janus relays of each student.
+faces, 320x240, 5 fps, in three temporal layers, as a browser's small layer:
+bench/layered_clip.py; read with ``MediaPlayer(decode=False)``, so the load generator encodes
+nothing); the teacher, in their own headless Chromium, signed in, opens the room in a laptop's
+window and watches the small layer of the students whose thumbnail is on screen; ingest analyses
+what Janus relays of each student.
 
 Over a window of ``seconds`` once every student publishes and is analysed (and those on the
 teacher's screen play in the gallery): the CPU of ingest, the workers, Janus, Redis and
@@ -22,16 +23,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import fractions
 import os
 import time
-import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
-import av
-import numpy as np
 import redis
 from aiortc import RTCPeerConnection
 from aiortc.contrib.media import MediaPlayer
@@ -46,9 +43,9 @@ from bench.gallery import (
     received,
     tree_cpu_seconds,
 )
+from bench.layered_clip import CLIP_FPS, as_simulcast, layered_packetizer, make_clip
 from bench.pipeline import cleanup
 from bench.room_load import (
-    SMALL_LAYER_FPS,
     cpu_seconds,
     dropped_frames,
     room_bench_settings,
@@ -62,12 +59,10 @@ from contracts.settings import Settings
 from contracts.stream import StreamKeys
 from migrations.runner import upgrade
 from tests.support.accounts import account, set_up, token
-from tests.support.faces import ANALYSIS_SIZE, faces_for_load
 from tests.support.processes import descendants, health, wait_for
+from tests.support.records import ingest_count
 from tests.support.signalling import RoomSocket
 
-CLIP_FPS = SMALL_LAYER_FPS  # half of a 640x480 camera, at a thumbnail's rate
-CLIP_BITRATE = 100_000  # the small layer's maxBitrate (room.js)
 START_TIMEOUT_S = 120.0  # for a whole class to join, publish and be analysed
 SETTLE_S = 2.0  # a new subscriber waits up to a second (a keyframe interval) for its first frame
 DRAIN_TIMEOUT_S = 300.0  # for the workers to store the frames of a class once it is over
@@ -77,6 +72,7 @@ TEACHER = "teacher's browser"  # their Chromium
 # (as the two largest classes measured foretell), the figures would measure the overload.
 MACHINE_LIMIT = 0.9
 PROJECTED = (50, 100)  # class sizes the server's cost is projected to
+RECEIVED = "frames_received"  # ingest's count of the frames of analysis tracks it decoded
 SERVER_TOTAL = f"server % of a core per participant ({' + '.join(SERVER)})"
 
 
@@ -163,32 +159,11 @@ def _projected(measured: dict[int, dict[str, float]]) -> dict[str, float]:
 def _class(bench: Bench, count: int, seconds: float) -> dict[str, float]:
     room = set_up(bench.engine, bench.settings, bench.url, "class", bench.teacher)
     before = dropped_frames(bench.url)
-    cores, measured = asyncio.run(_lesson(bench, room, count, seconds))
+    with layered_packetizer():
+        cores, measured = asyncio.run(_lesson(bench, room, count, seconds))
     _drain(bench.settings, bench.url)
     return (measured | room_figures(bench.engine, room.room.name, count, cores["ingest"] / count)
             | _cpu_figures(cores, count) | _since(before, dropped_frames(bench.url)))
-
-
-def make_clip(path: Path, seconds: float) -> Path:
-    """FER faces (one a second, with a camera's sensor noise) as VP8 in an IVF file, ``seconds``
-    long: MediaPlayer loses its pacing when it loops, so the clip outlasts the class. A
-    keyframe every second: a publisher reading a file cannot answer Janus's requests for one,
-    so a new subscriber waits for the next."""
-    faces, rng = faces_for_load(), np.random.default_rng(0)
-    with av.open(str(path), "w", format="ivf") as container:
-        stream = container.add_stream("libvpx", rate=CLIP_FPS)
-        stream.width, stream.height = ANALYSIS_SIZE
-        stream.pix_fmt, stream.bit_rate, stream.gop_size = "yuv420p", CLIP_BITRATE, CLIP_FPS
-        stream.codec_context.options = {"deadline": "realtime", "cpu-used": "8"}
-        for index in range(round(seconds * CLIP_FPS)):
-            face = faces[index // CLIP_FPS % len(faces)]
-            noise = rng.standard_normal(face.shape, dtype=np.float32) * 3
-            frame = av.VideoFrame.from_ndarray(np.clip(face + noise, 0, 255).astype(np.uint8),
-                                               format="bgr24")
-            frame.pts, frame.time_base = index, fractions.Fraction(1, CLIP_FPS)
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode())
-    return path
 
 
 class Student:
@@ -207,7 +182,7 @@ class Student:
                                  timeout_s=None)
         await self.socket.join(token(room.guests), name, consent=True)
         self.player = MediaPlayer(str(clip), decode=False)
-        self.connection = await self.socket.publish(self.player.video)
+        self.connection = await self.socket.publish(self.player.video, offered=as_simulcast)
         self.published = True
 
     async def close(self) -> None:
@@ -225,9 +200,9 @@ async def _lesson(bench: Bench, room: RoomLinks, count: int, seconds: float
     async with chromium() as (browser, browser_pid), aiohttp.ClientSession() as http:
         try:
             gallery = await _class_up(bench, room, browser, http, students)
-            start, analysed = await received(gallery), _frames_received(bench.url)
+            start, analysed = await received(gallery), ingest_count(bench.url, RECEIVED)
             cores = await _measure(_cpu_counters(bench, browser_pid), seconds)
-            end, analysed = await received(gallery), _frames_received(bench.url) - analysed
+            end, analysed = await received(gallery), ingest_count(bench.url, RECEIVED) - analysed
             sockets = {"Janus": [bench.janus], "ingest": [bench.ingest],
                        "load generator": [os.getpid()],
                        TEACHER: [browser_pid, *descendants(browser_pid)]}
@@ -338,15 +313,6 @@ async def _losses(students: list[Student], teacher: Received) -> dict[str, float
             "packets received by the teacher": teacher.packets,
             "packets lost share, Janus → teacher":
                 teacher.lost / max(1, teacher.packets + teacher.lost)}
-
-
-def _frames_received(url: str) -> float:
-    """Frames ingest has decoded from analysis tracks (its /metrics)."""
-    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
-        for line in response.read().decode().splitlines():
-            if line.startswith("econsult_ingest_frames_received_total "):
-                return float(line.split()[1])
-    return 0.0
 
 
 def _udp_drops(pids: list[int]) -> int:

@@ -14,7 +14,7 @@ from aiortc.codecs.vpx import Vp8Decoder, Vp8Encoder
 from aiortc.jitterbuffer import JitterFrame
 from av import CodecContext, VideoFrame
 
-from bench.room_load import SMALL_LAYER_FPS
+from ingest.layers import SMALL_LAYER_FPS
 from training import data
 from training.fer_clips import framed_face
 

@@ -23,14 +23,12 @@ from bench.services import Services, own_janus
 from contracts.database import engine_for
 from contracts.invitations import RoomLinks
 from contracts.settings import Settings
+from ingest.layers import SMALL_LAYER_FPS
 from migrations.runner import upgrade
 from tests.support.accounts import account, set_up, token
 from tests.support.faces import faces_for_load
 from tests.support.participants import participant
 from tests.support.processes import free_port, health
-
-# A browser's small layer (room.js's LAYERS), the one ingest subscribes to and decodes.
-SMALL_LAYER_FPS = 5
 
 
 def cpu_seconds(pid: int) -> float:

@@ -1,7 +1,8 @@
 """Calls through the SFU (Janus, ``ECONSULT_JANUS_URL``): each participant publishes their camera
 and microphone once, others subscribe to what they send, and ingest subscribes to the small
-layer of the video of each participant who agreed to face analysis, and to the audio of each who
-agreed to voice analysis, and to nothing else.
+layer of the video of each participant who agreed to face analysis (only as many of its frames
+as sampling needs: ingest/layers.py), and to the audio of each who agreed to voice analysis, and
+to nothing else.
 
 Only ingest talks to Janus (ingest/janus.py): browsers send their offers and answers over the
 room's WebSocket (ingest/signalling.py). Each econsult session is one Janus room, named by the
@@ -28,6 +29,7 @@ from contracts.consent import ANALYSES, Analysis
 from contracts.settings import Settings
 from ingest.analysis import AnalysisPeers, NotAnalysed
 from ingest.janus import ROOM_EXISTS, Handle, JanusError, JanusSession
+from ingest.layers import SMALL_LAYER, temporal_layer_for
 from ingest.rooms import Member, Room, RoomError
 from ingest.videoroom import (
     create_room,
@@ -39,8 +41,6 @@ from ingest.videoroom import (
 )
 
 log = logging.getLogger("econsult.ingest")
-# The smallest simulcast layer: thumbnails and analysis need no more.
-SMALL_LAYER = 0
 # The viewer of ingest's own subscriptions for each analysis, and the stream each takes.
 VIEWERS: dict[Analysis, str] = {"face": "analysis", "voice": "voice"}
 STREAMS: dict[Analysis, str] = {"face": "video", "voice": "audio"}
@@ -152,8 +152,11 @@ class Sfu:
             return  # nothing up yet (or no microphone): analysed once it is
         viewer = VIEWERS[analysis]
         handle = await self._handle(sfu, viewer, feed)
-        offer = await subscribe(handle, sfu.name, feed,
-                                SMALL_LAYER if analysis == "face" else None, mid)
+        if analysis == "face":  # the small layer, thinned to what sampling needs
+            offer = await subscribe(handle, sfu.name, feed, SMALL_LAYER, mid,
+                                    temporal_layer_for(self._settings.sample_fps))
+        else:
+            offer = await subscribe(handle, sfu.name, feed, mid=mid)
         try:
             answer = await self._peers.answer(
                 room, member, analysis, offer.sdp,

@@ -8,12 +8,13 @@ offer; again, replacing it, when the page's connection to the SFU dropped), ``su
 ``unsubscribe`` {feed} (a teacher's gallery watches the students on screen only),
 ``consent`` {analysis: face|voice, given}, ``microphone`` {state: on|muted|none}, ``end``
 (consultants only: ends the session and closes the room). From the server: ``joined`` {id,
-session, peers, published, iceServers, emotions, colours}, ``published`` {sdp} (the SFU's
-answer), ``subscription`` {feed, sdp, ref?} (the SFU's offer; ``ref`` as the page gave it, to
-tell an offer it no longer waits for), ``peer-joined``, ``peer-published``
-(also when they published anew: watch them again), ``peer-left``, ``peer-consent`` {id,
-consent: {face, voice}}, ``peer-microphone`` {id, state}, ``reconnect`` {message} (the SFU lost
-the call: publish again), ``live`` and ``speech`` (to consultants: ingest/talk.py), ``ended``
+session, peers, published, iceServers, layers (the simulcast layers to publish in:
+ingest/layers.py), emotions, colours}, ``published`` {sdp} (the SFU's answer),
+``subscription`` {feed, sdp, ref?} (the SFU's offer; ``ref`` as the page gave it, to tell an
+offer it no longer waits for), ``peer-joined``, ``peer-published`` (also when they published
+anew: watch them again), ``peer-left``, ``peer-consent`` {id, consent: {face, voice}},
+``peer-microphone`` {id, state}, ``reconnect`` {message} (the SFU lost the call: publish
+again), ``live`` and ``speech`` (to consultants: ingest/talk.py), ``ended``
 {message?} (also the answer to a rejoin of an ended session), ``error`` {message}. Every
 browser publishes its camera once; a consultant watches everyone, clients and students watch
 the consultants (ingest/sfu.py).
@@ -37,6 +38,7 @@ from contracts.invitations import NotAdmitted, close_room
 from contracts.labels import COLOURS, EMOTIONS
 from contracts.proxy import client_address
 from contracts.settings import Settings
+from ingest import layers
 from ingest.admission import Gate, same_origin
 from ingest.ice import ice_servers
 from ingest.janus import JanusError
@@ -111,6 +113,7 @@ class Signalling:
         await send({"type": "joined", "id": str(member.id), "session": str(room.session_id),
                     "peers": others, "published": self.sfu.published_feeds(room),
                     "iceServers": ice_servers(self.settings, str(member.id)),
+                    "layers": layers.FOR_THE_PAGE,
                     "emotions": list(EMOTIONS), "colours": COLOURS})
         member.ready = True
         await _broadcast(room, {"type": "peer-joined", "peer": member.public()}, but=member)

@@ -44,15 +44,18 @@ async def publish(handle: Handle, room: str, participant: str, offer: RTCSession
 
 
 async def subscribe(handle: Handle, room: str, feed: str, substream: int | None = None,
-                    mid: str | None = None) -> RTCSessionDescription:
+                    mid: str | None = None, temporal: int | None = None
+                    ) -> RTCSessionDescription:
     """Subscribe to the publisher ``feed`` (only its stream ``mid`` when given, e.g. its video;
-    optionally one simulcast layer: 0 the smallest); returns Janus's offer, to answer with
-    ``start``."""
+    optionally one simulcast layer, 0 the smallest, and of it only the temporal layers up to
+    ``temporal``, 0 the base); returns Janus's offer, to answer with ``start``."""
     stream: JSON = {"feed": feed}
     if mid is not None:
         stream["mid"] = mid
     if substream is not None:
         stream["substream"] = substream
+    if temporal is not None:
+        stream["temporal"] = temporal
     reply = await handle.send({"request": "join", "ptype": "subscriber", "room": room,
                                "streams": [stream]})
     return _sdp("join", reply)

@@ -277,23 +277,17 @@ function stopRetrying() {
   $("connection-lost").hidden = true;
 }
 
-// Everyone publishes their camera once, in two simulcast layers (the small one for thumbnails
-// and analysis, which the server takes from the SFU itself), and watches whom they need: a
-// consultant everyone, a client or student the consultants.
-const SMALL_LAYER = 0, LARGE_LAYER = 1;
-// The small layer at 5 fps, still over twice the 2 a second analysis samples: a class's
-// thumbnails need no more, and ingest and the teacher's browser decode every frame they get
-// (econsult bench class: their cost per student grows with the frame rate). Its bitrate gives
-// each frame as many bits as 200 kbit/s gave each of 10 a second: faces as sharp as before.
-const LAYERS = [{rid: "h", maxBitrate: 900_000},
-                {rid: "l", scaleResolutionDownBy: 2, maxBitrate: 100_000, maxFramerate: 5}];
+// Everyone publishes their camera once, in the simulcast layers the room gives (ingest/layers.py:
+// the small one for thumbnails and analysis, which the server takes from the SFU itself), and
+// watches whom they need: a consultant everyone, a client or student the consultants.
+const layers = () => state.settings.layers;
 
 async function publish() {
   const pc = state.published = new RTCPeerConnection({iceServers: state.settings.iceServers});
   supervise(pc, republish);
   for (const track of state.local.getTracks()) {
-    pc.addTransceiver(track, {direction: "sendonly",
-                              sendEncodings: track.kind === "video" ? LAYERS : undefined});
+    const sendEncodings = track.kind === "video" ? layers().encodings : undefined;
+    pc.addTransceiver(track, {direction: "sendonly", sendEncodings});
   }
   await pc.setLocalDescription(await pc.createOffer());
   await iceGathered(pc);
@@ -306,7 +300,7 @@ function layerFor(peer) {
   // A class's students show as thumbnails, but the one on the teacher's stage; a client, and
   // consultants, in full.
   const thumbnail = peer.role !== "consultant" && state.kind === "class";
-  return thumbnail && gallery.stage !== peer.id ? SMALL_LAYER : LARGE_LAYER;
+  return thumbnail && gallery.stage !== peer.id ? layers().small : layers().large;
 }
 
 function watch(id) {

@@ -13,11 +13,12 @@ import pytest
 from playwright.sync_api import expect
 
 from contracts.labels import EMOTIONS
+from ingest.layers import SMALL, TEMPORAL_LAYERS, temporal_layer_for
 from tests.support.accounts import account, set_up
 from tests.support.browsers import launcher
 from tests.support.figures import record
 from tests.support.processes import health, wait_for
-from tests.support.records import participant_named, samples_of
+from tests.support.records import ingest_count, participant_named, samples_of
 from tests.support.rooms import (
     THUMBNAILS_ON_SCREEN,
     VIDEO_WIDTH,
@@ -42,6 +43,12 @@ PLAYING = """() => [[...document.querySelectorAll('#participants .tile:not(#self
   .filter((tile) => tile.querySelector('video').srcObject)
   .map((tile) => tile.querySelector('figcaption').textContent.split(' (')[0]),
   window.econsultConnections().length - 1]"""
+# Frames a page has sent of a simulcast layer (by its rid), and the layer's scalability mode.
+SMALL_LAYER_SENT = """async rid => {
+  for (const pc of window.econsultConnections())
+    for (const s of (await pc.getStats()).values())
+      if (s.type === 'outbound-rtp' && s.rid === rid) return [s.framesSent, s.scalabilityMode];
+}"""
 STUDENTS = ["Ana", "Ben", "Cy", "Di", "Ed"]
 DECLINES = "Ed"
 
@@ -137,6 +144,28 @@ def test_each_browser_uploads_its_camera_once(lesson):
         pc.getSenders().filter(s => s.track && s.track.kind === 'video'))
         .map(s => s.getParameters().encodings.length)""")
     assert senders == [2]  # one publication, in two layers: no second stream for analysis
+
+
+def test_ingest_is_relayed_only_the_temporal_layers_its_sampling_needs(lesson, settings):
+    """Each browser codes its small layer in temporal layers (ingest/layers.py); Janus relays
+    ingest the lower ones only: half the frames, still more than it samples."""
+    _, _, students, (url, cafile) = lesson
+    consenting = [students[name] for name in STUDENTS if name != DECLINES]
+    wait_for(lambda: health(url, cafile)["analysis_peers"] == len(consenting), 60,
+             "ingest to subscribe to each consenting student")
+
+    def counted() -> tuple[int, float]:
+        sent = [page.evaluate(SMALL_LAYER_SENT, SMALL["rid"]) for page in consenting]
+        assert all(mode == SMALL["scalabilityMode"] for _, mode in sent)
+        return sum(frames for frames, _ in sent), ingest_count(url, "frames_received", cafile)
+
+    sent, received = counted()
+    wait_for(lambda: ingest_count(url, "frames_received", cafile) >= received + 100, 60,
+             "ingest to receive 100 frames more")
+    sent_then, received_then = counted()
+    relayed = (received_then - received) / (sent_then - sent)
+    expected = 2 ** (temporal_layer_for(settings.sample_fps) - (TEMPORAL_LAYERS - 1))
+    assert expected - 0.1 <= relayed <= expected + 0.1
 
 
 def test_only_consenting_students_are_analysed_from_the_sfu(lesson, engine):

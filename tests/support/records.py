@@ -4,6 +4,7 @@ and frames they store directly, as a worker would."""
 from __future__ import annotations
 
 import re
+import ssl
 import urllib.request
 import uuid
 from datetime import datetime
@@ -44,10 +45,16 @@ def samples_since(engine: Engine, participant_id: uuid.UUID, moment: datetime) -
 
 def published_frames(ingest_url: str) -> float:
     """How many frames the ingest server has published, by its /metrics."""
-    with urllib.request.urlopen(f"{ingest_url}/metrics", timeout=5) as response:
+    return ingest_count(ingest_url, "frames_published")
+
+
+def ingest_count(ingest_url: str, name: str, cafile: str | None = None) -> float:
+    """An ingest server's counter ``econsult_ingest_<name>_total``, by its /metrics (over HTTPS,
+    its certificate checked against ``cafile``)."""
+    context = ssl.create_default_context(cafile=cafile) if ingest_url.startswith("https") else None
+    with urllib.request.urlopen(f"{ingest_url}/metrics", timeout=5, context=context) as response:
         text = response.read().decode()
-    return float(re.search(r"^econsult_ingest_frames_published_total (\S+)$", text,
-                           re.M).group(1))
+    return float(re.search(rf"^econsult_ingest_{name}_total (\S+)$", text, re.M).group(1))
 
 
 def insert_frame(conn: Connection, session_id: uuid.UUID, participant_id: uuid.UUID, seq: int,

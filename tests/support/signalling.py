@@ -6,6 +6,7 @@ server's heartbeat is answered and every message waits, in order, for whoever ex
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import aiohttp
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
@@ -45,13 +46,15 @@ class RoomSocket:
                          "consent": {"face": consent, "voice": voice}})
         return await self.expect("joined")
 
-    async def publish(self, track: MediaStreamTrack, answered: bool = True) -> RTCPeerConnection:
+    async def publish(self, track: MediaStreamTrack, answered: bool = True,
+                      offered: Callable[[str], str] = str) -> RTCPeerConnection:
         """Publish ``track`` through the SFU: its connection. Unless ``answered``, Janus's answer
-        is left unapplied, so the video never comes up."""
+        is left unapplied, so the video never comes up. The SFU is sent ``offered`` of the
+        offer (a publisher that declares more than aiortc does)."""
         connection = self.connection()
         connection.addTransceiver(track, direction="sendonly")
         await connection.setLocalDescription(await connection.createOffer())
-        await self.send({"type": "publish", "sdp": connection.localDescription.sdp})
+        await self.send({"type": "publish", "sdp": offered(connection.localDescription.sdp)})
         answer = await self.expect("published")
         if answered:
             await connection.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
