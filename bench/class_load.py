@@ -43,7 +43,13 @@ from bench.gallery import (
     received,
     tree_cpu_seconds,
 )
-from bench.layered_clip import CLIP_FPS, as_simulcast, layered_packetizer, make_clip
+from bench.layered_clip import (
+    CLIP_FPS,
+    KEYFRAME_S,
+    as_simulcast,
+    layered_packetizer,
+    make_clip,
+)
 from bench.pipeline import cleanup
 from bench.room_load import (
     cpu_seconds,
@@ -64,7 +70,7 @@ from tests.support.records import ingest_count
 from tests.support.signalling import RoomSocket
 
 START_TIMEOUT_S = 120.0  # for a whole class to join, publish and be analysed
-SETTLE_S = 2.0  # a new subscriber waits up to a second (a keyframe interval) for its first frame
+SETTLE_S = KEYFRAME_S  # a new subscriber waits up to a keyframe interval for its first frame
 DRAIN_TIMEOUT_S = 300.0  # for the workers to store the frames of a class once it is over
 SERVER = ("ingest", "workers", "Janus", "Redis", "PostgreSQL")  # counted per participant
 TEACHER = "teacher's browser"  # their Chromium

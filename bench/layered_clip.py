@@ -30,9 +30,12 @@ CLIP_BITRATE = 100_000  # the small layer's maxBitrate (ingest/layers.py)
 # Each frame's temporal layer in turn (libvpx's and browsers' L1T3 pattern), and whether it
 # refers to the base layer only (layer sync, which tells a browser's decoder what it needs).
 PATTERN = ((0, 0), (2, 1), (1, 1), (2, 0))
-# A keyframe every 8 frames (1.6 s), on the base layer: a publisher reading a file cannot answer
-# Janus's requests for one, so a new subscriber waits for the next.
-KEYFRAME_EVERY = 2 * len(PATTERN)
+# A keyframe every 20 frames (4 s), on the base layer. A browser sends one only when asked (a
+# new subscriber, a loss); a publisher reading a file cannot answer Janus's requests for one, so
+# a new subscriber waits for the next. Every 1.6 s, keyframes were 60% of the clip's bytes, as
+# no browser's small layer is, and all of them reach ingest (every 4 s: a fifth).
+KEYFRAME_EVERY = 5 * len(PATTERN)
+KEYFRAME_S = KEYFRAME_EVERY / CLIP_FPS
 # libvpx's three-layer structure (ts_layering_mode=3): each layer refers only to the layers
 # below it. Error-resilient, as browsers code temporal layers: no frame depends on the entropy
 # state a dropped one left, so what Janus relays decodes exactly as the whole stream does.
