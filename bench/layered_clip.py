@@ -83,11 +83,10 @@ class LayeredPacketizer(Vp8Encoder):
         descriptor = VpxPayloadDescriptor(partition_start=1, partition_id=0,
                                           picture_id=(self.picture_id - 1) % (1 << 15),
                                           tl0picidx=self._base_frames, tid=(layer, sync))
-        buffer, payloads = bytes(packet), []
-        for start in range(0, len(buffer), PACKET_MAX - len(bytes(descriptor))):
-            payloads.append(bytes(descriptor)
-                            + buffer[start:start + PACKET_MAX - len(bytes(descriptor))])
-            descriptor.partition_start = 0
+        buffer, size, payloads = bytes(packet), PACKET_MAX - len(bytes(descriptor)), []
+        for start in range(0, len(buffer), size):
+            payloads.append(bytes(descriptor) + buffer[start:start + size])
+            descriptor.partition_start = 0  # the same length: only the first packet starts it
         return payloads, timestamp
 
 
@@ -110,13 +109,14 @@ def layered_packetizer() -> Iterator[None]:
 def as_simulcast(offer: str) -> str:
     """``offer`` with its video declared the smallest layer of a simulcast (an SSRC group whose
     other layers never come), as Janus needs it to relay fewer temporal layers of it."""
-    lines, video, out = offer.splitlines(), False, []
-    for line in lines:
+    video = declared = False
+    out = []
+    for line in offer.splitlines():
         if line.startswith("m="):
             video = line.startswith("m=video")
-        if video and line.startswith("a=ssrc:") and not any(
-                seen.startswith("a=ssrc-group:SIM") for seen in out):
+        if video and not declared and line.startswith("a=ssrc:"):  # the video's own SSRC
             ssrc = int(line[len("a=ssrc:"):].split(" ", 1)[0])
             out.append(f"a=ssrc-group:SIM {ssrc} {ssrc ^ 1} {ssrc ^ 2}")
+            declared = True
         out.append(line)
     return "\r\n".join(out) + "\r\n"
