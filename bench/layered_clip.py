@@ -22,11 +22,11 @@ import numpy as np
 from aiortc.codecs.vpx import PACKET_MAX, Vp8Encoder, VpxPayloadDescriptor
 from av.packet import Packet
 
-from ingest.layers import SMALL_LAYER_FPS, TEMPORAL_LAYERS
+from ingest.layers import SMALL, SMALL_LAYER_FPS, TEMPORAL_LAYERS
 from tests.support.faces import ANALYSIS_SIZE, faces_for_load
 
 CLIP_FPS = SMALL_LAYER_FPS
-CLIP_BITRATE = 100_000  # the small layer's maxBitrate (ingest/layers.py)
+CLIP_BITRATE = SMALL["maxBitrate"]
 # Each frame's temporal layer in turn (libvpx's and browsers' L1T3 pattern), and whether it
 # refers to the base layer only (layer sync, which tells a browser's decoder what it needs).
 PATTERN = ((0, 0), (2, 1), (1, 1), (2, 0))
@@ -41,7 +41,8 @@ KEYFRAME_S = KEYFRAME_EVERY / CLIP_FPS
 # state a dropped one left, so what Janus relays decodes exactly as the whole stream does.
 OPTIONS = {"deadline": "realtime", "cpu-used": "8", "error-resilient": "default",
            "ts-parameters": f"ts_number_layers={TEMPORAL_LAYERS}:ts_target_bitrate=40,60,100:"
-                            "ts_rate_decimator=4,2,1:ts_periodicity=4:ts_layer_id=0,2,1,2:"
+                            f"ts_rate_decimator=4,2,1:ts_periodicity={len(PATTERN)}:"
+                            f"ts_layer_id={','.join(str(layer) for layer, _ in PATTERN)}:"
                             "ts_layering_mode=3"}
 
 
