@@ -86,7 +86,7 @@ class AnalysisPeers:
         @connection.on("connectionstatechange")
         async def on_state() -> None:
             if connection.connectionState in ("failed", "closed"):
-                await self._ended(member.id, connection)
+                await self._ended(key, connection)
 
         try:
             await connection.setRemoteDescription(

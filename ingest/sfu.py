@@ -70,6 +70,10 @@ class Sfu:
         self._http = aiohttp.ClientSession()
         self._rooms: dict[uuid.UUID, SfuRoom] = {}
         self._opening: dict[uuid.UUID, asyncio.Lock] = {}
+        # One change at a time to each analysis of each participant: a subscription still under
+        # way when they publish anew (Janus answering late after a freeze, say) is to their old
+        # feed, and must be ended by the new publish, not taken for the new feed's.
+        self._changing: dict[tuple[uuid.UUID, Analysis], asyncio.Lock] = {}
         self._background: set[asyncio.Task] = set()
 
     async def publish(self, room: Room, member: Member, offer: str) -> str:
@@ -135,8 +139,6 @@ class Sfu:
         """Subscribe ingest to what each analysis ``member`` agreed to needs and is not yet
         subscribed to; one failing does not keep the other from starting."""
         for analysis in sorted(member.consent):
-            if self._peers.analysing(member.id, analysis):
-                continue
             try:
                 await self._analyse(room, member, analysis)
             except (JanusError, aiohttp.ClientError) as error:
@@ -145,6 +147,11 @@ class Sfu:
                 self._in_background(self._resubscribe(room, member, analysis))
 
     async def _analyse(self, room: Room, member: Member, analysis: Analysis) -> None:
+        async with self._change(member, analysis):
+            if not self._peers.analysing(member.id, analysis):
+                await self._subscribe(room, member, analysis)
+
+    async def _subscribe(self, room: Room, member: Member, analysis: Analysis) -> None:
         sfu = await self._room(room)
         feed = str(member.id)
         mid = sfu.mids.get(feed, {}).get(STREAMS[analysis])
@@ -161,9 +168,8 @@ class Sfu:
             answer = await self._peers.answer(
                 room, member, analysis, offer.sdp,
                 lost=lambda: self._analyse_again(room, member, analysis))
-        except NotAnalysed:  # they withdrew, left or published anew meanwhile
-            if sfu.handles.get((viewer, feed)) is handle:  # not a newer subscription's
-                await self._detach(sfu, viewer, feed)
+        except NotAnalysed:  # they withdrew meanwhile
+            await self._detach(sfu, viewer, feed)
             return
         await start(handle, RTCSessionDescription(answer, "answer"))
 
@@ -197,16 +203,20 @@ class Sfu:
     async def stop_analysing(self, room: Room, member: Member,
                              analysis: Analysis | None = None) -> None:
         """End ingest's subscription for ``analysis`` of ``member`` (every one, when None) at
-        once: consent withdrawn, or they left."""
+        once, or as soon as a subscription under way is made: consent withdrawn, they left, or
+        they publish anew."""
         for each in ANALYSES if analysis is None else (analysis,):
-            await self._peers.close(member.id, each)
-            sfu = self._rooms.get(room.session_id)
-            if sfu is not None:
-                await self._detach(sfu, VIEWERS[each], str(member.id))
+            async with self._change(member, each):
+                await self._peers.close(member.id, each)
+                sfu = self._rooms.get(room.session_id)
+                if sfu is not None:
+                    await self._detach(sfu, VIEWERS[each], str(member.id))
 
     async def leave(self, room: Room, member: Member) -> None:
         """Hang up everything of ``member``: their feed, their subscriptions, its analysis."""
         await self.stop_analysing(room, member)
+        for analysis in ANALYSES:
+            self._changing.pop((member.id, analysis), None)
         sfu = self._rooms.get(room.session_id)
         if sfu is None:
             return
@@ -290,6 +300,9 @@ class Sfu:
         for member in room.present():
             await member.send({"type": "reconnect",
                                "message": "the call's server restarted; connecting again"})
+
+    def _change(self, member: Member, analysis: Analysis) -> asyncio.Lock:
+        return self._changing.setdefault((member.id, analysis), asyncio.Lock())
 
     def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)

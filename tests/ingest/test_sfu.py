@@ -3,8 +3,8 @@ the teacher receives each student's video from Janus (students cannot watch each
 ingest analyses what Janus relays of the consenting students only: a student who declines is
 never subscribed, and a withdrawal ends ingest's subscription at once. Participants are aiortc
 clients speaking the room's WebSocket protocol as the page does. An analysis connection that
-ends on its own is subscribed again; rooms a crashed ingest left in Janus are cleared by the
-next."""
+ends on its own is subscribed again, and one ended while it is still being made (they publish
+anew) does not outlive it; rooms a crashed ingest left in Janus are cleared by the next."""
 
 from __future__ import annotations
 
@@ -15,12 +15,19 @@ import time
 import uuid
 
 import aiohttp
-from aiortc import RTCSessionDescription
+import redis.asyncio as aredis
+from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
 from contracts.accounts import COOKIE, sign_in
+from contracts.alert import AlertRule
 from contracts.stream import StreamKeys
+from ingest.analysis import AnalysisPeers
 from ingest.janus import JanusSession
+from ingest.publisher import StreamPublisher
+from ingest.rooms import Rooms
+from ingest.sfu import Sfu
+from ingest.talk import Talk
 from ingest.videoroom import create_room
 from tests.support.accounts import account, set_up, token
 from tests.support.faces import PacedFaces, faces_for_load
@@ -213,6 +220,41 @@ def test_an_analysis_connection_that_ends_on_its_own_is_subscribed_again(setting
 
         rita = asyncio.run(scenario())
     assert len({sample.capture_id for sample in samples_of(engine, rita)}) == 2
+
+
+def test_an_analysis_ended_while_its_subscription_is_being_made_does_not_outlive_it(settings):
+    """Ending an analysis (they publish anew, say, after Janus was frozen) while ingest is still
+    subscribing to their feed ends that subscription once it is made: it would be to their old
+    feed, and their new one would never be analysed."""
+
+    async def nobody(message: dict) -> None:
+        """Rita's page, which this test does not need."""
+
+    async def scenario() -> tuple[bool, bool]:
+        client = aredis.Redis.from_url(settings.redis_url)
+        peers = AnalysisPeers(settings, StreamPublisher(client, settings), Talk())
+        sfu = Sfu(settings, peers)
+        room, rita = Rooms(lambda event: None, 10, AlertRule.of(settings)).join(
+            f"made-{uuid.uuid4().hex[:6]}", "Rita", "student", {"face"}, nobody)
+        camera = RTCPeerConnection()
+        camera.addTransceiver(_faces(), direction="sendonly")
+        await camera.setLocalDescription(await camera.createOffer())
+        answer = await sfu.publish(room, rita, camera.localDescription.sdp)
+        await camera.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+        await sfu.published(room, rita)
+        analysed = peers.analysing(rita.id, "face")
+        await sfu.stop_analysing(room, rita)
+        # The subscription starts first and is under way (waiting for Janus) when it is ended.
+        await asyncio.gather(sfu.analyse(room, rita), sfu.stop_analysing(room, rita))
+        outlived = peers.analysing(rita.id, "face")
+        await camera.close()
+        await sfu.end(room)
+        await sfu.close()
+        await peers.close_all()
+        await client.aclose()
+        return analysed, outlived
+
+    assert asyncio.run(scenario()) == (True, False)
 
 
 def test_janus_rooms_no_ingest_holds_are_destroyed_when_an_ingest_starts(settings, redis_client,
