@@ -11,7 +11,7 @@ import redis.asyncio as aredis
 
 from contracts.outage import OUTAGES, first_line
 from contracts.quality import positivity
-from contracts.stream import LiveUpdate, StreamFormatError, StreamKeys
+from contracts.stream import LiveUpdate, LiveUpdates, StreamFormatError, StreamKeys
 from ingest.rooms import Member, Room, Rooms
 
 log = logging.getLogger("econsult.ingest")
@@ -19,9 +19,9 @@ RELISTEN_S = 2.0
 
 
 async def relay_live_updates(client: aredis.Redis, keys: StreamKeys, rooms: Rooms) -> None:
-    """Runs for the life of the service: every update goes to its room's consultants. While
-    Redis is out of reach it listens again every few seconds (updates sent meanwhile are lost:
-    the next one shows the current state)."""
+    """Runs for the life of the service: every update (they come a worker's batch at a time)
+    goes to its room's consultants. While Redis is out of reach it listens again every few
+    seconds (updates sent meanwhile are lost: the next one shows the current state)."""
     while True:
         try:
             await _relay(client, keys, rooms)
@@ -39,17 +39,18 @@ async def _relay(client: aredis.Redis, keys: StreamKeys, rooms: Rooms) -> None:
             if message["type"] != "pmessage":
                 continue
             try:
-                update = LiveUpdate.decode(message["data"])
+                batch = LiveUpdates.decode(message["data"])
             except StreamFormatError as exc:
-                log.warning("ignored a live update: %s", exc)
+                log.warning("ignored live updates: %s", exc)
                 continue
-            room = rooms.by_session(update.session_id)
-            member = room.members.get(update.participant_id) if room else None
-            if room is None or member is None:
-                continue
-            payload = feedback(room, member, update)
-            for consultant in room.consultants():
-                await consultant.send(payload)
+            room = rooms.by_session(batch.session_id)
+            for update in batch.updates if room else []:
+                member = room.members.get(update.participant_id)
+                if member is None:
+                    continue
+                payload = feedback(room, member, update)
+                for consultant in room.consultants():
+                    await consultant.send(payload)
     finally:
         await pubsub.aclose()
 

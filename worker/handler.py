@@ -29,7 +29,14 @@ from contracts.labels import EMOTIONS
 from contracts.outage import OUTAGES, first_line
 from contracts.retention import PASS_EVERY_S, retention_pass
 from contracts.settings import Settings
-from contracts.stream import Frame, LiveUpdate, RoomEvent, StreamFormatError, publish_live_update
+from contracts.stream import (
+    Frame,
+    LiveUpdate,
+    LiveUpdates,
+    RoomEvent,
+    StreamFormatError,
+    publish_live_updates,
+)
 from worker.analysis import AnalysedFrame, FrameAnalyser, UnreadableImage, decode_image
 from worker.consumer import Batch, Entry, StreamConsumer
 from worker.emotion_model import EmotionClassifier
@@ -251,17 +258,20 @@ class BatchHandler:
 
     def _publish_live(self, stored: list[AnalysedFrame]) -> None:
         """Every frame stored now, in capture order, for the room's live reading, which smooths
-        each participant's frames over a few seconds (contracts/smoothing.py); in one round
-        trip."""
+        each participant's frames over a few seconds (contracts/smoothing.py): one message per
+        session, in one round trip."""
+        by_session: dict[UUID, list[LiveUpdate]] = {}
+        for analysed in sorted(stored, key=lambda a: a.frame.captured_at):
+            frame, face = analysed.frame, analysed.face
+            probabilities = (dict(zip(EMOTIONS, map(float, face.probabilities), strict=True))
+                             if face else None)
+            facing = face.pose.facing_screen if face and face.pose else None
+            by_session.setdefault(frame.session_id, []).append(LiveUpdate(
+                frame.participant_id, frame.captured_at, face is not None,
+                analysed.others_in_view, probabilities, facing))
         with self.consumer.client.pipeline(transaction=False) as pipe:
-            for analysed in sorted(stored, key=lambda a: a.frame.captured_at):
-                frame, face = analysed.frame, analysed.face
-                probabilities = (dict(zip(EMOTIONS, map(float, face.probabilities), strict=True))
-                                 if face else None)
-                facing = face.pose.facing_screen if face and face.pose else None
-                publish_live_update(pipe, self.consumer.keys, LiveUpdate(
-                    frame.session_id, frame.participant_id, frame.captured_at, face is not None,
-                    analysed.others_in_view, probabilities, facing))
+            for session_id, updates in by_session.items():
+                publish_live_updates(pipe, self.consumer.keys, LiveUpdates(session_id, updates))
             pipe.execute()
 
     def _decode(self, entry: Entry) -> _Decoded | None:

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from contracts.accounts import COOKIE, sign_in
 from contracts.invitations import RoomLinks
-from contracts.stream import LiveUpdate, StreamKeys, publish_live_update
+from contracts.stream import LiveUpdate, LiveUpdates, StreamKeys, publish_live_updates
 from tests.support.accounts import token
 from tests.support.signalling import RoomSocket
 
@@ -37,9 +37,9 @@ class Faces:
     def show(self, face: dict[str, float], seconds: float) -> list[float]:
         """Publish ``seconds`` of ``face``: the capture times published."""
         times = [self.at + i / 2 for i in range(round(2 * seconds))]
-        for at in times:
-            publish_live_update(self._client, self._keys, LiveUpdate(
-                self._session, self._person, datetime.fromtimestamp(at, UTC), True, 0, face))
+        publish_live_updates(self._client, self._keys, LiveUpdates(self._session, [
+            LiveUpdate(self._person, datetime.fromtimestamp(at, UTC), True, 0, face)
+            for at in times]))
         self.at += seconds
         return times
 
