@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import Any
 
 import redis.asyncio as aredis
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
-from contracts.alert import AlertRule
 from ingest.analysis import SEND_TIME_EXTENSION, AnalysisPeers, without_send_times
 from ingest.publisher import StreamPublisher
-from ingest.rooms import Rooms
 from ingest.talk import Talk
 from tests.support.faces import PacedFaces, faces_for_load
+from tests.support.members import lone_student
 
 # The video section of an offer Janus makes for a subscription, as it sends it.
 OFFER = (
@@ -41,14 +39,10 @@ def test_an_analysis_connection_the_sfu_hangs_up_is_said_lost_at_once(settings):
     subscribes again), not once the track has been silent for ``track_silence_s``."""
     patient = dataclasses.replace(settings, track_silence_s=600.0)
 
-    async def nobody(message: dict[str, Any]) -> None:
-        """Rita's page, which this test does not need."""
-
     async def scenario() -> bool:
         client = aredis.Redis.from_url(patient.redis_url)
         peers = AnalysisPeers(patient, StreamPublisher(client, patient), Talk())
-        room, rita = Rooms(lambda event: None, 10, AlertRule.of(patient)).join(
-            "hung-up", "Rita", "student", {"face"}, nobody)
+        room, rita = lone_student(patient, "Rita")
         sfu = RTCPeerConnection()  # a WebRTC peer offering Rita's video, as Janus does
         sfu.addTrack(PacedFaces(faces_for_load(), fps=5))
         await sfu.setLocalDescription(await sfu.createOffer())

@@ -13,6 +13,7 @@ from contracts.settings import Settings
 from contracts.stream import RoomEvent
 from ingest.rooms import Room, RoomError, Rooms, SessionEnded
 from tests.support.accounts import set_up, token
+from tests.support.members import no_page
 
 # The room as its admission describes it (contracts/invitations.py): whose it is, and its id.
 OF_BOB = {"consultant": "Dr Bob", "room_id": uuid.UUID(int=1)}
@@ -24,14 +25,10 @@ def _rooms(capacity: int = 3) -> tuple[Rooms, list[RoomEvent]]:
     return Rooms(events.append, capacity, AlertRule.of(Settings())), events
 
 
-async def _nobody(message) -> None:
-    return None
-
-
 def test_the_first_join_starts_the_session_and_the_last_leave_ends_it():
     rooms, events = _rooms()
-    room, bob = rooms.join("r", "Dr Bob", "consultant", FACE, _nobody, **OF_BOB)
-    _, ann = rooms.join("r", "Ann", "client", FACE, _nobody, **OF_BOB)
+    room, bob = rooms.join("r", "Dr Bob", "consultant", FACE, no_page, **OF_BOB)
+    _, ann = rooms.join("r", "Ann", "client", FACE, no_page, **OF_BOB)
     rooms.leave(room, bob)
     rooms.leave(room, ann)
     assert [e.kind for e in events] == ["session_started", "participant_joined",
@@ -45,29 +42,29 @@ def test_the_first_join_starts_the_session_and_the_last_leave_ends_it():
 
 def test_a_full_room_refuses_one_more():
     rooms, _ = _rooms(capacity=2)
-    rooms.join("r", "A", "consultant", NONE, _nobody, **OF_BOB)
-    rooms.join("r", "B", "student", FACE, _nobody, **OF_BOB)
+    rooms.join("r", "A", "consultant", NONE, no_page, **OF_BOB)
+    rooms.join("r", "B", "student", FACE, no_page, **OF_BOB)
     with pytest.raises(RoomError, match="is full"):
-        rooms.join("r", "C", "student", FACE, _nobody, **OF_BOB)
+        rooms.join("r", "C", "student", FACE, no_page, **OF_BOB)
 
 
 def test_a_returning_participant_keeps_their_identity_and_restates_consent():
     rooms, events = _rooms()
-    room, _ = rooms.join("r", "Dr Bob", "consultant", NONE, _nobody, **OF_BOB)
-    _, ann = rooms.join("r", "Ann", "client", FACE, _nobody, **OF_BOB)
+    room, _ = rooms.join("r", "Dr Bob", "consultant", NONE, no_page, **OF_BOB)
+    _, ann = rooms.join("r", "Ann", "client", FACE, no_page, **OF_BOB)
     rooms.leave(room, ann)
-    _, again = rooms.join("r", "Ann", "client", NONE, _nobody, rejoin=ann.id, **OF_BOB)
+    _, again = rooms.join("r", "Ann", "client", NONE, no_page, rejoin=ann.id, **OF_BOB)
     assert again.id == ann.id
     assert (events[-1].kind, events[-1].participant_id) == ("consent_withdrawn", ann.id)
 
 
 def test_after_a_redis_restart_the_room_announces_its_whole_record_again():
     rooms, events = _rooms()
-    room, _ = rooms.join("r", "Dr Bob", "consultant", NONE, _nobody, **OF_BOB)
-    _, ann = rooms.join("r", "Ann", "client", FACE, _nobody, **OF_BOB)
+    room, _ = rooms.join("r", "Dr Bob", "consultant", NONE, no_page, **OF_BOB)
+    _, ann = rooms.join("r", "Ann", "client", FACE, no_page, **OF_BOB)
     rooms.set_consent(room, ann, "face", False)
     rooms.set_consent(room, ann, "face", True)
-    _, ben = rooms.join("r", "Ben", "client", NONE, _nobody, **OF_BOB)
+    _, ben = rooms.join("r", "Ben", "client", NONE, no_page, **OF_BOB)
     rooms.leave(room, ben)
     published = len(events)
 
@@ -84,7 +81,7 @@ def test_after_a_redis_restart_the_room_announces_its_whole_record_again():
 
 def test_a_room_ended_before_a_restart_is_announced_again_with_its_end():
     rooms, events = _rooms()
-    room, _ = rooms.join("r", "Dr Bob", "consultant", NONE, _nobody, **OF_BOB)
+    room, _ = rooms.join("r", "Dr Bob", "consultant", NONE, no_page, **OF_BOB)
     rooms.end(room)
     ended = events[-1]
     rooms.announce_again()
@@ -93,12 +90,12 @@ def test_a_room_ended_before_a_restart_is_announced_again_with_its_end():
 
 def test_rejoining_an_ended_session_is_refused_and_starts_nothing():
     rooms, events = _rooms()
-    room, _ = rooms.join("r", "Dr Bob", "consultant", NONE, _nobody, **OF_BOB)
-    _, ann = rooms.join("r", "Ann", "client", FACE, _nobody, **OF_BOB)
+    room, _ = rooms.join("r", "Dr Bob", "consultant", NONE, no_page, **OF_BOB)
+    _, ann = rooms.join("r", "Ann", "client", FACE, no_page, **OF_BOB)
     rooms.end(room)
     published = len(events)
     with pytest.raises(SessionEnded, match="has ended"):
-        rooms.join("r", "Ann", "client", FACE, _nobody, rejoin=ann.id, **OF_BOB)
+        rooms.join("r", "Ann", "client", FACE, no_page, rejoin=ann.id, **OF_BOB)
     assert len(events) == published and rooms.by_name == {}
 
 
@@ -152,14 +149,14 @@ def test_people_joining_at_once_each_hear_they_joined_before_anything_else(inges
 def test_a_room_name_must_be_short_and_plain(room):
     rooms, events = _rooms()
     with pytest.raises(RoomError, match="a room name is 1 to 100"):
-        rooms.join(room, "Ann", "client", FACE, _nobody, **OF_BOB)
+        rooms.join(room, "Ann", "client", FACE, no_page, **OF_BOB)
     assert events == []
 
 
 def test_each_analysis_is_agreed_to_and_withdrawn_on_its_own():
     rooms, events = _rooms()
-    room, bob = rooms.join("r", "Dr Bob", "consultant", BOTH, _nobody, **OF_BOB)
-    _, ann = rooms.join("r", "Ann", "client", BOTH, _nobody, **OF_BOB)
+    room, bob = rooms.join("r", "Dr Bob", "consultant", BOTH, no_page, **OF_BOB)
+    _, ann = rooms.join("r", "Ann", "client", BOTH, no_page, **OF_BOB)
     assert (bob.consent, ann.consent) == (VOICE, BOTH), "a consultant is asked about voice only"
     joined = [e for e in events if e.kind == "participant_joined"]
     assert [(e.consent_at is not None, e.voice_consent_at is not None) for e in joined] == [

@@ -20,12 +20,10 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
 from contracts.accounts import COOKIE, sign_in
-from contracts.alert import AlertRule
 from contracts.stream import StreamKeys
 from ingest.analysis import AnalysisPeers
 from ingest.janus import JanusSession
 from ingest.publisher import StreamPublisher
-from ingest.rooms import Rooms
 from ingest.sfu import Sfu
 from ingest.talk import Talk
 from ingest.videoroom import create_room
@@ -33,6 +31,7 @@ from tests.support.accounts import account, set_up, token
 from tests.support.faces import PacedFaces, faces_for_load
 from tests.support.ingest import running_ingest
 from tests.support.janus import OwnJanus
+from tests.support.members import lone_student
 from tests.support.processes import free_port, health, wait_for
 from tests.support.records import samples_of
 from tests.support.signalling import RoomSocket
@@ -227,15 +226,11 @@ def test_an_analysis_ended_while_its_subscription_is_being_made_does_not_outlive
     subscribing to their feed ends that subscription once it is made: it would be to their old
     feed, and their new one would never be analysed."""
 
-    async def nobody(message: dict) -> None:
-        """Rita's page, which this test does not need."""
-
     async def scenario() -> tuple[bool, bool]:
         client = aredis.Redis.from_url(settings.redis_url)
         peers = AnalysisPeers(settings, StreamPublisher(client, settings), Talk())
         sfu = Sfu(settings, peers)
-        room, rita = Rooms(lambda event: None, 10, AlertRule.of(settings)).join(
-            f"made-{uuid.uuid4().hex[:6]}", "Rita", "student", {"face"}, nobody)
+        room, rita = lone_student(settings, "Rita")
         camera = RTCPeerConnection()
         camera.addTransceiver(_faces(), direction="sendonly")
         await camera.setLocalDescription(await camera.createOffer())
