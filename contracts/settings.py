@@ -63,8 +63,10 @@ class Settings:
     trusted_proxies: str = ""
     # Frames not yet read by the workers beyond which ingest drops new samples (and counts them).
     stream_lag_budget: int = 500
-    # An analysis track that sends nothing for this long is closed.
-    track_silence_s: float = 10.0
+    # An analysis track that sends nothing for this long is closed (and subscribed again). A
+    # camera sends several frames a second, even a disabled one; a subscription that never got
+    # going (made just as a frozen Janus came back, say) is made again within 10 s.
+    track_silence_s: float = 5.0
     # A session nothing is heard of for this long is closed as silent (its producer died).
     session_silence_s: float = 600.0
     # How often a worker brings the session summaries that lists and trends read up to date.
