@@ -44,7 +44,9 @@ async def _relay(client: aredis.Redis, keys: StreamKeys, rooms: Rooms) -> None:
                 log.warning("ignored live updates: %s", exc)
                 continue
             room = rooms.by_session(batch.session_id)
-            for update in batch.updates if room else []:
+            if room is None:
+                continue
+            for update in batch.updates:
                 member = room.members.get(update.participant_id)
                 if member is None:
                     continue
