@@ -30,17 +30,19 @@ CLIP_BITRATE = SMALL["maxBitrate"]
 # Each frame's temporal layer in turn (libvpx's and browsers' L1T3 pattern), and whether it
 # refers to the base layer only (layer sync, which tells a browser's decoder what it needs).
 PATTERN = ((0, 0), (2, 1), (1, 1), (2, 0))
-# A keyframe every 20 frames (4 s), on the base layer. A browser sends one only when asked (a
+# A keyframe every 4 s, on the base layer. A browser sends one only when asked (a
 # new subscriber, a loss); a publisher reading a file cannot answer Janus's requests for one, so
 # a new subscriber waits for the next. Every 1.6 s, keyframes were 60% of the clip's bytes, as
 # no browser's small layer is, and all of them reach ingest (every 4 s: a fifth).
-KEYFRAME_EVERY = 5 * len(PATTERN)
+KEYFRAME_EVERY = 4 * CLIP_FPS  # a whole number of PATTERNs
 KEYFRAME_S = KEYFRAME_EVERY / CLIP_FPS
+# Each layer's bitrate with those below it, in kbit/s: two fifths, three fifths, the whole.
+LAYER_KBITS = ",".join(str(CLIP_BITRATE * fifths // 5000) for fifths in (2, 3, 5))
 # libvpx's three-layer structure (ts_layering_mode=3): each layer refers only to the layers
 # below it. Error-resilient, as browsers code temporal layers: no frame depends on the entropy
 # state a dropped one left, so what Janus relays decodes exactly as the whole stream does.
 OPTIONS = {"deadline": "realtime", "cpu-used": "8", "error-resilient": "default",
-           "ts-parameters": f"ts_number_layers={TEMPORAL_LAYERS}:ts_target_bitrate=40,60,100:"
+           "ts-parameters": f"ts_number_layers={TEMPORAL_LAYERS}:ts_target_bitrate={LAYER_KBITS}:"
                             f"ts_rate_decimator=4,2,1:ts_periodicity={len(PATTERN)}:"
                             f"ts_layer_id={','.join(str(layer) for layer, _ in PATTERN)}:"
                             "ts_layering_mode=3"}

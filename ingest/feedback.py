@@ -19,8 +19,8 @@ RELISTEN_S = 2.0
 
 
 async def relay_live_updates(client: aredis.Redis, keys: StreamKeys, rooms: Rooms) -> None:
-    """Runs for the life of the service: every update (they come a worker's batch at a time)
-    goes to its room's consultants. While Redis is out of reach it listens again every few
+    """Runs for the life of the service: every update goes to its room's consultants, a
+    worker's batch of them in one message. While Redis is out of reach it listens again every few
     seconds (updates sent meanwhile are lost: the next one shows the current state)."""
     while True:
         try:
@@ -46,19 +46,20 @@ async def _relay(client: aredis.Redis, keys: StreamKeys, rooms: Rooms) -> None:
             room = rooms.by_session(batch.session_id)
             if room is None:
                 continue
-            for update in batch.updates:
-                member = room.members.get(update.participant_id)
-                if member is None:
-                    continue
-                payload = feedback(room, member, update)
-                for consultant in room.consultants():
-                    await consultant.send(payload)
+            readings = [feedback(room, member, update) for update in batch.updates
+                        if (member := room.members.get(update.participant_id)) is not None]
+            if not readings:
+                continue
+            # One message a batch: a class's consultant is sent tens of readings a second.
+            for consultant in room.consultants():
+                await consultant.send({"type": "live", "readings": readings})
     finally:
         await pubsub.aclose()
 
 
 def feedback(room: Room, member: Member, update: LiveUpdate) -> dict[str, Any]:
-    """What the consultant's page shows for one update: the member's live reading (their
+    """What the consultant's page shows for one update (one of the ``readings`` of a ``live``
+    message): the member's live reading (their
     expressions smoothed over the last seconds, with its doubt; contracts.smoothing), the same
     compared with their usual face (contracts.baseline), how long their faces have read negative
     while the alert of contracts.alert holds, and the session's quality score."""
@@ -74,7 +75,7 @@ def feedback(room: Room, member: Member, update: LiveUpdate) -> dict[str, Any]:
     scores = [m.score.value for m in room.members.values()
               if m.role != "consultant" and m.score.value is not None]
     return {
-        "type": "live", "participant": str(member.id),
+        "participant": str(member.id),
         "captured_at_ms": round(update.captured_at.timestamp() * 1000),
         "face_found": update.face_found, "others_in_view": update.others_in_view,
         "facing_screen": update.facing_screen,

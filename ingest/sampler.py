@@ -1,4 +1,5 @@
-"""Which frames to analyse: at most ``fps`` per second of capture time, evenly spaced."""
+"""Which frames to analyse: at most ``fps`` per second, evenly spaced, each the frame nearest
+its due time."""
 
 from __future__ import annotations
 
@@ -13,10 +14,16 @@ class Sampler:
             raise ValueError(f"the sampling rate must be positive, got {fps} frames per second")
         self.interval = 1.0 / fps
         self._next: float | None = None
+        self._last: float | None = None
 
     def take(self, t: float) -> bool:
-        """True if the frame captured at ``t`` seconds is due for analysis."""
-        if self._next is not None and t < self._next - TOLERANCE_S:
+        """True if the frame that came at ``t`` seconds is due for analysis: it is, a little
+        before its due time, if the next frame, as far behind it as it came behind the last one,
+        would be further past that time. So frames that come about as often as the sampling
+        rate, a little unevenly, are all taken rather than every other one."""
+        early_by = max(TOLERANCE_S, (t - self._last) / 2) if self._last is not None else 0.0
+        self._last = t
+        if self._next is not None and t < self._next - early_by:
             return False
         # Stay on the grid so the rate does not drift; after a gap, restart the grid at t.
         self._next = t + self.interval if self._next is None else self._next + self.interval

@@ -14,10 +14,10 @@ ingest/layers.py), emotions, colours}, ``published`` {sdp} (the SFU's answer),
 offer it no longer waits for), ``peer-joined``, ``peer-published`` (also when they published
 anew: watch them again), ``peer-left``, ``peer-consent`` {id, consent: {face, voice}},
 ``peer-microphone`` {id, state}, ``reconnect`` {message} (the SFU lost the call: publish
-again), ``live`` and ``speech`` (to consultants: ingest/talk.py), ``ended``
-{message?} (also the answer to a rejoin of an ended session), ``error`` {message}. Every
-browser publishes its camera once; a consultant watches everyone, clients and students watch
-the consultants (ingest/sfu.py).
+again), ``live`` {readings} (a worker's batch of them: ingest/feedback.py) and ``speech``
+(ingest/talk.py), both to consultants only, ``ended`` {message?} (also the answer to a
+rejoin of an ended session), ``error`` {message}. Every browser publishes its camera once; a
+consultant watches everyone, clients and students watch the consultants (ingest/sfu.py).
 """
 
 from __future__ import annotations

@@ -714,7 +714,7 @@ const handlers = {
       showStage();
     }
   },
-  live: showLive,
+  live: (message) => message.readings.forEach(showLive),
   ended(message) {
     leave();
     $("call").hidden = true;

@@ -15,8 +15,8 @@ from ingest.layers import (
 )
 
 
-@pytest.mark.parametrize(("sample_fps", "layer"), [(1.0, 0), (1.25, 0), (2.0, 1), (2.5, 1),
-                                                   (3.0, 2), (5.0, 2), (10.0, 2)])
+@pytest.mark.parametrize(("sample_fps", "layer"), [(0.5, 0), (1.0, 0), (1.5, 1), (2.0, 1),
+                                                   (2.5, 2), (4.0, 2), (10.0, 2)])
 def test_the_lowest_temporal_layer_that_covers_the_sampling_rate_is_chosen(sample_fps, layer):
     assert temporal_layer_for(sample_fps) == layer
 

@@ -41,8 +41,9 @@ def test_the_consultant_sees_doubt_and_the_clients_usual_face(settings, ingest_u
 
     async def shown(host: RoomSocket, times: list[float]) -> list[tuple[str, str | None]]:
         """The reading and the personal reading the consultant is shown of each face."""
-        return [((update := await host.expect("live"))["shown"], update["personal"])
-                for _ in times]
+        readings = (await host.expect("live"))["readings"]
+        assert len(readings) == len(times)
+        return [(reading["shown"], reading["personal"]) for reading in readings]
 
     async def scenario() -> tuple[list, list, list]:
         async with watched_client(ingest_url, engine, links, consultant, redis_client,

@@ -37,7 +37,9 @@ def test_the_consultant_is_told_while_the_rule_holds_and_consent_stands(
 
     async def told(host: RoomSocket, times: list[float]) -> list[float | None]:
         """What the consultant is told of each of these faces."""
-        return [(await host.expect("live"))["negative_for_s"] for _ in times]
+        readings = (await host.expect("live"))["readings"]
+        assert len(readings) == len(times)
+        return [reading["negative_for_s"] for reading in readings]
 
     async def scenario() -> tuple[list, list, list, list]:
         async with watched_client(ingest_url, engine, links, consultant, redis_client,
