@@ -30,10 +30,10 @@ CLIP_BITRATE = SMALL["maxBitrate"]
 # Each frame's temporal layer in turn (libvpx's and browsers' L1T3 pattern), and whether it
 # refers to the base layer only (layer sync, which tells a browser's decoder what it needs).
 PATTERN = ((0, 0), (2, 1), (1, 1), (2, 0))
-# A keyframe every 4 s, on the base layer. A browser sends one only when asked (a
-# new subscriber, a loss); a publisher reading a file cannot answer Janus's requests for one, so
-# a new subscriber waits for the next. Every 1.6 s, keyframes were 60% of the clip's bytes, as
-# no browser's small layer is, and all of them reach ingest (every 4 s: a fifth).
+# A keyframe every 4 s, on the base layer. A browser sends one only when asked (a new
+# subscriber, a loss); a publisher reading a file cannot answer Janus's requests for one, so a
+# new subscriber waits for the next. Every 1.6 s, keyframes were 60% of the clip's bytes, as no
+# browser's small layer is, and all of them reach ingest (every 4 s: a fifth).
 KEYFRAME_EVERY = 4 * CLIP_FPS  # a whole number of PATTERNs
 KEYFRAME_S = KEYFRAME_EVERY / CLIP_FPS
 # Each layer's bitrate with those below it, in kbit/s: two fifths, three fifths, the whole.

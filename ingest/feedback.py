@@ -20,8 +20,8 @@ RELISTEN_S = 2.0
 
 async def relay_live_updates(client: aredis.Redis, keys: StreamKeys, rooms: Rooms) -> None:
     """Runs for the life of the service: every update goes to its room's consultants, a
-    worker's batch of them in one message. While Redis is out of reach it listens again every few
-    seconds (updates sent meanwhile are lost: the next one shows the current state)."""
+    worker's batch of them in one message. While Redis is out of reach it listens again every
+    few seconds (updates sent meanwhile are lost: the next one shows the current state)."""
     while True:
         try:
             await _relay(client, keys, rooms)
@@ -59,10 +59,10 @@ async def _relay(client: aredis.Redis, keys: StreamKeys, rooms: Rooms) -> None:
 
 def feedback(room: Room, member: Member, update: LiveUpdate) -> dict[str, Any]:
     """What the consultant's page shows for one update (one of the ``readings`` of a ``live``
-    message): the member's live reading (their
-    expressions smoothed over the last seconds, with its doubt; contracts.smoothing), the same
-    compared with their usual face (contracts.baseline), how long their faces have read negative
-    while the alert of contracts.alert holds, and the session's quality score."""
+    message): the member's live reading (their expressions smoothed over the last seconds, with
+    its doubt; contracts.smoothing), the same compared with their usual face
+    (contracts.baseline), how long their faces have read negative while the alert of
+    contracts.alert holds, and the session's quality score."""
     reading = personal = None
     at = update.captured_at.timestamp()
     if update.probabilities:
