@@ -1,10 +1,10 @@
 """A class through the SFU (Janus, ``econsult janus``): N students, each a pure-Python aiortc
 client that joins with the class's invitation and consent and publishes pre-encoded VP8 (FER
-faces, 320x240, 5 fps, in three temporal layers, as a browser's small layer:
-bench/layered_clip.py; read with ``MediaPlayer(decode=False)``, so the load generator encodes
-nothing); the teacher, in their own headless Chromium, signed in, opens the room in a laptop's
-window and watches the small layer of the students whose thumbnail is on screen; ingest analyses
-what Janus relays of each student.
+faces, 320x240, at the small layer's frame rate and in its three temporal layers, as a
+browser's small layer: bench/layered_clip.py; read with ``MediaPlayer(decode=False)``, so the
+load generator encodes nothing); the teacher, in their own headless Chromium, signed in, opens
+the room in a laptop's window and watches the small layer of the students whose thumbnail is on
+screen; ingest analyses what Janus relays of each student.
 
 Over a window of ``seconds`` once every student publishes and is analysed (and those on the
 teacher's screen play in the gallery): the CPU of ingest, the workers, Janus, Redis and
