@@ -34,8 +34,8 @@ from worker.own_face import Sighting
 
 # A session's last_seen_at trails the last frame stored of it by at most this (see seen()): far
 # less than the silence that ends a session (ECONSULT_SESSION_SILENCE_S, 10 minutes), and
-# rarely enough that a class's workers do not write it with nearly every batch (1 s cost each
-# worker an UPDATE of 0.9 ms of CPU twice a second in `econsult bench class`).
+# rarely enough that a class's workers do not write it with nearly every batch (at 1 s, each
+# worker sent that UPDATE, 0.9 ms of its CPU, about twice a second in `econsult bench class`).
 SEEN_EVERY_S = 5.0
 
 
