@@ -34,8 +34,8 @@ PATTERN = ((0, 0), (2, 1), (1, 1), (2, 0))
 # subscriber, a loss); a publisher reading a file cannot answer Janus's requests for one, so a
 # new subscriber waits for the next. Every 1.6 s, keyframes were 60% of the clip's bytes, as no
 # browser's small layer is, and all of them reach ingest (every 4 s: a fifth).
-KEYFRAME_EVERY = 4 * CLIP_FPS  # a whole number of PATTERNs
-KEYFRAME_S = KEYFRAME_EVERY / CLIP_FPS
+KEYFRAME_S = 4
+KEYFRAME_EVERY = KEYFRAME_S * CLIP_FPS  # frames: a whole number of PATTERNs, 4 long
 # Each layer's bitrate with those below it, in kbit/s: two fifths, three fifths, the whole.
 LAYER_KBITS = ",".join(str(CLIP_BITRATE * fifths // 5000) for fifths in (2, 3, 5))
 # libvpx's three-layer structure (ts_layering_mode=3): each layer refers only to the layers

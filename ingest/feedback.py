@@ -76,7 +76,7 @@ def feedback(room: Room, member: Member, update: LiveUpdate) -> dict[str, Any]:
               if m.role != "consultant" and m.score.value is not None]
     return {
         "participant": str(member.id),
-        "captured_at_ms": round(update.captured_at.timestamp() * 1000),
+        "captured_at_ms": round(at * 1000),
         "face_found": update.face_found, "others_in_view": update.others_in_view,
         "facing_screen": update.facing_screen,
         "probabilities": reading.probabilities if reading else None,
