@@ -20,7 +20,7 @@ reading, shown as "compared with their usual expression", and smoothed as the fi
 from __future__ import annotations
 
 import math
-from bisect import insort
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -28,6 +28,9 @@ from contracts.labels import EMOTIONS
 from contracts.smoothing import LiveReading, Reading, sql_columns
 
 USUAL_S = 300.0
+# How late a frame may be stored and still be compared with exactly the frames captured in the
+# USUAL_S before it, as the SQL does (a worker that stalls for longer delays its frames by more).
+LATE_S = 60.0
 MIN_FRAMES = 20
 FLOOR = 0.001
 # Logs are summed in these units, the twelve decimals of personal_sql's.
@@ -43,30 +46,31 @@ REFERENCE = {name: round(1 - 6 * REFERENCE_OTHER, 6) if name == "neutral" else R
 
 @dataclass
 class UsualFace:
-    """One participant's recent faces, fed as their frames are stored (possibly a little out of
-    capture order)."""
+    """One participant's recent faces, fed as their frames are stored (two workers store them a
+    little out of capture order)."""
 
-    # (capture time, the logs of its probabilities in LOG_UNITS), in capture order, within
-    # USUAL_S of the newest; and the logs' sums, kept as frames come and go: in whole units,
-    # which add and take away exactly however long the session (a float sum would drift).
+    # (capture time, the logs of its probabilities in LOG_UNITS), in capture order: those of the
+    # USUAL_S before the newest, from ``start`` on, whose logs ``sums`` adds up, and before them
+    # those of the LATE_S before that, which a frame stored late still counts. The sums are in
+    # whole units, which add and take away exactly however long the session (a float sum would
+    # drift).
     frames: list[tuple[float, list[int]]] = field(default_factory=list)
+    start: int = 0
     sums: list[int] = field(default_factory=lambda: [0] * len(EMOTIONS))
 
     def add(self, probabilities: Mapping[str, float], at: float) -> dict[str, float] | None:
         """The personal probabilities of the frame captured at ``at`` (seconds), or None while
         fewer than :data:`MIN_FRAMES` of the person's frames came before it."""
         logs = [round(math.log(max(probabilities[name], FLOOR)) * LOG_UNITS) for name in EMOTIONS]
-        if not self.frames or at > self.frames[-1][0]:
-            # The usual case, a frame after all the others: those kept, less the ones too old
-            # for it, are the frames before it.
-            self._forget_before(at - USUAL_S)
-            count, sums = len(self.frames), list(self.sums)
+        self._window_from(at - USUAL_S)  # moves only for a frame after all the others
+        count, sums = self._before(at)
+        index = bisect_right(self.frames, at, key=_time)
+        self.frames.insert(index, (at, logs))
+        if index < self.start:  # over USUAL_S late: before the newest's window
+            self.start += 1
         else:
-            before = [p for t, p in self.frames if at - USUAL_S <= t < at]
-            count, sums = len(before), [sum(p[i] for p in before) for i in range(len(EMOTIONS))]
-        insort(self.frames, (at, logs))
-        self.sums = [total + log for total, log in zip(self.sums, logs, strict=True)]
-        self._forget_before(self.frames[-1][0] - USUAL_S)
+            self.sums = [total + log for total, log in zip(self.sums, logs, strict=True)]
+        self._window_from(self.frames[-1][0] - USUAL_S)
         if count < MIN_FRAMES:
             return None
         weights = [math.exp((logs[i] - sums[i] / count) / LOG_UNITS) * REFERENCE[name]
@@ -74,10 +78,30 @@ class UsualFace:
         return {name: weight / sum(weights) for name, weight in zip(EMOTIONS, weights,
                                                                      strict=True)}
 
-    def _forget_before(self, oldest: float) -> None:
-        while self.frames and self.frames[0][0] < oldest:
-            _, logs = self.frames.pop(0)
-            self.sums = [total - log for total, log in zip(self.sums, logs, strict=True)]
+    def _before(self, at: float) -> tuple[int, list[int]]:
+        """How many frames were captured in the USUAL_S before ``at``, and their logs' sums: the
+        window's, less the frames captured after ``at``, plus those kept from before the window
+        that are not too old for it. Both are as few as the frame is late."""
+        after = self.frames[bisect_left(self.frames, at, lo=self.start, key=_time):]
+        earlier = self.frames[bisect_left(self.frames, at - USUAL_S, hi=self.start, key=_time):
+                              self.start]
+        sums = [total - sum(logs[i] for _, logs in after) + sum(logs[i] for _, logs in earlier)
+                for i, total in enumerate(self.sums)]
+        return len(self.frames) - self.start - len(after) + len(earlier), sums
+
+    def _window_from(self, oldest: float) -> None:
+        """The newest's window starts at ``oldest``; frames over LATE_S older are forgotten."""
+        while self.start < len(self.frames) and self.frames[self.start][0] < oldest:
+            self.sums = [total - log for total, log
+                         in zip(self.sums, self.frames[self.start][1], strict=True)]
+            self.start += 1
+        forgotten = bisect_left(self.frames, oldest - LATE_S, hi=self.start, key=_time)
+        del self.frames[:forgotten]
+        self.start -= forgotten
+
+
+def _time(frame: tuple[float, list[int]]) -> float:
+    return frame[0]
 
 
 @dataclass
