@@ -100,22 +100,22 @@ def test_hours_of_frames_leave_the_usual_face_as_exact_as_the_last_five_minutes_
     assert last == alone
 
 
-def test_a_frame_stored_late_is_compared_with_the_frames_captured_before_it():
-    # Two workers store a person's frames a little out of capture order: a late frame's usual
-    # face is that of the frames captured in the five minutes before it, whatever came after.
+@pytest.mark.parametrize("late_s", [0.5, 40.0])
+def test_a_frame_stored_late_is_compared_with_the_frames_captured_before_it(late_s):
+    # Two workers store a person's frames a little out of capture order, and one that stalls
+    # stores its frames later still: a late frame's usual face is that of the frames captured in
+    # the five minutes before it, whatever was stored before it, as in SQL.
     rng = random.Random(11)
     times = [at * 0.5 for at in range(2 * 60 * 8)]  # eight minutes, two frames a second
-    for at in range(1, len(times) - 1, 7):  # every seventh frame comes after the next one
-        times[at], times[at + 1] = times[at + 1], times[at]
     faces = [dict(zip(EMOTIONS, (rng.random() for _ in EMOTIONS), strict=True)) for _ in times]
+    late = set(range(3, len(times), 7))
+    stored = sorted(range(len(times)), key=lambda i: times[i] + (late_s + 0.1) * (i in late))
     usual = UsualFace()
-    for index, (at, probabilities) in enumerate(zip(times, faces, strict=True)):
-        personal = usual.add(probabilities, at)
-        if index % 7 != 2:
-            continue  # the late ones
-        in_order = UsualFace()
-        for before, earlier in sorted((t, f) for t, f in zip(times[:index], faces[:index],
-                                                             strict=True)
-                                      if at - USUAL_S <= t < at):
-            in_order.add(earlier, before)
-        assert personal == in_order.add(probabilities, at)
+    for i in stored:
+        personal = usual.add(faces[i], times[i])
+        if i in late:
+            in_order = UsualFace()
+            for before in range(i):
+                if times[before] >= times[i] - USUAL_S:
+                    in_order.add(faces[before], times[before])
+            assert personal == in_order.add(faces[i], times[i])
