@@ -49,7 +49,8 @@ class AlertRule:
         if not recent:
             return None
         since = min(at for at, _ in recent)
-        if (fmean(negative for _, negative in recent) < self.negative
+        # fmean of a list, not of a generator, which it counts one item at a time.
+        if (fmean([negative for _, negative in recent]) < self.negative
                 or now - since < COVERED * self.seconds):
             return None
         return now - since

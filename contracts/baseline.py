@@ -23,6 +23,7 @@ import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from contracts.labels import EMOTIONS
 from contracts.smoothing import LiveReading, Reading, sql_columns
@@ -75,8 +76,8 @@ class UsualFace:
             return None
         weights = [math.exp((logs[i] - sums[i] / count) / LOG_UNITS) * REFERENCE[name]
                    for i, name in enumerate(EMOTIONS)]
-        return {name: weight / sum(weights) for name, weight in zip(EMOTIONS, weights,
-                                                                     strict=True)}
+        total = sum(weights)
+        return {name: weight / total for name, weight in zip(EMOTIONS, weights, strict=True)}
 
     def _before(self, at: float) -> tuple[int, list[int]]:
         """How many frames were captured in the USUAL_S before ``at``, and their logs' sums: the
@@ -85,8 +86,11 @@ class UsualFace:
         after = self.frames[bisect_left(self.frames, at, lo=self.start, key=_time):]
         earlier = self.frames[bisect_left(self.frames, at - USUAL_S, hi=self.start, key=_time):
                               self.start]
-        sums = [total - sum(logs[i] for _, logs in after) + sum(logs[i] for _, logs in earlier)
-                for i, total in enumerate(self.sums)]
+        sums = self.sums
+        for _, logs in after:
+            sums = [total - log for total, log in zip(sums, logs, strict=True)]
+        for _, logs in earlier:
+            sums = [total + log for total, log in zip(sums, logs, strict=True)]
         return len(self.frames) - self.start - len(after) + len(earlier), sums
 
     def _window_from(self, oldest: float) -> None:
@@ -100,8 +104,7 @@ class UsualFace:
         self.start -= forgotten
 
 
-def _time(frame: tuple[float, list[int]]) -> float:
-    return frame[0]
+_time = itemgetter(0)  # a frame's capture time, where bisect looks it up
 
 
 @dataclass

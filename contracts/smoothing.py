@@ -93,7 +93,7 @@ class LiveReading:
 
     def _smooth(self, frame: _Frame) -> None:
         window = [f.probabilities for f in self._between(frame.at - WINDOW_S, frame.at)]
-        frame.mean = [sum(p[i] for p in window) / len(window) for i in range(len(EMOTIONS))]
+        frame.mean = [sum(column) / len(window) for column in zip(*window, strict=True)]
         frame.top, frame.second = sorted(range(len(EMOTIONS)), key=lambda i: -frame.mean[i])[:2]
         frame.margin = frame.mean[frame.top] - frame.mean[frame.second]
 
