@@ -8,9 +8,9 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+from contracts.emotion_model import EmotionClassifier
 from training import data
 from training.fer_clips import framed_face
-from worker.emotion_model import EmotionClassifier
 from worker.faces import FaceDetector
 
 

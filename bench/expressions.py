@@ -25,12 +25,12 @@ import numpy as np
 from bench.figures import Figure, Target, measured
 from bench.personal_baseline import BEFORE, personal_figures
 from bench.real_faces import MEDIA, MediaMissing
+from contracts.emotion_model import INPUT_SIZE, EmotionClassifier
 from contracts.labels import EMOTIONS
 from contracts.settings import Settings
 from contracts.smoothing import LiveReading, Reading, leading
 from training import data, ferplus
 from training.fer_clips import framed_face
-from worker.emotion_model import INPUT_SIZE, EmotionClassifier
 from worker.faces import FaceDetector, crop_face
 
 LONDON = Path(__file__).parent / "media" / "london"

@@ -22,9 +22,9 @@ from bench.figures import Figure, Target, measured
 from bench.pipeline import cleanup, scratch_settings
 from contracts.accounts import Account
 from contracts.database import engine_for
+from contracts.frames import Frame
 from contracts.retention import create_weeks, retention_pass
 from contracts.settings import Settings
-from contracts.stream import Frame
 from migrations.runner import upgrade
 from worker import summaries
 from worker.analysis import AnalysedFace, AnalysedFrame

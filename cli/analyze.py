@@ -32,25 +32,18 @@ from tqdm import tqdm
 from cli import CommandError
 from cli.summary import print_summary
 from contracts.database import engine_for
+from contracts.emotion_model import ModelCard, card_path
+from contracts.frames import Frame, publish_frame
 from contracts.outage import Outage
 from contracts.redis_connection import connect
+from contracts.room_events import RoomEvent, publish_room_event
 from contracts.schema import Sample
 from contracts.settings import Settings
-from contracts.stream import (
-    HEARTBEAT_TTL_S,
-    Frame,
-    RoomEvent,
-    StreamFormatError,
-    StreamKeys,
-    check_name,
-    live_workers,
-    publish_frame,
-    publish_room_event,
-)
+from contracts.stream import HEARTBEAT_TTL_S, StreamKeys, live_workers
+from contracts.stream_fields import StreamFormatError, check_name
 from ingest.encoding import encode_frame
 from ingest.recording import Recording, RecordingError, probe, sampled_frames, sound
 from ingest.voice_activity import SpeechDetector
-from worker.emotion_model import ModelCard, card_path
 
 IN_FLIGHT = 256
 POLL_S = 0.2

@@ -33,7 +33,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from contracts.consent import ANALYSES
 from contracts.labels import EMOTIONS
-from contracts.stream import END_REASONS, ROLES, SOURCES
+from contracts.room_events import END_REASONS, ROLES, SOURCES
 
 Timestamp = DateTime(timezone=True)
 

@@ -9,9 +9,11 @@ from typing import Any
 
 import redis.asyncio as aredis
 
+from contracts.live_updates import LiveUpdate, LiveUpdates
 from contracts.outage import OUTAGES, first_line
 from contracts.quality import positivity
-from contracts.stream import LiveUpdate, LiveUpdates, StreamFormatError, StreamKeys
+from contracts.stream import StreamKeys
+from contracts.stream_fields import StreamFormatError
 from ingest.rooms import Member, Room, Rooms
 
 log = logging.getLogger("econsult.ingest")

@@ -18,16 +18,11 @@ from collections.abc import Callable
 
 import redis.asyncio as aredis
 
+from contracts.frames import Frame, publish_frame
 from contracts.outage import FIRST_WAIT_S, LONGEST_WAIT_S, OUTAGES, first_line
+from contracts.room_events import RoomEvent, publish_room_event
 from contracts.settings import Settings
-from contracts.stream import (
-    Backlog,
-    Frame,
-    RoomEvent,
-    StreamKeys,
-    publish_frame,
-    publish_room_event,
-)
+from contracts.stream import Backlog, StreamKeys
 
 log = logging.getLogger("econsult.ingest")
 LAG_CHECK_S = 1.0

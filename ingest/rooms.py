@@ -24,8 +24,8 @@ from contracts.baseline import PersonalReading
 from contracts.consent import ANALYSES, Analysis
 from contracts.invitations import ROOM_NAME
 from contracts.quality import SmoothedScore
+from contracts.room_events import ROLES, SESSION_ALIVE_S, RoomEvent
 from contracts.smoothing import LiveReading
-from contracts.stream import ROLES, SESSION_ALIVE_S, RoomEvent
 
 Send = Callable[[dict[str, Any]], Any]
 RECENT_S = 600.0

@@ -23,7 +23,7 @@ import cv2
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import VideoFrame
 
-from contracts.stream import Frame
+from contracts.frames import Frame
 from ingest.encoding import encode_frame
 from ingest.metrics import METRICS
 from ingest.sampler import Sampler

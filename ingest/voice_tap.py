@@ -27,7 +27,7 @@ import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame, AudioResampler
 
-from contracts.stream import RoomEvent
+from contracts.room_events import RoomEvent
 from ingest.rooms import Member, Room
 from ingest.speech_segments import SegmentUpdate
 from ingest.talk import Talk

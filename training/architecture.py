@@ -14,8 +14,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from contracts.emotion_model import INPUT_SIZE
 from contracts.labels import EMOTIONS
-from worker.emotion_model import INPUT_SIZE
 
 # The served model's stages. Separable convolutions throughout (cnn48x1.5-v2, stages of 48-384)
 # served 1.4 points lower at 0.7 times the cost.

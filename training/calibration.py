@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from worker.emotion_model import with_temperature
+from contracts.emotion_model import with_temperature
 
 BINS = 15
 

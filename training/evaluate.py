@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from cli import CommandError
+from contracts.emotion_model import EmotionClassifier
 from contracts.labels import EMOTIONS
 from training import data, ferplus
 from training.calibration import expected_calibration_error
 from training.confusion_png import write_confusion_png
-from worker.emotion_model import EmotionClassifier
 
 
 def confusion_matrix(truth: np.ndarray, predicted: np.ndarray) -> np.ndarray:

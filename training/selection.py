@@ -9,8 +9,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from contracts.emotion_model import to_model_input
 from training.ferplus import VotedFaces, balanced_accuracy
-from worker.emotion_model import to_model_input
 
 MONITOR = "val_balanced_accuracy"
 

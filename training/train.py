@@ -19,6 +19,7 @@ import keras
 import numpy as np
 
 from cli import CommandError
+from contracts.emotion_model import EmotionClassifier, to_model_input
 from training import data, ferplus
 from training.architecture import WIDTHS, build
 from training.averaging import HeldCosine, WeightAverage
@@ -26,7 +27,6 @@ from training.prior import PriorAdjustedCrossentropy
 from training.selection import MONITOR, BalancedAccuracy, balanced_score
 from training.views import framings
 from training.webcam import WebcamBatches
-from worker.emotion_model import EmotionClassifier, to_model_input
 
 # A teacher's probabilities carry what ten votes cannot: how a face sits between two
 # expressions when only a few annotators saw both.

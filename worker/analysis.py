@@ -10,8 +10,8 @@ from uuid import UUID
 import cv2
 import numpy as np
 
-from contracts.stream import Frame
-from worker.emotion_model import INPUT_SIZE, EmotionClassifier
+from contracts.emotion_model import INPUT_SIZE, EmotionClassifier
+from contracts.frames import Frame
 from worker.faces import Face, FaceDetector, crop_face
 from worker.head_pose import HeadPose, head_pose
 from worker.own_face import Sighting, own_face

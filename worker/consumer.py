@@ -27,12 +27,12 @@ from contracts.stream import (
     HEARTBEAT_TTL_S,
     WORKER_GROUP,
     Backlog,
-    Fields,
     StreamKeys,
     dead_letter,
     ensure_group,
     live_workers,
 )
+from contracts.stream_fields import Fields
 
 _PENDING_SCAN = 10_000
 # How often, as a share of the claim idle time, a worker looks for abandoned entries.

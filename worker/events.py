@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from contracts.consent import COLUMNS, frame_consent
 from contracts.labels import EMOTIONS
+from contracts.room_events import RoomEvent
 from contracts.schema import (
     ConsentChange,
     EmotionEvent,
@@ -28,7 +29,6 @@ from contracts.schema import (
     Session,
     SpeechSegment,
 )
-from contracts.stream import RoomEvent
 from worker.analysis import AnalysedFace, AnalysedFrame
 from worker.own_face import Sighting
 

@@ -25,21 +25,17 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from contracts.consent import frame_consent
+from contracts.emotion_model import EmotionClassifier
+from contracts.frames import Frame
 from contracts.labels import EMOTIONS
+from contracts.live_updates import LiveUpdate, LiveUpdates, publish_live_updates
 from contracts.outage import OUTAGES, first_line
 from contracts.retention import PASS_EVERY_S, retention_pass
+from contracts.room_events import RoomEvent
 from contracts.settings import Settings
-from contracts.stream import (
-    Frame,
-    LiveUpdate,
-    LiveUpdates,
-    RoomEvent,
-    StreamFormatError,
-    publish_live_updates,
-)
+from contracts.stream_fields import StreamFormatError
 from worker.analysis import AnalysedFrame, FrameAnalyser, UnreadableImage, decode_image
 from worker.consumer import Batch, Entry, StreamConsumer
-from worker.emotion_model import EmotionClassifier
 from worker.events import (
     EntryRefused,
     RecentlySeen,

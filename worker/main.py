@@ -18,11 +18,11 @@ import threading
 import cv2
 
 from contracts.database import engine_for
+from contracts.emotion_model import EmotionClassifier
 from contracts.outage import OUTAGES, Outage, Stopped, first_line
 from contracts.redis_connection import connect
 from contracts.settings import Settings
 from worker.consumer import StreamConsumer
-from worker.emotion_model import EmotionClassifier
 from worker.faces import FaceDetector
 from worker.handler import BatchHandler
 

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from sqlalchemy import func, insert, select
 
 from contracts.labels import EMOTIONS
+from contracts.room_events import RoomEvent, publish_room_event
 from contracts.schema import EmotionEvent, Participant, Sample, Session, SpeechSegment
-from contracts.stream import RoomEvent, StreamKeys, publish_room_event
+from contracts.stream import StreamKeys
 from tests.support.streams import join, publish_images, wait_until_consumed
 from training import data
 from training.fer_clips import framed_face

@@ -10,12 +10,13 @@ from collections import Counter
 import numpy as np
 from sqlalchemy import func, select
 
+from contracts.frames import Frame
 from contracts.schema import Participant, Session
-from contracts.stream import Frame, StreamKeys
+from contracts.stream import StreamKeys
 from ingest.encoding import encode_frame
 from tests.support.figures import record
 from tests.support.processes import wait_for
-from tests.support.streams import Joined, join, publish_images, stored_samples
+from tests.support.streams import Joined, as_read, join, publish_images, stored_samples
 from training import data
 from training.fer_clips import framed_face
 
@@ -26,9 +27,8 @@ EACH = 10
 def _malformed(joined: Joined, elsewhere: uuid.UUID) -> dict[str, dict]:
     """Ten entries of each kind, by (a part of) the reason each must be refused for."""
     jpeg = encode_frame(np.zeros((48, 64, 3), np.uint8), 640, 80)
-    frame = {k.encode(): v if isinstance(v, bytes) else v.encode() for k, v in Frame(
-        joined.session_id, joined.participant_id, uuid.uuid4(), 0, joined.started,
-        jpeg).encode().items()}
+    frame = as_read(Frame(joined.session_id, joined.participant_id, uuid.uuid4(), 0,
+                          joined.started, jpeg).encode())
     event = {b"v": b"2", b"session": str(uuid.uuid4()).encode(), b"at_ms": b"1764000000000"}
     started = event | {b"kind": b"session_started", b"source": b"room"}
     joins = event | {b"kind": b"participant_joined", b"participant": str(uuid.uuid4()).encode(),

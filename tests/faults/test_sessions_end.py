@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from contracts.room_events import RoomEvent, publish_room_event
 from contracts.schema import Session
-from contracts.stream import RoomEvent, StreamKeys, publish_room_event
+from contracts.stream import StreamKeys
 from tests.support.processes import wait_for
 from tests.support.streams import join
 

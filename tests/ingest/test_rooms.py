@@ -9,8 +9,8 @@ import aiohttp
 import pytest
 
 from contracts.alert import AlertRule
+from contracts.room_events import RoomEvent
 from contracts.settings import Settings
-from contracts.stream import RoomEvent
 from ingest.rooms import Room, RoomError, Rooms, SessionEnded
 from tests.support.accounts import set_up, token
 from tests.support.members import no_page

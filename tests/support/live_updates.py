@@ -17,7 +17,8 @@ from sqlalchemy import Engine
 
 from contracts.accounts import COOKIE, sign_in
 from contracts.invitations import RoomLinks
-from contracts.stream import LiveUpdate, LiveUpdates, StreamKeys, publish_live_updates
+from contracts.live_updates import LiveUpdate, LiveUpdates, publish_live_updates
+from contracts.stream import StreamKeys
 from tests.support.accounts import token
 from tests.support.signalling import RoomSocket
 

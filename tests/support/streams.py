@@ -11,17 +11,11 @@ import numpy as np
 import redis
 from sqlalchemy import Engine, func, select
 
+from contracts.frames import Frame, publish_frame
+from contracts.room_events import RoomEvent, publish_room_event
 from contracts.schema import Sample
 from contracts.settings import Settings
-from contracts.stream import (
-    WORKER_GROUP,
-    Backlog,
-    Frame,
-    RoomEvent,
-    StreamKeys,
-    publish_frame,
-    publish_room_event,
-)
+from contracts.stream import WORKER_GROUP, Backlog, StreamKeys
 from ingest.encoding import encode_frame
 from tests.support.processes import wait_for
 
@@ -95,3 +89,8 @@ def wait_until_all_consumed(client: redis.Redis, settings: Settings, timeout_s: 
         return backlog.unread + backlog.pending == 0
 
     wait_for(consumed, timeout_s, "the workers to consume every frame")
+
+
+def as_read(fields: dict[str, str | bytes]) -> dict[bytes, bytes]:
+    """What redis-py hands a consumer for the fields a producer added."""
+    return {k.encode(): v if isinstance(v, bytes) else v.encode() for k, v in fields.items()}

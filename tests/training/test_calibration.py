@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from contracts.emotion_model import with_temperature
 from training.calibration import expected_calibration_error, fit_temperature
-from worker.emotion_model import with_temperature
 
 
 def _overconfident(n: int = 4000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from contracts.emotion_model import EmotionClassifier
 from contracts.labels import EMOTIONS
 from training import data
-from worker.emotion_model import EmotionClassifier
 
 SHIPPED = Path(__file__).resolve().parents[2] / "worker" / "weights" / "emotion.keras"
 

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 import pytest
 import redis
 
+from contracts.room_events import RoomEvent, publish_room_event
 from contracts.settings import Settings
-from contracts.stream import WORKER_GROUP, RoomEvent, StreamKeys, publish_room_event
+from contracts.stream import WORKER_GROUP, StreamKeys
 from tests.support.processes import wait_for
 from worker.consumer import StreamConsumer
 

@@ -9,14 +9,15 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from contracts.emotion_model import EmotionClassifier
+from contracts.room_events import RoomEvent, publish_room_event
 from contracts.schema import Participant, Session
-from contracts.stream import WORKER_GROUP, RoomEvent, StreamKeys, publish_room_event
+from contracts.stream import WORKER_GROUP, StreamKeys
 from tests.support.processes import wait_for
 from tests.support.streams import Joined, publish_images, stored_samples
 from training import data
 from training.fer_clips import framed_face
 from worker.consumer import StreamConsumer
-from worker.emotion_model import EmotionClassifier
 from worker.faces import FaceDetector
 from worker.handler import BatchHandler
 

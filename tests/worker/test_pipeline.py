@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from contracts.emotion_model import EmotionClassifier
 from contracts.labels import EMOTIONS
 from contracts.schema import EmotionEvent, Participant, Sample, Session
 from contracts.stream import StreamKeys
 from tests.conftest import CLIP_FACES
 from training import data
-from worker.emotion_model import EmotionClassifier
 
 SAMPLES_PER_FACE = 2  # 1 s per face, sampled at the default 2 fps
 

@@ -1,4 +1,5 @@
-"""The emotion classifier as the worker serves it, and the preprocessing training shares with it.
+"""The emotion model as it is served: the worker classifies faces with it, and training exports
+it and scores what it exported with the same code, so both see faces the same way.
 
 A served model is ``NAME.tflite`` (run by LiteRT, several times faster per face than Keras on
 one CPU core) with ``NAME.json`` beside it (version, output order, input size, calibration
