@@ -27,11 +27,6 @@ def connect(url: str) -> redis.Redis:
 
 
 def connect_async(url: str) -> aredis.Redis:
-    # Commands share one connection, in turn (Redis runs them one at a time anyway): taking
-    # one from the pool and giving it back cost a third of each command, and ingest sends one
-    # per analysed frame (264 µs of CPU an XADD from the pool, 177 on one connection).
-    # Subscriptions still get connections of their own.
     return aredis.Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT_S,
                                  socket_connect_timeout=CONNECT_TIMEOUT_S,
-                                 socket_keepalive=True, retry=AsyncRetry(NoBackoff(), 0),
-                                 single_connection_client=True)
+                                 socket_keepalive=True, retry=AsyncRetry(NoBackoff(), 0))
