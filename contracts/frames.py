@@ -59,9 +59,11 @@ class Frame:
             jpeg=_jpeg(fields, "jpeg"),
         )
 
+
 def publish_frame(client: redis.Redis, keys: StreamKeys, frame: Frame, maxlen: int) -> bytes:
     """Append a frame; the stream is trimmed approximately to ``maxlen`` entries."""
     return client.xadd(keys.frames, frame.encode(), maxlen=maxlen, approximate=True)
+
 
 def _jpeg(fields: Fields, name: str) -> bytes:
     jpeg = required(fields, name)

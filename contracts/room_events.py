@@ -133,5 +133,6 @@ class RoomEvent:
         if self.until is not None and self.until < self.at:
             raise StreamFormatError("a speech segment ends before it starts")
 
+
 def publish_room_event(client: redis.Redis, keys: StreamKeys, event: RoomEvent) -> bytes:
     return client.xadd(keys.room_events, event.encode())

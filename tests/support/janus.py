@@ -117,7 +117,6 @@ class OwnJanus(Daemon):
         return found
 
 
-
 def _address(hex_address: str) -> tuple[str, int]:
     """``0100007F:1F90`` (as /proc/net/tcp writes it) as ("127.0.0.1", 8080); IPv6 as hex."""
     host, port = hex_address.split(":")
