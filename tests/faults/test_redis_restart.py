@@ -126,10 +126,6 @@ def _restart(redis: OwnRedis, down_s: float) -> datetime:
     return at
 
 
-
-
-
-
 def _captured_after(engine, participant_id, moment: datetime) -> int:
     return sum(s.captured_at > moment for s in samples_of(engine, participant_id))
 

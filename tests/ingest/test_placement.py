@@ -113,7 +113,6 @@ def _rooms_on(by_address: dict[str, Host]) -> list[str]:
     return [name for host in by_address.values() for name in host.janus.rooms()]
 
 
-
 def test_a_room_placed_on_an_ingest_that_stopped_is_placed_again(hosts, engine, redis_client):
     url, settings, by_address = hosts
     links = set_up(engine, settings, url)

@@ -133,7 +133,6 @@ def _join(launch, link: str, name: str) -> Page:
     return page
 
 
-
 def _samples(engine, participant_id, after=None) -> int:
     query = select(func.count()).select_from(Sample).where(
         Sample.participant_id == participant_id)

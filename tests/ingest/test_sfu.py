@@ -171,7 +171,6 @@ def test_withdrawing_consent_ends_ingests_subscription_before_anyone_hears_of_it
     assert asyncio.run(scenario()) == 0
 
 
-
 def test_a_withdrawal_counts_at_once_while_the_video_is_still_coming_up(settings, ingest_url,
                                                                         engine):
     """The room waits for a publisher's video to reach Janus apart from their messages: a

@@ -98,6 +98,7 @@ def test_withdrawing_voice_analysis_stops_it_at_once(call, engine):
     ann.click("#toggle-voice")
     expect(ann.locator("#status")).to_have_text(
         "In the call; face analysis is on, voice analysis is off", timeout=TIMEOUT_MS)
+
     def person() -> Participant:
         return participant_named(engine, room, "Ann")
     wait_for(lambda: person().voice_consent_withdrawn_at is not None, 30,
