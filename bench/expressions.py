@@ -168,8 +168,7 @@ def _chosen_faces() -> ferplus.VotedFaces:
     chosen = np.concatenate([rng.choice(np.flatnonzero(faces.majority == index), PER_EXPRESSION,
                                         replace=False) for index in range(len(EMOTIONS))])
     rng.shuffle(chosen)  # consecutive faces then mostly show different expressions
-    return ferplus.VotedFaces(faces.images[chosen], faces.shares[chosen],
-                              faces.majority[chosen], faces.fer_labels[chosen])
+    return faces.take(chosen)
 
 
 def _in_frame(photo: np.ndarray) -> np.ndarray:

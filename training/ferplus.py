@@ -32,15 +32,19 @@ class VotedFaces:
     shares: np.ndarray  # (N, 7): each expression's share of the face's votes, EMOTIONS order
     majority: np.ndarray  # (N,) the expression most annotators chose, -1 where none clearly did
     fer_labels: np.ndarray  # (N,) FER2013's own label
+    rows: np.ndarray  # (N,) each face's row in FER2013's file
 
     def __len__(self) -> int:
         return len(self.majority)
 
+    def take(self, which: np.ndarray | slice) -> VotedFaces:
+        """The faces ``which`` selects (a mask, indices in the order wanted, or a slice)."""
+        return VotedFaces(self.images[which], self.shares[which], self.majority[which],
+                          self.fer_labels[which], self.rows[which])
+
     def with_majority(self) -> VotedFaces:
         """Only the faces with a clear majority among the seven expressions."""
-        keep = self.majority >= 0
-        return VotedFaces(self.images[keep], self.shares[keep], self.majority[keep],
-                          self.fer_labels[keep])
+        return self.take(self.majority >= 0)
 
 
 def load(faces_path: Path, votes_path: Path) -> VotedFaces:
@@ -61,7 +65,7 @@ def load(faces_path: Path, votes_path: Path) -> VotedFaces:
         votes[:, names.index(NOT_A_FACE)] < votes.sum(1) / 2)
     shares = ours[usable] / ours[usable].sum(1, keepdims=True)
     return VotedFaces(faces.images[usable], shares, majority_labels(votes[usable], names),
-                      faces.labels[usable])
+                      faces.labels[usable], np.flatnonzero(usable))
 
 
 def majority_labels(votes: np.ndarray, names: list[str]) -> np.ndarray:

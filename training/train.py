@@ -56,14 +56,18 @@ class TrainConfig:
 
 def train(config: TrainConfig) -> float:
     """Train, export the best epoch (or weight average), and return its balanced accuracy."""
+    # What cannot be used is refused before the faces are loaded and framed (a minute's work).
     _check_average_from(config)
+    if config.init and not config.init.is_file():
+        raise CommandError(f"{config.init} does not exist; --init takes a .keras model file")
+    teachers = [_served(path) for path in config.teachers]
     keras.utils.set_random_seed(config.seed)
     train_set = ferplus.load(data.TRAINING, ferplus.TRAINING_VOTES)
     val_set = ferplus.load(data.PUBLIC_TEST, ferplus.PUBLIC_TEST_VOTES).with_majority()
     config.checkpoints.mkdir(parents=True, exist_ok=True)
     last, best, average, state_file = (config.checkpoints / name for name in
                                        ("last.keras", "best.keras", "average.keras", "state.json"))
-    targets = _targets(train_set, config.teachers)
+    targets = _targets(train_set, teachers)
     batches = WebcamBatches(train_set.images, targets, config.batch_size, config.seed)
     model, start_epoch = _model(config, targets.mean(0), len(batches), last, state_file)
     callbacks = [
@@ -127,31 +131,32 @@ def _chosen(best: Path, average: Path | None, state: dict) -> tuple[Path, float]
     return best, epoch
 
 
-def _targets(faces: ferplus.VotedFaces, teachers: Sequence[Path]) -> np.ndarray:
+def _targets(faces: ferplus.VotedFaces, teachers: Sequence[EmotionClassifier]) -> np.ndarray:
     """Each face's share of votes per expression, softened by the teachers' mean if any."""
     if not teachers:
         return faces.shares
     views = framings(faces.images)  # framed once, scored by every teacher
-    probabilities = np.mean([_teacher_probabilities(faces, views, path) for path in teachers],
-                            axis=0)
+    probabilities = np.mean([_teacher_probabilities(faces, views, teacher)
+                             for teacher in teachers], axis=0)
     return (1 - TEACHER_SHARE) * faces.shares + TEACHER_SHARE * probabilities
 
 
-def _teacher_probabilities(faces: ferplus.VotedFaces, views: list[np.ndarray],
-                           teacher: Path) -> np.ndarray:
+def _served(teacher: Path) -> EmotionClassifier:
     try:
-        classifier = EmotionClassifier(teacher, threads=os.cpu_count() or 1)
+        return EmotionClassifier(teacher, threads=os.cpu_count() or 1)
     except FileNotFoundError as exc:
         raise CommandError(f"{exc}; --teacher takes a served model") from None
-    probabilities = np.mean([classifier.predict_all(view) for view in views], axis=0)
+
+
+def _teacher_probabilities(faces: ferplus.VotedFaces, views: list[np.ndarray],
+                           teacher: EmotionClassifier) -> np.ndarray:
+    probabilities = np.mean([teacher.predict_all(view) for view in views], axis=0)
     agreement = np.mean(probabilities.argmax(1) == faces.shares.argmax(1))
-    print(f"teacher {classifier.version} agrees with {agreement:.1%} of the votes' favourites")
+    print(f"teacher {teacher.version} agrees with {agreement:.1%} of the votes' favourites")
     return probabilities
 
 
 def _start_from(model: keras.Model, trained: Path) -> None:
-    if not trained.is_file():
-        raise CommandError(f"{trained} does not exist; --init takes a .keras model file")
     try:
         model.set_weights(keras.saving.load_model(trained, compile=False).get_weights())
     except ValueError as exc:

@@ -35,6 +35,14 @@ def test_publictest_has_the_3372_faces_with_a_majority_and_shares_that_sum_to_on
     assert np.array_equal(faces.shares[clear].argmax(1), faces.majority[clear])
 
 
+def test_each_voted_face_knows_its_row_in_fer2013s_file():
+    """So that a model run once over the file is scored on FER+ majorities from the same run."""
+    faces = data.load(data.PUBLIC_TEST)
+    voted = ferplus.load(data.PUBLIC_TEST, ferplus.PUBLIC_TEST_VOTES).with_majority()
+    assert np.array_equal(faces.images[voted.rows], voted.images)
+    assert np.array_equal(faces.labels[voted.rows], voted.fer_labels)
+
+
 def test_balanced_accuracy_gives_each_expression_the_same_weight():
     truth = np.array([4] * 8 + [0, 1])
     always_neutral = np.full(10, 4)

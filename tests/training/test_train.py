@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from contracts.emotion_model import EmotionClassifier
 from training import data, ferplus
 from training.architecture import build
 from training.train import TEACHER_SHARE, TrainConfig, _chosen, _model, _targets
@@ -50,14 +51,13 @@ def test_widths_that_are_not_channel_counts_are_refused():
 
 def _few_voted_faces() -> ferplus.VotedFaces:
     faces = ferplus.load(data.PUBLIC_TEST, ferplus.PUBLIC_TEST_VOTES)
-    return ferplus.VotedFaces(faces.images[:50], faces.shares[:50], faces.majority[:50],
-                              faces.fer_labels[:50])
+    return faces.take(slice(50))
 
 
 def test_a_run_learns_the_votes_and_a_teacher_softens_them_with_its_probabilities():
     few = _few_voted_faces()
     assert np.array_equal(_targets(few, []), few.shares)
-    targets = _targets(few, [SHIPPED])
+    targets = _targets(few, [EmotionClassifier(SHIPPED)])
     assert np.allclose(targets.sum(1), 1, atol=1e-5)
     # The votes keep their share, whatever the teacher; the teacher spreads the rest.
     assert np.all(targets >= (1 - TEACHER_SHARE) * few.shares - 1e-6)
@@ -66,7 +66,8 @@ def test_a_run_learns_the_votes_and_a_teacher_softens_them_with_its_probabilitie
 
 def test_several_teachers_teach_the_mean_of_their_probabilities():
     few = _few_voted_faces()
-    assert np.allclose(_targets(few, [SHIPPED, SHIPPED]), _targets(few, [SHIPPED]), atol=1e-6)
+    teacher = EmotionClassifier(SHIPPED)
+    assert np.allclose(_targets(few, [teacher, teacher]), _targets(few, [teacher]), atol=1e-6)
 
 
 def test_averaging_from_an_epoch_the_run_does_not_have_is_refused():
