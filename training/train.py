@@ -56,7 +56,7 @@ class TrainConfig:
 
 def train(config: TrainConfig) -> float:
     """Train, export the best epoch (or weight average), and return its balanced accuracy."""
-    # What cannot be used is refused before the faces are loaded and framed (a minute's work).
+    # What cannot be used is refused before the faces are loaded and the teachers run over them.
     _check_average_from(config)
     if config.init and not config.init.is_file():
         raise CommandError(f"{config.init} does not exist; --init takes a .keras model file")
