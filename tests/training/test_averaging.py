@@ -23,6 +23,7 @@ def test_the_learning_rate_follows_the_cosine_then_holds_from_where_averaging_st
 def test_a_run_with_the_held_schedule_can_be_saved_and_resumed(tmp_path):
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.AdamW(HeldCosine(1e-3, 100, 40)), loss="mse")
+    model.optimizer.build(model.trainable_variables)  # its moments saved, as after an epoch
     model.save(tmp_path / "last.keras")
     optimizer = keras.saving.load_model(tmp_path / "last.keras").optimizer
     schedule = optimizer.get_config()["learning_rate"]
