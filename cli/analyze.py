@@ -2,16 +2,17 @@
 
 Publishes the session's room events, the speech segments of its sound (when it has any, unless
 ``--no-voice``: voice activity only, never what is said) and its sampled frames, waits until the
-workers have stored every frame (with a progress bar), then prints a summary. Publishing stays at
+workers have stored every frame (with a progress bar) and the session's end, then prints a
+summary: once it returns, the database holds the whole session. Publishing stays at
 most ``IN_FLIGHT`` frames ahead of what is stored, so the stream's length cap never trims a
 frame of this analysis and a long video does not flood Redis.
 
 Nothing is lost to an outage: while Redis or PostgreSQL is unreachable it says so and waits,
-then carries on; if Redis came back empty (restarted), it publishes the session and every frame
-not yet stored again (it keeps those in memory). A recording that is damaged or shorter than
-its header says is analysed as far as it can be read, its session is closed as incomplete, and
-the command says how much was read and exits with ``EXIT_INCOMPLETE``. Ctrl-C closes the session
-as interrupted.
+then carries on; if Redis came back empty (restarted), it publishes the session, its speech,
+every frame not yet stored and its end again (it keeps those in memory). A recording that is
+damaged or shorter than its header says is analysed as far as it can be read, its session is
+closed as incomplete, and the command says how much was read and exits with
+``EXIT_INCOMPLETE``. Ctrl-C closes the session as interrupted.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import redis
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from tqdm import tqdm
 
 from cli import CommandError
@@ -37,7 +38,7 @@ from contracts.frames import Frame, publish_frame
 from contracts.outage import Outage
 from contracts.redis_connection import connect
 from contracts.room_events import RoomEvent, publish_room_event
-from contracts.schema import Sample
+from contracts.schema import Participant, Sample, Session, SpeechSegment
 from contracts.settings import Settings
 from contracts.stream import HEARTBEAT_TTL_S, StreamKeys, live_workers
 from contracts.stream_fields import StreamFormatError, check_name
@@ -110,6 +111,8 @@ class _Session:
         self.started = datetime.now(UTC)
         self.outage = outage
         self.unstored: dict[int, Frame] = {}
+        self.speech: list[RoomEvent] = []
+        self.ending: list[RoomEvent] = []
         self.stored = 0
         self._run_id: str | None = None
         self._polled = 0.0
@@ -135,6 +138,7 @@ class _Session:
             self._end(offset, "interrupted")
             raise
         self._end(offset, "incomplete" if incomplete else "ended")
+        self._wait_until_closed()
         return incomplete
 
     def _announce(self) -> None:
@@ -155,13 +159,13 @@ class _Session:
         for offset, samples in sound(self.request.video):
             segments += [u for u in detector.hear(samples, offset) if not u.ongoing]
         segments += [last] if (last := detector.close()) else []
-        for segment in segments:
-            event = RoomEvent("speech", self.session_id,
-                              self.started + timedelta(seconds=segment.start),
-                              participant_id=self.participant_id,
-                              capture_id=self.sound_capture_id, seq=segment.seq,
-                              until=self.started + timedelta(seconds=segment.end))
-            self.outage.retry(lambda e=event: publish_room_event(self.client, self.keys, e))
+        self.speech = [RoomEvent("speech", self.session_id,
+                                 self.started + timedelta(seconds=segment.start),
+                                 participant_id=self.participant_id,
+                                 capture_id=self.sound_capture_id, seq=segment.seq,
+                                 until=self.started + timedelta(seconds=segment.end))
+                       for segment in segments]
+        self._publish_events(self.speech)
 
     def _publish(self, seq: int, offset: float, image: object) -> None:
         jpeg = encode_frame(image, self.settings.frame_max_width, self.settings.jpeg_quality)
@@ -174,9 +178,13 @@ class _Session:
 
     def _end(self, offset: float, reason: str) -> None:
         ended = self.started + timedelta(seconds=offset)
-        for event in (RoomEvent("participant_left", self.session_id, ended,
-                                participant_id=self.participant_id),
-                      RoomEvent("session_ended", self.session_id, ended, reason=reason)):
+        self.ending = [RoomEvent("participant_left", self.session_id, ended,
+                                 participant_id=self.participant_id),
+                       RoomEvent("session_ended", self.session_id, ended, reason=reason)]
+        self._publish_events(self.ending)
+
+    def _publish_events(self, events: list[RoomEvent]) -> None:
+        for event in events:
             self.outage.retry(lambda e=event: publish_room_event(self.client, self.keys, e))
 
     def _paced(self) -> Iterator[tuple[float, object]]:
@@ -205,16 +213,32 @@ class _Session:
                     f"of {target} stored); check that `econsult worker` is running and its log")
             time.sleep(POLL_S)
 
+    def _wait_until_closed(self) -> None:
+        """Return once the workers have stored the session's end and all its speech."""
+        deadline = time.monotonic() + self.request.timeout_s
+        while not self.outage.retry(self._closed, waits_on="PostgreSQL"):
+            if self.outage.recovered():
+                deadline = time.monotonic() + self.request.timeout_s
+            elif time.monotonic() > deadline:
+                raise CommandError(
+                    f"workers did not store the end of the session within "
+                    f"{self.request.timeout_s:.0f} s of every frame; check that `econsult "
+                    f"worker` is running and its log")
+            time.sleep(POLL_S)
+
+    def _closed(self) -> bool:
+        self._publish_again_if_lost()
+        with self.engine.connect() as conn:
+            ended = conn.scalar(select(Session.ended_at).where(Session.id == self.session_id))
+            left = conn.scalar(select(Participant.left_at)
+                               .where(Participant.id == self.participant_id))
+            speech = conn.scalar(select(func.count()).select_from(SpeechSegment)
+                                 .where(SpeechSegment.participant_id == self.participant_id))
+        return ended is not None and left is not None and speech >= len(self.speech)
+
     def _poll(self) -> None:
         """Count what is stored; if Redis restarted empty, publish what it lost again."""
-        run_id = self.client.info("server")["run_id"]
-        if self._run_id not in (None, run_id):
-            tqdm.write(f"econsult analyze: Redis restarted; publishing the session and "
-                       f"{len(self.unstored)} frames not yet stored again", file=sys.stderr)
-            self._announce()
-            for frame in list(self.unstored.values()):
-                publish_frame(self.client, self.keys, frame, self.settings.stream_maxlen)
-        self._run_id = run_id
+        self._publish_again_if_lost()
         if not self.unstored:
             return
         with self.engine.connect() as conn:
@@ -225,6 +249,21 @@ class _Session:
             del self.unstored[seq]
             self.stored += 1
             self.bar.update(1)
+
+    def _publish_again_if_lost(self) -> None:
+        """Publish the session again, as far as it went, if Redis restarted empty."""
+        run_id = self.client.info("server")["run_id"]
+        if self._run_id not in (None, run_id):
+            tqdm.write(f"econsult analyze: Redis restarted; publishing the session and "
+                       f"{len(self.unstored)} frames not yet stored again", file=sys.stderr)
+            self._announce()
+            for event in self.speech:
+                publish_room_event(self.client, self.keys, event)
+            for frame in list(self.unstored.values()):
+                publish_frame(self.client, self.keys, frame, self.settings.stream_maxlen)
+            for event in self.ending:
+                publish_room_event(self.client, self.keys, event)
+        self._run_id = run_id
 
 
 def _truncation(recording: Recording, frames: int, offset: float, sample_fps: float
