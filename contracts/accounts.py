@@ -107,13 +107,15 @@ def authenticate(engine: Engine, username: str, password: str, address: str
             return Account(row.id, row.username, row.role)
         if row is None:
             hash_password(password)  # the same work as for a real user: no timing tell
+        # A pause counts from the failure's answer, not from the slow hashing before it.
+        failed_at = datetime.now(UTC)
         for key, value, *_ in counts:
             table = key.class_
-            conn.execute(delete(table).where(table.last_failed_at < now - FORGET_AFTER))
+            conn.execute(delete(table).where(table.last_failed_at < failed_at - FORGET_AFTER))
             conn.execute(upsert(table).values({key.key: value, "failures": 1,
-                                               "last_failed_at": now})
+                                               "last_failed_at": failed_at})
                          .on_conflict_do_update(index_elements=[key.key], set_={
-                             "failures": table.failures + 1, "last_failed_at": now}))
+                             "failures": table.failures + 1, "last_failed_at": failed_at}))
         return None
 
 

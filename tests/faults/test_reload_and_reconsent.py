@@ -17,7 +17,7 @@ from contracts.schema import Participant, Room, Sample, Session
 from tests.support.accounts import account, set_up
 from tests.support.browsers import launcher
 from tests.support.figures import record
-from tests.support.processes import health, wait_for
+from tests.support.processes import analysis_peers, wait_for
 from tests.support.records import participant_named, samples_of
 from tests.support.rooms import COUNT_CAMERA_REQUESTS, join_call, named, signed_in
 from tests.support.streams import wait_until_all_consumed
@@ -49,7 +49,7 @@ def test_reloads_and_re_consent_lose_no_frame_and_a_reload_after_the_end_starts_
         rosa.click("#toggle-face")
         expect(rosa.locator("#status")).to_contain_text("face analysis is off",
                                                         timeout=TIMEOUT_MS)
-        wait_for(lambda: health(ingest_url)["analysis_peers"] == 0, 30, "analysis to stop")
+        wait_for(lambda: analysis_peers(ingest_url) == 0, 30, "analysis to stop")
         rosa.click("#toggle-face")
         expect(rosa.locator("#status")).to_contain_text("face analysis is on", timeout=TIMEOUT_MS)
         wait_for(lambda: len(_captures(engine, rosa_id)) == 3, 90, "frames after re-consent")

@@ -32,7 +32,7 @@ from tests.support.faces import PacedFaces, faces_for_load
 from tests.support.ingest import running_ingest
 from tests.support.janus import OwnJanus
 from tests.support.members import lone_student
-from tests.support.processes import free_port, health, wait_for
+from tests.support.processes import analysis_peers, free_port, wait_for
 from tests.support.records import samples_of
 from tests.support.signalling import RoomSocket
 
@@ -137,7 +137,7 @@ def test_a_class_through_the_sfu_is_seen_by_the_teacher_and_only_consent_is_anal
                 await host.watch(student.id)
             await _until(lambda: all(n >= 10 for n in host.frames.values()),
                          "the teacher to receive both students' video")
-            await _until(lambda: health(url)["analysis_peers"] == 1,
+            await _until(lambda: analysis_peers(url) == 1,
                          "ingest's one analysis subscription")
             await _until(lambda: len(samples_of(engine, uuid.UUID(olga.id))) >= 5,
                          "Olga's analysed frames")
@@ -159,12 +159,12 @@ def test_withdrawing_consent_ends_ingests_subscription_before_anyone_hears_of_it
         async with aiohttp.ClientSession() as http:
             rita = await _join(http, url, links, name="Rita", consent=True)
             await rita.publish(_faces())
-            await _until(lambda: health(url)["analysis_peers"] == 1, "Rita's analysis")
+            await _until(lambda: analysis_peers(url) == 1, "Rita's analysis")
             await rita.ws.send_json({"type": "consent", "analysis": "face", "given": False})
             await rita.expect("peer-consent")  # the room hears of it once analysis has ended
-            subscribed_after = health(url)["analysis_peers"]
+            subscribed_after = analysis_peers(url)
             await rita.ws.send_json({"type": "consent", "analysis": "face", "given": True})
-            await _until(lambda: health(url)["analysis_peers"] == 1, "analysis again")
+            await _until(lambda: analysis_peers(url) == 1, "analysis again")
             await rita.close()
             return subscribed_after
 
@@ -184,7 +184,7 @@ def test_a_withdrawal_counts_at_once_while_the_video_is_still_coming_up(settings
             await rita.publish(_faces(), answered=False)
             await rita.ws.send_json({"type": "consent", "analysis": "face", "given": False})
             told = await rita.expect("peer-consent")  # an error first would fail here
-            analysed = health(ingest_url)["analysis_peers"]
+            analysed = analysis_peers(ingest_url)
             await rita.close()
             return told, analysed
 
@@ -208,7 +208,7 @@ def test_an_analysis_connection_that_ends_on_its_own_is_subscribed_again(setting
                 me = uuid.UUID(rita.id)
                 await _until(lambda: len(samples_of(engine, me)) >= 3, "Rita's first frames")
                 camera.flowing.clear()
-                await _until(lambda: health(url)["analysis_peers"] == 0,
+                await _until(lambda: analysis_peers(url) == 0,
                              "ingest to end the silent analysis connection")
                 camera.flowing.set()
                 await _until(lambda: len({s.capture_id for s in samples_of(engine, me)}) == 2,

@@ -17,7 +17,7 @@ from ingest.layers import SMALL, TEMPORAL_LAYERS, temporal_layer_for
 from tests.support.accounts import account, set_up
 from tests.support.browsers import launcher
 from tests.support.figures import record
-from tests.support.processes import health, wait_for
+from tests.support.processes import analysis_peers, wait_for
 from tests.support.records import ingest_count, participant_named, samples_of
 from tests.support.rooms import (
     THUMBNAILS_ON_SCREEN,
@@ -119,7 +119,7 @@ def test_the_teachers_gallery_receives_only_the_students_on_screen(lesson):
         host.locator("#participants").evaluate("g => { g.scrollTop = 0; }")
     assert 0 < len(first) < len(STUDENTS) and last and not set(first) & set(last)
     # What the teacher watches is not what is analysed: every consenting student still is.
-    assert health(url, cafile)["analysis_peers"] == len(STUDENTS) - 1
+    assert analysis_peers(url, cafile) == len(STUDENTS) - 1
 
 
 def test_a_student_the_teacher_chooses_is_shown_large_on_the_stage(lesson):
@@ -151,7 +151,7 @@ def test_ingest_is_relayed_only_the_temporal_layers_its_sampling_needs(lesson, s
     ingest the lower ones only: half the frames, still more than it samples."""
     _, _, students, (url, cafile) = lesson
     consenting = [students[name] for name in STUDENTS if name != DECLINES]
-    wait_for(lambda: health(url, cafile)["analysis_peers"] == len(consenting), 60,
+    wait_for(lambda: analysis_peers(url, cafile) == len(consenting), 60,
              "ingest to subscribe to each consenting student")
 
     def counted() -> tuple[int, float]:
@@ -170,7 +170,7 @@ def test_ingest_is_relayed_only_the_temporal_layers_its_sampling_needs(lesson, s
 
 def test_only_consenting_students_are_analysed_from_the_sfu(lesson, engine):
     links, _, _, (url, cafile) = lesson
-    wait_for(lambda: health(url, cafile)["analysis_peers"] == len(STUDENTS) - 1, 60,
+    wait_for(lambda: analysis_peers(url, cafile) == len(STUDENTS) - 1, 60,
              "ingest to subscribe to each consenting student")
     for name in STUDENTS:
         if name != DECLINES:
@@ -225,13 +225,13 @@ def test_withdrawing_consent_ends_the_analysis_subscription(lesson):
     ended the subscription, so the teacher's card changing marks the end (both pages share
     one clock)."""
     _, host, students, (url, cafile) = lesson
-    before = health(url, cafile)["analysis_peers"]
+    before = analysis_peers(url, cafile)
     host.evaluate(WATCH_FOR_WITHDRAWAL, "Ana")
     clicked = students["Ana"].evaluate(
         "() => { const at = Date.now(); document.getElementById('toggle-face').click();"
         " return at; }")
     told = host.wait_for_function("() => window.withdrawnAt", timeout=TIMEOUT_MS).json_value()
-    assert health(url, cafile)["analysis_peers"] == before - 1
+    assert analysis_peers(url, cafile) == before - 1
     expect(students["Ana"].locator("#status")).to_contain_text("face analysis is off")
     record("withdrawal-sfu", f"""
 a student's click on "Stop face analysis" → ingest's subscription to her video ended and

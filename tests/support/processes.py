@@ -101,6 +101,13 @@ def health(url: str, cafile: str | None = None) -> dict | None:
         return None
 
 
+def analysis_peers(url: str, cafile: str | None = None) -> int | None:
+    """How many participants an ingest server analyses now, or None while it does not answer
+    (a busy server can miss /healthz's timeout: a condition polling this then polls again)."""
+    answer = health(url, cafile)
+    return None if answer is None else answer["analysis_peers"]
+
+
 def janus_answers(url: str) -> bool:
     """Whether the Janus API at ``url`` answers (its /info)."""
     request = urllib.request.Request(f"{url}/info", headers={"Origin": API_ORIGIN})

@@ -10,7 +10,7 @@ import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, text, update
+from sqlalchemy import func, insert, text, update
 
 from contracts.labels import EMOTIONS
 from contracts.schema import Participant, Session, SpeechSegment
@@ -35,7 +35,8 @@ def _session(engine, clients: dict[str, dict[str, float]], ended: bool = True) -
             id=session_id, room=f"summary-{session_id.hex[:6]}", consultant="Dr Sum",
             source="room", started_at=START, ended_at=START + timedelta(minutes=1) if ended
             else None, end_reason="ended" if ended else None,
-            last_seen_at=START + timedelta(minutes=1)))
+            # A running session was just seen: else a worker may close it as silent.
+            last_seen_at=START + timedelta(minutes=1) if ended else func.now()))
         conn.execute(insert(Participant), [
             dict(id=doctor, session_id=session_id, role="consultant", display_name="Dr Sum",
                  joined_at=START, voice_consent_at=START),
