@@ -13,6 +13,7 @@ import pytest
 from tests.support.media import LONDON
 from training import data
 from training.fer_clips import framed_face
+from worker.blazeface import shrunk
 from worker.faces import FER_EYE_HEIGHT, Face, FaceDetector, crop_face, crop_side, eyes_in_crop
 
 
@@ -24,6 +25,18 @@ def detector() -> FaceDetector:
 @pytest.fixture(scope="module")
 def faces() -> np.ndarray:
     return data.load(data.PUBLIC_TEST).images[:20]
+
+
+@pytest.mark.parametrize("width, height", [(640, 480), (320, 180), (1280, 720)])
+def test_a_frame_is_shrunk_for_the_detector_by_averaging_not_by_skipping_pixels(width, height):
+    stripes = np.zeros((height, width, 3), np.uint8)
+    stripes[:, ::2] = 255  # what skipped pixels would show as all white or all black
+    size = (128, round(128 * height / width))
+    assert np.abs(shrunk(stripes, size).astype(int) - 127).max() <= 2
+    scene = np.random.default_rng(0).integers(0, 256, (height, width, 3), np.uint8)
+    scene = cv2.GaussianBlur(scene, (0, 0), 2)
+    exact = cv2.resize(scene, size, interpolation=cv2.INTER_AREA)
+    assert np.abs(shrunk(scene, size).astype(int) - exact).mean() <= 2
 
 
 def test_a_face_in_the_middle_of_the_frame_is_found_there(detector, faces):
