@@ -21,13 +21,13 @@ import argparse
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import redis
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 from tqdm import tqdm
 
 from cli import CommandError
@@ -113,6 +113,7 @@ class _Session:
         self.unstored: dict[int, Frame] = {}
         self.speech: list[RoomEvent] = []
         self.ending: list[RoomEvent] = []
+        self.closed = False  # whether the workers have stored the end published
         self.stored = 0
         self._run_id: str | None = None
         self._polled = 0.0
@@ -196,59 +197,59 @@ class _Session:
             yield offset, image
 
     def _wait_until_stored(self, target: int) -> None:
-        last_change = time.monotonic()
-        while True:
-            now = time.monotonic()
-            if now - self._polled >= POLL_S or self.stored < target:
-                self._polled = now
-                before = self.stored
-                self.outage.retry(self._poll, waits_on="PostgreSQL")
-                if self.stored != before or self.outage.recovered():
-                    last_change = now
-            if self.stored >= target:
-                return
-            if now - last_change > self.request.timeout_s:
-                raise CommandError(
-                    f"workers stored no frame for {self.request.timeout_s:.0f} s ({self.stored} "
-                    f"of {target} stored); check that `econsult worker` is running and its log")
-            time.sleep(POLL_S)
+        self._wait_until(lambda: self.stored >= target,
+                         lambda: f"stored no frame for {self.request.timeout_s:.0f} s "
+                                 f"({self.stored} of {target} stored)")
 
     def _wait_until_closed(self) -> None:
         """Return once the workers have stored the session's end and all its speech."""
-        deadline = time.monotonic() + self.request.timeout_s
-        while not self.outage.retry(self._closed, waits_on="PostgreSQL"):
-            if self.outage.recovered():
-                deadline = time.monotonic() + self.request.timeout_s
-            elif time.monotonic() > deadline:
-                raise CommandError(
-                    f"workers did not store the end of the session within "
-                    f"{self.request.timeout_s:.0f} s of every frame; check that `econsult "
-                    f"worker` is running and its log")
+        self._wait_until(lambda: self.closed,
+                         lambda: f"did not store the end of the session within "
+                                 f"{self.request.timeout_s:.0f} s of every frame")
+
+    def _wait_until(self, done: Callable[[], bool], stuck: Callable[[], str]) -> None:
+        """Poll until ``done``; give up when the workers store nothing for ``--timeout``."""
+        last_change = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if now - self._polled >= POLL_S or not done():
+                self._polled = now
+                before = self.stored, self.closed
+                self.outage.retry(self._poll, waits_on="PostgreSQL")
+                if (self.stored, self.closed) != before or self.outage.recovered():
+                    last_change = now
+            if done():
+                return
+            if now - last_change > self.request.timeout_s:
+                raise CommandError(f"workers {stuck()}; check that `econsult worker` is running "
+                                   "and its log")
             time.sleep(POLL_S)
 
-    def _closed(self) -> bool:
-        self._publish_again_if_lost()
-        with self.engine.connect() as conn:
-            ended = conn.scalar(select(Session.ended_at).where(Session.id == self.session_id))
-            left = conn.scalar(select(Participant.left_at)
-                               .where(Participant.id == self.participant_id))
-            speech = conn.scalar(select(func.count()).select_from(SpeechSegment)
-                                 .where(SpeechSegment.participant_id == self.participant_id))
-        return ended is not None and left is not None and speech >= len(self.speech)
-
     def _poll(self) -> None:
-        """Count what is stored; if Redis restarted empty, publish what it lost again."""
+        """Count what is stored, and whether the session's end is; if Redis restarted empty,
+        publish what it lost again."""
         self._publish_again_if_lost()
-        if not self.unstored:
+        if not self.unstored and not self.ending:
             return
         with self.engine.connect() as conn:
-            stored = set(conn.scalars(select(Sample.seq).where(
-                Sample.participant_id == self.participant_id,
-                Sample.capture_id == self.capture_id, Sample.seq >= min(self.unstored))))
-        for seq in stored & self.unstored.keys():
-            del self.unstored[seq]
-            self.stored += 1
-            self.bar.update(1)
+            if self.unstored:
+                stored = set(conn.scalars(select(Sample.seq).where(
+                    Sample.participant_id == self.participant_id,
+                    Sample.capture_id == self.capture_id, Sample.seq >= min(self.unstored))))
+                for seq in stored & self.unstored.keys():
+                    del self.unstored[seq]
+                    self.stored += 1
+                    self.bar.update(1)
+            if self.ending:
+                self.closed = self._closed(conn)
+
+    def _closed(self, conn: Connection) -> bool:
+        ended = conn.scalar(select(Session.ended_at).where(Session.id == self.session_id))
+        left = conn.scalar(select(Participant.left_at)
+                           .where(Participant.id == self.participant_id))
+        speech = conn.scalar(select(func.count()).select_from(SpeechSegment)
+                             .where(SpeechSegment.participant_id == self.participant_id))
+        return ended is not None and left is not None and speech >= len(self.speech)
 
     def _publish_again_if_lost(self) -> None:
         """Publish the session again, as far as it went, if Redis restarted empty."""
