@@ -1,7 +1,9 @@
 """What carrying the call through the server would cost, against what analysis costs.
 
-aiortc's relay encodes the call once per watcher; an analysis stream costs one decode. Both
-are timed here with aiortc's own VP8 codecs on camera-like frames (faces with sensor noise).
+aiortc's relay encodes the call once per watcher; an analysis stream costs one decode, and a
+JPEG of each sample. They are timed here with aiortc's own VP8 codecs on camera-like frames
+(faces with sensor noise), the JPEG as ingest encodes it (from the decoded planes) and, for
+comparison, through a BGR image with OpenCV.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from aiortc.codecs.vpx import Vp8Decoder, Vp8Encoder
 from aiortc.jitterbuffer import JitterFrame
 from av import CodecContext, VideoFrame
 
+from contracts.settings import Settings
+from ingest.encoding import encode_video_frame
 from ingest.layers import SMALL_LAYER_FPS
 from training import data
 from training.fer_clips import framed_face
@@ -26,10 +30,12 @@ ANALYSIS = ((320, 240), SMALL_LAYER_FPS)  # the small layer ingest analyses
 def codec_cost() -> dict[str, float]:
     (call_size, call_fps), (analysis_size, analysis_fps) = CALL, ANALYSIS
     encode_ms = _encode_ms(_camera_frames(call_size))
-    decode_ms = _decode_ms(_camera_frames(analysis_size))
+    decode_ms, decoded = _decoded(_camera_frames(analysis_size))
     return {
         "VP8 encode ms/frame, 640x480": encode_ms,
         "VP8 decode ms/frame, 320x240": decode_ms,
+        "JPEG ms/frame of a decoded 320x240, from its planes": _jpeg_ms(decoded),
+        "JPEG ms/frame of a decoded 320x240, through BGR (OpenCV)": _jpeg_ms(decoded, _via_bgr),
         "server % of a core per relayed watcher (640x480, 15 fps)": encode_ms * call_fps / 10,
         f"server % of a core per analysis stream decode (320x240, {analysis_fps} fps)":
             decode_ms * analysis_fps / 10,
@@ -57,7 +63,7 @@ def _encode_ms(frames: list[VideoFrame]) -> float:
     return 1000 * (time.perf_counter() - started) / len(frames)
 
 
-def _decode_ms(frames: list[VideoFrame]) -> float:
+def _decoded(frames: list[VideoFrame]) -> tuple[float, list[VideoFrame]]:
     context = CodecContext.create("libvpx", "w")
     context.width, context.height = frames[0].width, frames[0].height
     context.pix_fmt, context.bit_rate = "yuv420p", 300_000
@@ -65,6 +71,20 @@ def _decode_ms(frames: list[VideoFrame]) -> float:
         format="yuv420p"))]
     decoder = Vp8Decoder()
     started = time.perf_counter()
-    for index, packet in enumerate(packets):
-        decoder.decode(JitterFrame(packet, index * 18_000))
-    return 1000 * (time.perf_counter() - started) / len(packets)
+    decoded = [frame for index, packet in enumerate(packets)
+               for frame in decoder.decode(JitterFrame(packet, index * 18_000))]
+    return 1000 * (time.perf_counter() - started) / len(packets), decoded
+
+
+def _jpeg_ms(frames: list[VideoFrame], encode=encode_video_frame) -> float:
+    settings = Settings()
+    cv2.setNumThreads(1)  # as in ingest (ingest/server.py)
+    started = time.perf_counter()
+    for frame in frames:
+        encode(frame, settings.frame_max_width, settings.jpeg_quality)
+    return 1000 * (time.perf_counter() - started) / len(frames)
+
+
+def _via_bgr(frame: VideoFrame, max_width: int, quality: int) -> bytes:
+    bgr = cv2.cvtColor(frame.to_ndarray(format="yuv420p"), cv2.COLOR_YUV2BGR_I420)
+    return cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes()

@@ -19,12 +19,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-import cv2
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import VideoFrame
 
 from contracts.frames import Frame
-from ingest.encoding import encode_frame
+from ingest.encoding import encode_video_frame
 from ingest.metrics import METRICS
 from ingest.sampler import Sampler
 
@@ -95,7 +94,7 @@ class FrameTap:
             started = time.perf_counter()
             # On the event loop: 0.2 ms a sample, where handing it to a thread cost the threads
             # of a class more than the encoding (`econsult bench class`).
-            jpeg = _to_jpeg(frame, *self._jpeg)
+            jpeg = encode_video_frame(frame, *self._jpeg)
             METRICS.encode_seconds.observe(time.perf_counter() - started)
             published = await self._publish(Frame(self.session_id, self.participant_id,
                                                   self.capture_id, seq, captured, jpeg))
@@ -106,10 +105,3 @@ class FrameTap:
         finally:
             self._busy = False
 
-
-def _to_jpeg(frame: VideoFrame, max_width: int, quality: int) -> bytes:
-    # Decoders give planar YUV 4:2:0, which OpenCV turns into BGR itself: PyAV's conversion set
-    # up a scaler, with its threads, for every frame, and ending them cost ingest more than
-    # the JPEG encoding (`econsult bench class`).
-    bgr = cv2.cvtColor(frame.to_ndarray(format="yuv420p"), cv2.COLOR_YUV2BGR_I420)
-    return encode_frame(bgr, max_width, quality)
