@@ -78,7 +78,7 @@ def run(settings: Settings) -> int:
     check_address(settings.ingest_address)
     scheme = "https" if tls else "http"
     # libuv's event loop: asyncio's own runs in Python for every packet, Redis command and timer
-    # of a class's connections, about a tenth of ingest's time (`econsult bench class`).
+    # of a class's connections, some 8% of ingest's time (`econsult bench class`).
     web.run_app(create_app(settings), host=settings.ingest_host, port=settings.ingest_port,
                 ssl_context=tls, loop=uvloop.new_event_loop(),
                 print=lambda _: log.info("rooms at %s://%s:%s/room/NAME (public address %s)",
