@@ -9,6 +9,7 @@ comparison, through a BGR image with OpenCV.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -76,7 +77,8 @@ def _decoded(frames: list[VideoFrame]) -> tuple[float, list[VideoFrame]]:
     return 1000 * (time.perf_counter() - started) / len(packets), decoded
 
 
-def _jpeg_ms(frames: list[VideoFrame], encode=encode_video_frame) -> float:
+def _jpeg_ms(frames: list[VideoFrame],
+             encode: Callable[[VideoFrame, int, int], bytes] = encode_video_frame) -> float:
     settings = Settings()
     cv2.setNumThreads(1)  # as in ingest (ingest/server.py)
     started = time.perf_counter()

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import simplejpeg
 from av import VideoFrame
+from av.video.plane import VideoPlane
 
 # Limited range to full, as OpenCV's YUV→BGR conversion reads a decoded frame (BT.601).
 _LUMA = np.clip(np.round((np.arange(256) - 16) * 255 / 219), 0, 255).astype(np.uint8)
@@ -29,6 +30,7 @@ def encode_frame(bgr: np.ndarray, max_width: int, quality: int) -> bytes:
 
 def encode_video_frame(frame: VideoFrame, max_width: int, quality: int) -> bytes:
     """A decoded video frame as the stream's JPEG, from its YUV 4:2:0 planes."""
+    # Decoders give YUV 4:2:0, which ``reformat`` returns as it is.
     luma, blue, red = (_pixels(plane) for plane in frame.reformat(format="yuv420p").planes)
     if frame.width > max_width:
         width, height = _fitted(frame.width, frame.height, max_width)
@@ -44,7 +46,7 @@ def _fitted(width: int, height: int, max_width: int) -> tuple[int, int]:
     return max_width, max(1, round(height * max_width / width))
 
 
-def _pixels(plane) -> np.ndarray:
+def _pixels(plane: VideoPlane) -> np.ndarray:
     """A plane's pixels, without the padding its rows may carry."""
     rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
     return rows[:, :plane.width]
