@@ -70,9 +70,9 @@ def create_app(settings: Settings) -> web.Application:
 def run(settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("aioice").setLevel(logging.WARNING)  # one line per ICE candidate pair
-    # Samples are turned into JPEG on the event loop, one small frame at a time: OpenCV's
-    # threads split each one and cost twice the CPU of doing it on this one (`econsult bench
-    # class`); a class's many streams are the parallelism.
+    # Samples are made ready for their JPEG (ingest/encoding.py) on the event loop, one small
+    # frame at a time: OpenCV's threads would split each one, at up to twice the CPU of doing it
+    # on this one (`econsult bench class`); a class's many streams are the parallelism.
     cv2.setNumThreads(1)
     tls = server_context(settings)  # a missing or mismatched file: exit 2 before listening
     check_address(settings.ingest_address)
