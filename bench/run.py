@@ -43,7 +43,7 @@ def run(settings: Settings, what: str, workers: int, participants: list[int],
         _print_against(delay_figures(settings))
         return 0
     if what == "room":
-        _print(codec_cost())
+        _print(codec_cost(settings))
         _print(run_room_bench(settings, participants, seconds, workers))
         return 0
     if what == "class":

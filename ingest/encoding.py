@@ -3,8 +3,9 @@
 JPEG codes an image as YUV 4:2:0, as video decoders give it, but in the full range where video
 uses the limited one (luma 16–235, chroma 16–240). So a decoded frame's planes are stretched to
 the full range and encoded as they are (libjpeg-turbo, through ``simplejpeg``), rather than
-converted to BGR for the encoder to convert back: the same colours, for two thirds of the
-processor time (0.21 against 0.29–0.33 ms a 320x240 frame, `econsult bench room`).
+converted to BGR for the encoder to convert back: the same colours, for 10–20% less processor
+time (0.21–0.33 against 0.27–0.36 ms a 320x240 frame, `econsult bench room`), and frames of odd
+width, which PyAV cannot turn into an array, encode too.
 """
 
 from __future__ import annotations
