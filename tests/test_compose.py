@@ -144,7 +144,10 @@ class Started:
 def started(settings: Settings) -> Iterator[dict[str, Started]]:
     """ingest, the dashboard and a worker, each started as docker-compose.yml starts it, once
     each answers (or has exited)."""
-    local = dataclasses.replace(settings, ingest_port=free_port(), dashboard_port=free_port())
+    # Streams of their own: this worker would otherwise take entries other tests' workers wait
+    # for, while this module runs.
+    local = dataclasses.replace(settings, ingest_port=free_port(), dashboard_port=free_port(),
+                                redis_prefix=f"{settings.redis_prefix}-compose")
     services = {name: Started(EconsultProcess(name, subprocess.Popen(
         [*_local_entry_point(), *_command(name)], env=_service_env(name, local))))
         for name in ("ingest", "dashboard", "worker")}
@@ -152,7 +155,7 @@ def started(settings: Settings) -> Iterator[dict[str, Started]]:
     services["dashboard"].url = f"http://127.0.0.1:{local.dashboard_port}"
     # Without --name a worker is called host-pid.
     worker = f"{socket.gethostname()}-{services['worker'].process.process.pid}"
-    keys = StreamKeys.for_prefix(settings.redis_prefix)
+    keys = StreamKeys.for_prefix(local.redis_prefix)
     ready = {"ingest": lambda: health(services["ingest"].url) is not None,
              "dashboard": lambda: _status(services["dashboard"].url + "/login") == 200,
              "worker": lambda: worker in live_workers(client, keys)}
