@@ -4,28 +4,27 @@ A supervisor stopped in order (SIGINT, SIGTERM) stops its children itself; one k
 (SIGKILL, the OOM killer) cannot, and children in sessions of their own would run on, holding
 their ports. So each child asks Linux to send it SIGTERM when its parent dies
 (``PR_SET_PDEATHSIG``, kept across exec), and stops as it would for a Ctrl-C.
+
+The request is made by util-linux's ``setpriv``, after exec. Made between fork and exec (a
+``preexec_fn``), it ran Python in the child, which first frees the locals of the parent's other
+threads: one whose end waits on a lock such a thread held (a PyAV scaler's) hung the child.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
 import subprocess
 from typing import Any
 
-PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+# Run by sh once setpriv has made the request: a parent that died before it was made will never
+# send the signal, and the child must not start at all (143: as if it had been sent SIGTERM).
+_UNLESS_ORPHANED = '[ "$PPID" = "$1" ] || exit 143; shift; exec "$@"'
 
 
 def start(args: list[str], *, own_session: bool = False, **popen: Any) -> subprocess.Popen:
     """``subprocess.Popen(args)`` whose process receives SIGTERM when this one dies; with
-    ``own_session`` it is also out of reach of the terminal's Ctrl-C, which the caller handles."""
-    parent = os.getpid()
-
-    def die_with_parent() -> None:  # runs in the child, between fork and exec
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() != parent:  # the parent died before the request was made
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    return subprocess.Popen(args, preexec_fn=die_with_parent, start_new_session=own_session,
-                            **popen)
+    ``own_session`` it is also out of reach of the terminal's Ctrl-C, which the caller handles.
+    The process keeps the returned pid: setpriv and sh each exec the next."""
+    guarded = ["setpriv", "--pdeathsig", "TERM", "--",
+               "sh", "-c", _UNLESS_ORPHANED, "sh", str(os.getpid()), *args]
+    return subprocess.Popen(guarded, start_new_session=own_session, **popen)
