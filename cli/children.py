@@ -13,8 +13,11 @@ threads: one whose end waits on a lock such a thread held (a PyAV scaler's) hung
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from typing import Any
+
+from cli import CommandError
 
 # Run by sh once setpriv has made the request: a parent that died before it was made will never
 # send the signal, and the child must not start at all (143: as if it had been sent SIGTERM).
@@ -25,6 +28,9 @@ def start(args: list[str], *, own_session: bool = False, **popen: Any) -> subpro
     """``subprocess.Popen(args)`` whose process receives SIGTERM when this one dies; with
     ``own_session`` it is also out of reach of the terminal's Ctrl-C, which the caller handles.
     The process keeps the returned pid: setpriv and sh each exec the next."""
+    if shutil.which("setpriv") is None:
+        raise CommandError("setpriv is not installed: install util-linux (Debian: apt-get "
+                           "install util-linux), which ties each service to econsult's process")
     guarded = ["setpriv", "--pdeathsig", "TERM", "--",
                "sh", "-c", _UNLESS_ORPHANED, "sh", str(os.getpid()), *args]
     return subprocess.Popen(guarded, start_new_session=own_session, **popen)

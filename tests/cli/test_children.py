@@ -1,5 +1,6 @@
 """A child process starts whatever the threads of the process starting it are doing, and ends
-when that process dies, however it dies (killed outright included: tests/cli/test_up.py)."""
+when that process dies, however it dies (`econsult up` killed outright: tests/cli/test_up.py).
+Without the tool that ties them (util-linux's setpriv), it says what to install."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+from cli import CommandError, children
 from tests.support.processes import wait_for
 
 STARTED_WITHIN_S = 30
@@ -82,3 +86,9 @@ def _alive(pid: int) -> bool:
             return stat.read().split(") ", 1)[1][0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_without_setpriv_it_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(CommandError, match="install util-linux"):
+        children.start([sys.executable, "-c", "pass"])
