@@ -36,9 +36,9 @@ def codec_cost(settings: Settings) -> dict[str, float]:
     decode_ms, decoded = _decoded(_camera_frames(analysis_size))
     planes_ms, bgr_ms = _jpeg_ms(decoded, settings.frame_max_width, settings.jpeg_quality)
     return {
+        # "ms" in the names: bench/run.py prints such figures to the microsecond.
         "VP8 encode ms/frame, 640x480": encode_ms,
         "VP8 decode ms/frame, 320x240": decode_ms,
-        # " ms " in the names: bench/run.py prints such figures to the microsecond.
         "JPEG of a decoded 320x240 frame, from its planes, ms (median)": planes_ms,
         "JPEG of a decoded 320x240 frame, through BGR with OpenCV, ms (median)": bgr_ms,
         "server % of a core per relayed watcher (640x480, 15 fps)": encode_ms * call_fps / 10,
