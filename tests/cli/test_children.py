@@ -18,10 +18,10 @@ from tests.support.processes import wait_for
 
 STARTED_WITHIN_S = 30
 
-# A thread holds a lock that one of its thread-locals needs to end (a PyAV scaler's does; the
-# test run's analysis connections leave such scalers behind). Any Python code run between fork
-# and exec first frees the other threads' locals, in a child where the holder no longer runs:
-# the child then waits for that lock forever.
+# A thread holds a lock that one of its thread-locals needs to end (in the test run, a PyAV
+# video scaler's end waited so). Any Python code run between fork and exec first frees the
+# other threads' locals, in a child where the holder no longer runs: the child then waits for
+# that lock forever.
 _STARTER = textwrap.dedent("""
     import sys, threading
     from cli import children
@@ -80,15 +80,15 @@ def test_a_child_whose_parent_dies_is_sent_sigterm():
             os.kill(child, signal.SIGKILL)
 
 
+def test_without_setpriv_it_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(CommandError, match="install util-linux"):
+        children.start([sys.executable, "-c", "pass"])
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as stat:
             return stat.read().split(") ", 1)[1][0] != "Z"
     except FileNotFoundError:
         return False
-
-
-def test_without_setpriv_it_says_what_to_install(monkeypatch, tmp_path):
-    monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(CommandError, match="install util-linux"):
-        children.start([sys.executable, "-c", "pass"])
